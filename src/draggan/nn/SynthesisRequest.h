@@ -1,0 +1,29 @@
+// What a caller wants from one synthesis pass. The drag engine asks for one block's features and stops there;
+// the editor asks for the image.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace draggan {
+
+enum class NoiseMode { Const, Random, None };
+NoiseMode parse_noise_mode(const std::string& name);  // "const" | "random" | "none", else InputError
+std::string to_string(NoiseMode mode);
+
+struct SynthesisRequest {
+  NoiseMode noise = NoiseMode::Const;
+  // Run blocks 0..stop_after_block only (index into block_resolutions); -1 runs every block and makes the image.
+  int stop_after_block = -1;
+  // Keep each executed block's output x (its features) in SynthesisResult::features.
+  bool keep_features = false;
+};
+
+struct SynthesisResult {
+  torch::Tensor image;                  // [N, C, H, W]; undefined if the pass stopped before the last block
+  std::vector<torch::Tensor> features;  // x after block 0, 1, ... (only with keep_features)
+  torch::Tensor partial_image;          // skip-architecture RGB accumulated so far (a cheap low-res preview)
+};
+
+}  // namespace draggan
