@@ -1,0 +1,135 @@
+// One drag: a generator, a start latent, handle/target pairs and an optional mask, optimised step by step the
+// way the official DragGAN loop does it (viz/renderer.py `_render_drag_impl`, one call = one step()).
+//
+// Coordinates: pixels of the generated image, x = column, y = row, origin at the top-left pixel's centre
+// (so pixel (x, y) covers [x-0.5, x+0.5]). The official code stores points as [row, col]; this API uses
+// {x, y} and converts internally. Handles are whole pixels (rounded when set), as the official tracking
+// returns; targets may be fractional.
+//
+// Mask: float [H, W] at the image resolution in the official renderer's convention: 1 = keep this region
+// fixed (its features are pinned to the start features), 0 = free to move. The mask term is active only when
+// the mask contains both 0 and 1, as in the official code.
+//
+// Not thread-safe: one caller at a time (the server serialises calls per session). No globals.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "draggan/drag/DragParams.h"
+#include "draggan/nn/Generator.h"
+
+namespace draggan {
+
+struct DragPoint {
+  double x = 0.0;  // column
+  double y = 0.0;  // row
+};
+
+struct DragPair {
+  DragPoint handle;
+  DragPoint target;
+};
+
+struct DragStepReport {
+  int step = 0;                    // index of this step: optimiser steps taken before it
+  std::vector<DragPoint> handles;  // handles after this step's tracking (what this step supervised)
+  std::vector<double> distances;   // |target - handle| per pair, pixels
+  double loss = 0.0;               // the total loss (motion + lambda_mask * mask + reg * l1(ws, w0))
+  bool done = false;               // every handle within the stop distance: no backward, no optimiser step
+  double ms = 0.0;                 // wall time of this step
+};
+
+// Start latents. Both return ws [1, num_ws, w_dim] float32 on the generator's device.
+// z = NumPy RandomState(seed).randn(1, z_dim) (as the official renderer), mapped with truncation psi.
+torch::Tensor latent_from_seed(Generator& generator, uint32_t seed, double psi = 0.7);
+// A saved latent (.npy): [1, num_ws, w_dim], [num_ws, w_dim], [1, w_dim] / [w_dim] (a W vector, broadcast to
+// every layer) or [1, 1, w_dim]. InputError naming the file on any other shape.
+torch::Tensor latent_from_npy(const std::string& path, const GeneratorConfig& config, torch::Device device);
+
+class DragSession {
+ public:
+  // ws0: the start latent [1, num_ws, w_dim]. In LatentSpace::W the optimised vector starts at ws0[:, 0].
+  DragSession(Generator generator, const torch::Tensor& ws0, DragParams params = {},
+              LatentSpace space = LatentSpace::WPlus);
+
+  // One official iteration: forward (stopped at the supervised block) -> (first step: reference features)
+  // -> point tracking -> motion (+ mask, + reg) loss -> if not done: backward and Adam step.
+  // Handles are replaced by their tracked positions. InputError when there are no pairs.
+  DragStepReport step();
+
+  // --- Points. Changing a handle (or adding a pair) takes that handle's reference feature again at the next
+  // step, from the latent current then. Moving a target does not. Indices are 0-based; InputError if invalid.
+  int add_pair(DragPoint handle, DragPoint target);  // returns its index
+  void remove_pair(int index);
+  void clear_pairs();
+  void set_pairs(const std::vector<DragPair>& pairs);
+  void set_handle(int index, DragPoint handle);
+  void set_target(int index, DragPoint target);
+  const std::vector<DragPair>& pairs() const { return pairs_; }
+
+  // --- Mask: float/bool/uint8 [H, W] (or [1, 1, H, W]) of 0/1 at the image resolution, 1 = keep fixed.
+  void set_mask(const torch::Tensor& mask);
+  void clear_mask();
+  bool has_mask() const { return mask_.defined(); }
+
+  // --- Parameters. A new lr adjusts the optimiser in place (its moments are kept); a new feature block,
+  // radius or noise mode takes effect at the next step (a new feature block retakes the references).
+  void set_params(const DragParams& params);
+  const DragParams& params() const { return params_; }
+  const ResolvedDragParams& resolved() const { return resolved_; }
+  LatentSpace latent_space() const { return space_; }
+
+  // Back to the start latent with a fresh optimiser; handles go back to where they were when last set
+  // (before tracking moved them); references are taken again at the next step.
+  void reset();
+  // Start again from a different latent (e.g. after the user picks another seed); pairs are kept.
+  void set_start_latent(const torch::Tensor& ws0);
+
+  // --- Outputs.
+  // The ws the synthesis network gets now: [1, num_ws, w_dim] (detached copy).
+  torch::Tensor ws() const;
+  const torch::Tensor& start_ws() const { return ws0_; }
+  // Full-resolution image of the current latent, float [1, C, H, W] in about [-1, 1] (one full forward, no grad).
+  torch::Tensor image();
+  // The same as uint8 [H, W, C] with the official conversion (x * 127.5 + 128, clamp, truncate).
+  torch::Tensor image_uint8();
+  // A cheap preview: the skip-architecture RGB accumulated up to the supervised block by the last step's
+  // forward (from before that step's optimiser update), resized to the image resolution. Falls back to
+  // image() when there is none (no step yet, or a non-skip architecture).
+  torch::Tensor preview();
+
+  int steps_taken() const { return steps_taken_; }
+  int img_resolution() const { return resolved_.img_resolution; }
+  const GeneratorConfig& config() const { return generator_->config(); }
+  Generator& generator() { return generator_; }
+
+ private:
+  torch::Tensor synthesis_ws() const;
+  void rebuild_optimizer();
+  void check_point(const DragPoint& p, const char* what) const;
+  torch::Tensor resized_features(const torch::Tensor& block_output) const;
+
+  Generator generator_;
+  DragParams params_;
+  ResolvedDragParams resolved_;
+  LatentSpace space_;
+  torch::Device device_;
+
+  torch::Tensor ws0_;     // [1, num_ws, w_dim] start latent
+  torch::Tensor w_opt_;   // optimised leaf: [1, L, w_dim] (W+) or [1, w_dim] (W)
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+
+  std::vector<DragPair> pairs_;
+  std::vector<DragPoint> handles_as_set_;        // for reset()
+  std::vector<torch::Tensor> feature_refs_;      // per pair: [C] (undefined = take at next step)
+  torch::Tensor feat0_;                          // resized start features [1, C, H, W] for the mask term
+  torch::Tensor mask_;                           // [1, 1, H, W] float, 1 = fixed
+  torch::Tensor last_partial_image_;
+  int steps_taken_ = 0;
+};
+
+}  // namespace draggan

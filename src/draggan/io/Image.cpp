@@ -1,0 +1,124 @@
+#include "draggan/io/Image.h"
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include <climits>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "draggan/core/Error.h"
+
+namespace draggan {
+namespace {
+
+// Compressed files this large are not images a person edits; refuse before reading them into memory.
+constexpr uintmax_t kMaxImageFileBytes = uintmax_t{1} << 30;
+
+void check_dimensions(int64_t width, int64_t height, const std::string& origin) {
+  if (width <= 0 || height <= 0)
+    throw InputError(origin + ": image has zero size (" + std::to_string(width) + "x" + std::to_string(height) + ")");
+  if (width > kMaxImageSide || height > kMaxImageSide || width * height > kMaxImagePixels)
+    throw InputError(origin + ": image is " + std::to_string(width) + "x" + std::to_string(height) +
+                     ", larger than the limit of " + std::to_string(kMaxImageSide) + " px per side and 2^28 pixels");
+}
+
+std::string stb_reason() {
+  const char* reason = stbi_failure_reason();
+  return reason ? reason : "unknown error";
+}
+
+// uint8, CPU, contiguous [H, W, C] with C = 1..4, ready for stb_image_write.
+torch::Tensor prepare_for_writing(const torch::Tensor& image, const std::string& origin) {
+  if (!image.defined()) throw InputError(origin + ": no image to write");
+  if (image.scalar_type() != torch::kUInt8)
+    throw InputError(origin + ": image must be uint8, got " + std::string(c10::toString(image.scalar_type())));
+  torch::Tensor t = image.dim() == 2 ? image.unsqueeze(2) : image;
+  if (t.dim() != 3 || t.size(2) < 1 || t.size(2) > 4)
+    throw InputError(origin + ": image must be [H, W, C] with 1 to 4 channels, got " +
+                     c10::str(image.sizes()));
+  check_dimensions(t.size(1), t.size(0), origin);
+  return t.detach().to(torch::kCPU).contiguous();
+}
+
+}  // namespace
+
+torch::Tensor decode_image(const std::string& bytes, const std::string& origin) {
+  if (bytes.empty()) throw InputError(origin + ": empty file");
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) throw InputError(origin + ": file is too large for an image");
+  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int len = static_cast<int>(bytes.size());
+
+  // Read the header first so a forged size is refused before stb allocates for it.
+  int width = 0, height = 0, comp = 0;
+  if (!stbi_info_from_memory(data, len, &width, &height, &comp))
+    throw InputError(origin + ": not a readable image (" + stb_reason() + ")");
+  check_dimensions(width, height, origin);
+
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, len, &width, &height, &comp, 0),
+                                                   stbi_image_free);
+  if (!pixels) throw InputError(origin + ": cannot decode image (" + stb_reason() + ")");
+  check_dimensions(width, height, origin);
+  if (comp < 1 || comp > 4) throw InputError(origin + ": unsupported channel count " + std::to_string(comp));
+
+  const int64_t keep = comp <= 2 ? 1 : 3;  // gray+alpha -> gray, RGBA -> RGB
+  return torch::from_blob(pixels.get(), {height, width, comp}, torch::kUInt8)
+      .slice(2, 0, keep)
+      .contiguous()
+      .clone();
+}
+
+torch::Tensor read_image(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such image file");
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw InputError(path + ": cannot read (" + ec.message() + ")");
+  if (size > kMaxImageFileBytes) throw InputError(path + ": file is too large for an image");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(size));
+  if (in.gcount() != static_cast<std::streamsize>(size)) throw InputError(path + ": cannot read");
+  return decode_image(bytes, path);
+}
+
+std::string encode_png(const torch::Tensor& hwc_uint8) {
+  const torch::Tensor t = prepare_for_writing(hwc_uint8, "PNG encoder");
+  const int height = static_cast<int>(t.size(0)), width = static_cast<int>(t.size(1));
+  const int comp = static_cast<int>(t.size(2));
+  std::string out;
+  auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  if (!stbi_write_png_to_func(append, &out, width, height, comp, t.data_ptr(), width * comp))
+    throw InputError("PNG encoder: stb_image_write failed for a " + std::to_string(width) + "x" +
+                     std::to_string(height) + " image");
+  return out;
+}
+
+void write_png(const std::string& path, const torch::Tensor& hwc_uint8) {
+  prepare_for_writing(hwc_uint8, path);  // errors name the file
+  const std::string png = encode_png(hwc_uint8);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw InputError(path + ": cannot create file");
+  out.write(png.data(), static_cast<std::streamsize>(png.size()));
+  out.flush();
+  if (!out) throw InputError(path + ": write failed");
+}
+
+torch::Tensor image_to_uint8(const torch::Tensor& nchw) {
+  if (!nchw.defined() || nchw.dim() != 4 || nchw.size(0) < 1)
+    throw InputError("image_to_uint8: expected an [N, C, H, W] image, got " +
+                     (nchw.defined() ? c10::str(nchw.sizes()) : std::string("nothing")));
+  if (!nchw.is_floating_point()) throw InputError("image_to_uint8: expected a floating-point image");
+  // Same two roundings as the official `img * 127.5 + 128` in the image's own dtype; NaN (a diverged edit)
+  // becomes black instead of an undefined uint8 cast.
+  const torch::Tensor x = nchw[0].detach().to(torch::kCPU);
+  return torch::nan_to_num((x * 127.5 + 128).clamp(0, 255), 0.0)
+      .to(torch::kUInt8)
+      .permute({1, 2, 0})
+      .contiguous();
+}
+
+}  // namespace draggan

@@ -1,0 +1,63 @@
+#include "draggan/io/ImageResize.h"
+
+#include "draggan/core/Error.h"
+#include "draggan/io/Image.h"
+
+namespace draggan {
+namespace {
+namespace F = torch::nn::functional;
+
+torch::Tensor resize(const torch::Tensor& nchw, int64_t height, int64_t width) {
+  if (nchw.size(2) == height && nchw.size(3) == width) return nchw;
+  return F::interpolate(nchw, F::InterpolateFuncOptions()
+                                  .size(std::vector<int64_t>{height, width})
+                                  .mode(torch::kBilinear)
+                                  .align_corners(false)
+                                  .antialias(true));
+}
+}  // namespace
+
+torch::Tensor fit_image(const torch::Tensor& hwc_uint8, int resolution, int channels, FitMode mode) {
+  if (!hwc_uint8.defined() || hwc_uint8.scalar_type() != torch::kUInt8)
+    throw InputError("fit_image: expected a uint8 [H, W, C] image");
+  torch::Tensor image = hwc_uint8.dim() == 2 ? hwc_uint8.unsqueeze(2) : hwc_uint8;
+  if (image.dim() != 3 || image.size(2) < 1 || image.size(2) > 4)
+    throw InputError("fit_image: expected [H, W, C] with 1 to 4 channels, got " + c10::str(hwc_uint8.sizes()));
+  const int64_t h = image.size(0), w = image.size(1);
+  if (h <= 0 || w <= 0) throw InputError("fit_image: image has zero size " + c10::str(hwc_uint8.sizes()));
+  if (resolution < 1 || resolution > kMaxImageSide)
+    throw InputError("fit_image: resolution " + std::to_string(resolution) + " is out of range");
+  if (channels != 1 && channels != 3)
+    throw InputError("fit_image: channels must be 1 or 3, got " + std::to_string(channels));
+
+  image = image.detach().to(torch::kCPU).slice(2, 0, image.size(2) <= 2 ? 1 : 3);
+  if (mode == FitMode::CenterCrop) {
+    const int64_t s = std::min(h, w);
+    image = image.slice(0, (h - s) / 2, (h - s) / 2 + s).slice(1, (w - s) / 2, (w - s) / 2 + s);
+  }
+  torch::Tensor x = image.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+  // Luma before resizing (both are linear, and one channel is cheaper to resample than three).
+  if (channels == 1 && x.size(1) == 3)
+    x = (x * torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1})).sum(1, /*keepdim=*/true);
+
+  if (mode == FitMode::CenterCrop) {
+    x = resize(x, resolution, resolution);
+  } else {
+    const int64_t longest = std::max(h, w);
+    const int64_t nh = std::max<int64_t>(1, (h * resolution + longest / 2) / longest);
+    const int64_t nw = std::max<int64_t>(1, (w * resolution + longest / 2) / longest);
+    x = resize(x, nh, nw);
+    const int64_t top = (resolution - nh) / 2, left = (resolution - nw) / 2;
+    x = F::pad(x, F::PadFuncOptions({left, resolution - nw - left, top, resolution - nh - top}).value(0.0));
+  }
+  if (channels == 3 && x.size(1) == 1) x = x.expand({1, 3, resolution, resolution});
+  return (x.clamp(0, 255) / 127.5 - 1.0).contiguous();
+}
+
+FitMode parse_fit_mode(const std::string& text) {
+  if (text == "crop" || text == "center-crop" || text == "center_crop") return FitMode::CenterCrop;
+  if (text == "pad") return FitMode::Pad;
+  throw InputError("unknown fit mode '" + text + "' (expected 'crop' or 'pad')");
+}
+
+}  // namespace draggan

@@ -1,0 +1,110 @@
+#include "draggan/io/ModelFile.h"
+
+#include <fstream>
+
+#include "draggan/core/Error.h"
+#include "draggan/io/NvidiaPickle.h"
+#include "draggan/io/Safetensors.h"
+
+namespace draggan {
+namespace {
+
+enum class FileKind { Pickle, Safetensors };
+
+FileKind sniff(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CheckpointError(path + ": cannot open");
+  unsigned char head[9] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof(head));
+  const auto got = in.gcount();
+  if (got >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return FileKind::Pickle;
+  // safetensors: an 8-byte little-endian header length, then a JSON object.
+  if (got == 9 && head[8] == '{') return FileKind::Safetensors;
+  if (got >= 2 && head[0] == 'P' && head[1] == 'K')
+    throw CheckpointError(path + ": a zip archive (torch.save .pt/.pth?), not a generator checkpoint; "
+                          "expected an NVIDIA .pkl snapshot or a draggan .safetensors file");
+  throw CheckpointError(path + ": not a pickle (protocol 2-5) or safetensors file");
+}
+
+StateDict with_prefix_removed(const StateDict& all, const std::string& prefix) {
+  StateDict out;
+  for (const auto& [name, t] : all)
+    if (name.compare(0, prefix.size(), prefix) == 0) out[name.substr(prefix.size())] = t;
+  return out;
+}
+
+Generator build_generator(const GeneratorConfig& config, const StateDict& weights, const std::string& origin,
+                          torch::Device device) {
+  Generator g(config);
+  load_state_dict(*g, weights, origin);
+  g->eval();
+  for (auto& p : g->parameters()) p.set_requires_grad(false);
+  g->to(device);
+  return g;
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& path, torch::Device device) {
+  LoadedModel model;
+  model.path = path;
+  if (sniff(path) == FileKind::Pickle) {
+    NvidiaSnapshot snap = read_nvidia_pkl(path);
+    model.format = "nvidia-pkl";
+    model.config = snap.generator_config;
+    model.generator = build_generator(model.config, snap.g_ema, path + ": G_ema", device);
+    model.discriminator = std::move(snap.discriminator);
+    model.discriminator_config = snap.d_init_kwargs;
+    return model;
+  }
+  SafetensorsFile file = read_safetensors(path);
+  model.format = "safetensors";
+  auto meta = [&](const std::string& key) -> const std::string* {
+    auto it = file.metadata.find(key);
+    return it == file.metadata.end() ? nullptr : &it->second;
+  };
+  const std::string* config_text = meta("generator_config");
+  if (!config_text)
+    throw CheckpointError(path + ": safetensors metadata has no 'generator_config' (not a draggan model file; "
+                          "convert NVIDIA checkpoints with `draggan convert`)");
+  try {
+    model.config = GeneratorConfig::from_json(nlohmann::json::parse(*config_text));
+  } catch (const nlohmann::json::exception& e) {
+    throw CheckpointError(path + ": metadata 'generator_config' is not valid JSON: " + e.what());
+  } catch (const CheckpointError& e) {
+    throw CheckpointError(path + ": " + e.what());
+  }
+  StateDict g_ema = with_prefix_removed(file.tensors, "G_ema.");
+  if (g_ema.empty()) throw CheckpointError(path + ": no 'G_ema.*' tensors");
+  model.generator = build_generator(model.config, g_ema, path + ": G_ema", device);
+  model.discriminator = with_prefix_removed(file.tensors, "D.");
+  if (const std::string* d_text = meta("discriminator_config")) {
+    try {
+      model.discriminator_config = nlohmann::json::parse(*d_text);
+    } catch (const nlohmann::json::exception& e) {
+      throw CheckpointError(path + ": metadata 'discriminator_config' is not valid JSON: " + e.what());
+    }
+  }
+  return model;
+}
+
+void save_model(const std::string& path, Generator& generator, const StateDict& discriminator,
+                const nlohmann::json& discriminator_config,
+                const std::map<std::string, std::string>& extra_metadata) {
+  StateDict tensors;
+  for (const auto& [name, t] : state_dict_of(*generator)) tensors["G_ema." + name] = t.detach().cpu();
+  for (const auto& [name, t] : discriminator) tensors["D." + name] = t.detach().cpu();
+  std::map<std::string, std::string> metadata = extra_metadata;
+  metadata["format"] = "draggan";
+  metadata["generator_config"] = generator->config().to_json().dump();
+  if (!discriminator_config.is_null()) metadata["discriminator_config"] = discriminator_config.dump();
+  write_safetensors(path, tensors, metadata);
+}
+
+int64_t parameter_count(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace draggan

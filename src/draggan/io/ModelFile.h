@@ -1,0 +1,40 @@
+// Loading any supported checkpoint into a ready-to-run Generator, and saving our native format.
+//
+// Native format (safetensors): tensors "G_ema.<official name>" and, when known, "D.<official name>"; training
+// checkpoints add "G.", optimiser state and so on, which loading ignores. Metadata: "format" = "draggan",
+// "generator_config" = GeneratorConfig JSON, "discriminator_config" = JSON (or absent).
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "draggan/core/StateDict.h"
+#include "draggan/nn/Generator.h"
+#include "draggan/nn/GeneratorConfig.h"
+
+namespace draggan {
+
+struct LoadedModel {
+  GeneratorConfig config;
+  Generator generator{nullptr};
+  StateDict discriminator;                      // empty when the checkpoint has none
+  nlohmann::json discriminator_config = nullptr;  // DiscriminatorConfig JSON (native) or NVIDIA init kwargs
+  std::string path;
+  std::string format;  // "nvidia-pkl" or "safetensors"
+};
+
+// Reads .pkl (NVIDIA PyTorch snapshot) or .safetensors, chosen by the file's content, not its name.
+// The generator is in eval mode, without gradients on its parameters, on `device`.
+LoadedModel load_model(const std::string& path, torch::Device device = torch::kCPU);
+
+// Writes the native safetensors format. `extra_metadata` is merged into the header metadata.
+void save_model(const std::string& path, Generator& generator, const StateDict& discriminator = {},
+                const nlohmann::json& discriminator_config = nullptr,
+                const std::map<std::string, std::string>& extra_metadata = {});
+
+// Number of parameters (not buffers) of the generator.
+int64_t parameter_count(const torch::nn::Module& module);
+
+}  // namespace draggan

@@ -1,0 +1,69 @@
+#include "draggan/nn/MappingNetwork.h"
+
+#include <string>
+
+#include "draggan/core/Error.h"
+
+namespace draggan {
+
+torch::Tensor normalize_2nd_moment(const torch::Tensor& x, int64_t dim, double eps) {
+  return x * (x.square().mean(dim, /*keepdim=*/true) + eps).rsqrt();
+}
+
+MappingNetworkImpl::MappingNetworkImpl(const GeneratorConfig& config, int num_ws)
+    : z_dim_(config.z_dim),
+      c_dim_(config.c_dim),
+      w_dim_(config.w_dim),
+      num_ws_(num_ws),
+      w_avg_beta_(config.w_avg_beta) {
+  const int embed_features = c_dim_ > 0 ? config.embed_features.value_or(w_dim_) : 0;
+  const int layer_features = config.layer_features.value_or(w_dim_);
+  const int n = config.mapping_layers;
+
+  // Official registration order: embed, fc0..fcN-1, then the w_avg buffer.
+  if (c_dim_ > 0) embed = register_module("embed", FullyConnectedLayer(FullyConnectedOptions{c_dim_, embed_features}));
+  for (int i = 0; i < n; ++i) {
+    FullyConnectedOptions o;
+    o.in_features = i == 0 ? z_dim_ + embed_features : layer_features;
+    o.out_features = i == n - 1 ? w_dim_ : layer_features;
+    o.activation = Activation::LeakyReLU;
+    o.lr_multiplier = config.mapping_lr_multiplier;
+    layers.push_back(register_module("fc" + std::to_string(i), FullyConnectedLayer(o)));
+  }
+  w_avg = register_buffer("w_avg", torch::zeros({w_dim_}));
+}
+
+torch::Tensor MappingNetworkImpl::forward(const torch::Tensor& z, const torch::Tensor& c, double psi, int cutoff,
+                                          bool update_w_avg) {
+  torch::Tensor x;
+  if (z_dim_ > 0) {
+    if (!z.defined() || z.dim() != 2 || z.size(1) != z_dim_)
+      throw InputError("mapping: z must have shape [N, " + std::to_string(z_dim_) + "]");
+    x = normalize_2nd_moment(z.to(torch::kFloat32));
+  }
+  if (c_dim_ > 0) {
+    if (!c.defined() || c.dim() != 2 || c.size(1) != c_dim_)
+      throw InputError("mapping: this generator is conditional; c must have shape [N, " + std::to_string(c_dim_) + "]");
+    if (x.defined() && c.size(0) != x.size(0)) throw InputError("mapping: z and c batch sizes differ");
+    torch::Tensor y = normalize_2nd_moment(embed->forward(c.to(torch::kFloat32)));
+    x = x.defined() ? torch::cat({x, y}, 1) : y;
+  }
+  for (auto& layer : layers) x = layer->forward(x);
+
+  if (update_w_avg) {
+    torch::NoGradGuard no_grad;
+    w_avg.copy_(x.detach().mean(0).lerp(w_avg, w_avg_beta_));
+  }
+
+  torch::Tensor ws = x.unsqueeze(1).repeat({1, num_ws_, 1});
+  return truncate(ws, psi, cutoff);
+}
+
+torch::Tensor MappingNetworkImpl::truncate(const torch::Tensor& ws, double psi, int cutoff) const {
+  if (psi == 1.0) return ws;
+  if (cutoff < 0 || cutoff >= ws.size(1)) return w_avg.lerp(ws, psi);
+  torch::Tensor head = w_avg.lerp(ws.narrow(1, 0, cutoff), psi);
+  return torch::cat({head, ws.narrow(1, cutoff, ws.size(1) - cutoff)}, 1);
+}
+
+}  // namespace draggan

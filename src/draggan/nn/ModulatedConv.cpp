@@ -1,0 +1,40 @@
+#include "draggan/nn/ModulatedConv.h"
+
+#include "draggan/nn/Conv2dResample.h"
+
+namespace draggan {
+
+torch::Tensor modulated_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& styles,
+                               const torch::Tensor& noise, const torch::Tensor& resample_filter,
+                               const ModulatedConvOptions& options) {
+  const int64_t n = x.size(0);
+  const int64_t out_c = weight.size(0), in_c = weight.size(1), kh = weight.size(2), kw = weight.size(3);
+  TORCH_CHECK(x.size(1) == in_c, "modulated_conv2d: input has ", x.size(1), " channels, weight expects ", in_c);
+  TORCH_CHECK(styles.size(0) == n && styles.size(1) == in_c, "modulated_conv2d: styles shape mismatch");
+
+  // [N, O, I, k, k]: per-sample weights.
+  torch::Tensor w = weight.unsqueeze(0) * styles.reshape({n, 1, in_c, 1, 1});
+  if (options.demodulate) {
+    torch::Tensor dcoefs = (w.square().sum({2, 3, 4}) + 1e-8).rsqrt();  // [N, O]
+    w = w * dcoefs.reshape({n, out_c, 1, 1, 1});
+  }
+
+  Conv2dResampleOptions conv;
+  conv.up = options.up;
+  conv.padding = options.padding;
+  conv.flip_weight = options.flip_weight;
+  torch::Tensor y;
+  if (n == 1) {
+    // The fast path the drag loop lives on: no reshapes of the activations, an ordinary convolution.
+    y = conv2d_resample(x, w.reshape({out_c, in_c, kh, kw}), resample_filter, conv);
+  } else {
+    conv.groups = n;
+    y = conv2d_resample(x.reshape({1, n * in_c, x.size(2), x.size(3)}), w.reshape({n * out_c, in_c, kh, kw}),
+                        resample_filter, conv);
+    y = y.reshape({n, out_c, y.size(2), y.size(3)});
+  }
+  if (noise.defined()) y = y + noise;
+  return y;
+}
+
+}  // namespace draggan

@@ -1,0 +1,24 @@
+// Style-modulated convolution (StyleGAN2): scale the weight's input channels by per-sample styles, optionally
+// demodulate each output channel to unit norm, convolve (with optional 2x up-sampling), add noise.
+#pragma once
+#include <torch/torch.h>
+
+#include "draggan/nn/Upfirdn2d.h"
+
+namespace draggan {
+
+struct ModulatedConvOptions {
+  int up = 1;
+  int64_t padding = 0;
+  bool demodulate = true;
+  bool flip_weight = true;
+};
+
+// x [N, I, H, W], weight [O, I, k, k], styles [N, I], noise broadcastable to the output (or undefined),
+// resample_filter used when up > 1. Always the official "fused" formulation: one modulated weight per sample,
+// a plain convolution for N == 1 and a grouped convolution over the batch otherwise.
+torch::Tensor modulated_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& styles,
+                               const torch::Tensor& noise, const torch::Tensor& resample_filter,
+                               const ModulatedConvOptions& options);
+
+}  // namespace draggan

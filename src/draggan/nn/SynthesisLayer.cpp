@@ -1,0 +1,53 @@
+#include "draggan/nn/SynthesisLayer.h"
+
+#include <cmath>
+
+#include "draggan/core/Error.h"
+#include "draggan/nn/BiasAct.h"
+#include "draggan/nn/ModulatedConv.h"
+#include "draggan/nn/Upfirdn2d.h"
+
+namespace draggan {
+
+SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o) : options_(o) {
+  // Registration order follows the official module so parameter lists line up with PyTorch's.
+  resample_filter = register_buffer("resample_filter", setup_filter(o.resample_filter));
+  FullyConnectedOptions fc;
+  fc.in_features = o.w_dim;
+  fc.out_features = o.in_channels;
+  fc.bias_init = 1.0;  // styles start at 1: the unmodulated convolution
+  affine = register_module("affine", FullyConnectedLayer(fc));
+  weight = register_parameter("weight", torch::randn({o.out_channels, o.in_channels, o.kernel_size, o.kernel_size}));
+  if (o.use_noise) {
+    noise_const = register_buffer("noise_const", torch::randn({o.resolution, o.resolution}));
+    noise_strength = register_parameter("noise_strength", torch::zeros({}));
+  }
+  bias = register_parameter("bias", torch::zeros({o.out_channels}));
+}
+
+torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
+                                          double gain) {
+  const int64_t in_res = options_.resolution / options_.up;
+  if (x.dim() != 4 || x.size(1) != options_.in_channels || x.size(2) != in_res || x.size(3) != in_res)
+    throw InputError("synthesis layer: unexpected input shape");
+  torch::Tensor styles = affine->forward(w);
+
+  torch::Tensor noise;
+  if (options_.use_noise && noise_mode == NoiseMode::Random)
+    noise = torch::randn({x.size(0), 1, options_.resolution, options_.resolution}, x.options()) * noise_strength;
+  else if (options_.use_noise && noise_mode == NoiseMode::Const)
+    noise = noise_const * noise_strength;
+
+  ModulatedConvOptions mc;
+  mc.up = options_.up;
+  mc.padding = options_.kernel_size / 2;
+  mc.flip_weight = options_.up == 1;  // the official layer flips only on the up-sampling (transposed) path
+  torch::Tensor y = modulated_conv2d(x, weight, styles, noise, resample_filter, mc);
+
+  const double act_gain = std::sqrt(2.0) * gain;
+  std::optional<double> clamp;
+  if (options_.conv_clamp) clamp = *options_.conv_clamp * gain;
+  return bias_act(y, bias.to(y.dtype()), Activation::LeakyReLU, act_gain, clamp);
+}
+
+}  // namespace draggan

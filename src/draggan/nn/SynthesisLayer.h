@@ -1,0 +1,42 @@
+// One modulated 3x3 convolution of the synthesis network (official SynthesisLayer): affine(w) -> styles,
+// modulated conv (optionally 2x up), per-pixel noise, bias + lrelu with gain and clamp.
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <vector>
+
+#include "draggan/nn/FullyConnectedLayer.h"
+#include "draggan/nn/SynthesisRequest.h"
+
+namespace draggan {
+
+struct SynthesisLayerOptions {
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  int64_t w_dim = 0;
+  int64_t resolution = 0;  // output resolution
+  int64_t kernel_size = 3;
+  int up = 1;
+  bool use_noise = true;
+  std::vector<float> resample_filter{1, 3, 3, 1};
+  std::optional<double> conv_clamp;
+};
+
+class SynthesisLayerImpl : public torch::nn::Module {
+ public:
+  explicit SynthesisLayerImpl(const SynthesisLayerOptions& options);
+
+  // x [N, in, res/up, res/up], w [N, w_dim] -> [N, out, res, res]. gain scales the activation gain and the clamp
+  // (the resnet architecture passes sqrt(0.5)).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode, double gain = 1.0);
+
+  torch::Tensor resample_filter, weight, bias, noise_const, noise_strength;
+  FullyConnectedLayer affine{nullptr};
+
+ private:
+  SynthesisLayerOptions options_;
+};
+TORCH_MODULE(SynthesisLayer);
+
+}  // namespace draggan

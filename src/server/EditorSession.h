@@ -1,0 +1,143 @@
+// One editor session (one browser tab): a model, the current latent and image, handle/target points, a mask,
+// undo/redo of whole drags, and at most one running drag on its own worker thread. Every public method is
+// safe to call from any HTTP thread; while a drag runs, edits that would change it answer 409.
+//
+// Mask convention on the wire and here: 1 = movable region (what the user paints), 0 = keep fixed. The drag
+// engine wants the opposite (1 = fixed, as the official renderer), so it gets 1 - mask.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "draggan/drag/DragSession.h"
+#include "server/EventHub.h"
+#include "server/ModelRegistry.h"
+
+namespace draggan::server {
+
+struct EditorPoint {
+  int id = 0;
+  DragPoint handle;
+  std::optional<DragPoint> target;
+};
+
+// Parameters of the next drag: the engine's plus the editor's own.
+struct EditorParams {
+  DragParams drag;
+  int max_steps = 500;     // a drag ends after this many steps if the targets are not reached
+  int preview_every = 1;   // a fresh image in the live events every k steps
+};
+
+class EditorSession {
+ public:
+  // `request`: {model?, seed?, psi?, latent_space?, params?}; renders the first image.
+  EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request);
+  ~EditorSession();
+  EditorSession(const EditorSession&) = delete;
+  EditorSession& operator=(const EditorSession&) = delete;
+
+  const std::string& id() const { return id_; }
+  int64_t width() const { return resolution_; }
+  int64_t height() const { return resolution_; }
+
+  nlohmann::json state();
+  void update_settings(const nlohmann::json& request);
+  void reset();
+
+  void add_point(const nlohmann::json& request);
+  void update_point(int point_id, const nlohmann::json& request);
+  void remove_point(int point_id);
+  void clear_points();
+
+  // bool [H, W], 1 = movable; an undefined tensor clears the mask.
+  void set_mask(const torch::Tensor& movable);
+  nlohmann::json mask_json();
+
+  // Starts a drag on a worker thread (ConflictError if one runs). `request`: {max_steps?, params?}.
+  void start(const nlohmann::json& request);
+  // Asks the drag to stop and waits for it to finish its current step.
+  void stop();
+  bool running() const { return running_; }
+
+  void undo();
+  void redo();
+
+  std::string image_png();
+  nlohmann::json save();
+  void load(const nlohmann::json& document);
+  std::string animation_gif();
+
+  // Live events; the new queue starts with the current state.
+  std::shared_ptr<EventQueue> subscribe();
+  bool has_listeners() { return events_.subscriber_count() > 0; }
+
+  void touch();
+  std::chrono::steady_clock::time_point last_used() const;
+
+  // Stops the drag, joins the worker, ends every event stream. The session is unusable afterwards.
+  void close();
+
+ private:
+  struct Snapshot {
+    torch::Tensor ws;
+    torch::Tensor image;  // uint8 [H, W, C]
+    std::vector<EditorPoint> points;
+    uint32_t seed;
+    double psi;
+  };
+
+  nlohmann::json state_locked() const;
+  void check_idle_locked(const char* action) const;
+  void switch_model_locked(const std::string& model_id);
+  void set_latent_locked(const torch::Tensor& ws);  // renders and bumps the image version
+  Snapshot snapshot_locked() const;
+  void restore_locked(const Snapshot& snapshot);
+  void publish_state_locked();
+  DragPoint parse_point_locked(const nlohmann::json& value, const char* what) const;
+  void apply_params_locked(const nlohmann::json& params, EditorParams& into) const;
+  void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
+  void record_frame_locked(const torch::Tensor& image);
+
+  const std::string id_;
+  std::shared_ptr<ModelRegistry> models_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  std::string model_id_;
+  std::shared_ptr<LoadedModel> model_;
+  int64_t resolution_ = 0;
+  uint32_t seed_ = 0;
+  double psi_ = 0.7;
+  LatentSpace latent_space_ = LatentSpace::WPlus;
+  EditorParams params_;
+
+  torch::Tensor ws_;        // current latent [1, num_ws, w_dim]
+  torch::Tensor image_;     // current image, uint8 [H, W, C]
+  std::string image_png_;   // cached encoding of image_
+  int64_t image_version_ = 0;
+  std::vector<EditorPoint> points_;
+  int next_point_id_ = 1;
+  torch::Tensor mask_;      // bool [H, W], 1 = movable; undefined = none
+  std::vector<Snapshot> undo_;
+  std::vector<Snapshot> redo_;
+
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::thread worker_;
+  nlohmann::json progress_ = nullptr;   // the running/last drag: step, distance, steps/s, reason
+  std::vector<torch::Tensor> frames_;   // the last drag, for the animation
+  int frame_stride_ = 1;
+
+  EventHub events_;
+  std::atomic<int64_t> last_used_;
+  bool closed_ = false;
+};
+
+}  // namespace draggan::server
