@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "draggan/core/Error.h"
@@ -20,77 +21,27 @@ using Kind = PickleValue::Kind;
 constexpr int kHighestProtocol = 5;
 
 const char* opcode_name(uint8_t op) {
-  switch (op) {
-    case '(': return "MARK";
-    case '.': return "STOP";
-    case '0': return "POP";
-    case '1': return "POP_MARK";
-    case '2': return "DUP";
-    case 'F': return "FLOAT";
-    case 'I': return "INT";
-    case 'J': return "BININT";
-    case 'K': return "BININT1";
-    case 'L': return "LONG";
-    case 'M': return "BININT2";
-    case 'N': return "NONE";
-    case 'P': return "PERSID";
-    case 'Q': return "BINPERSID";
-    case 'R': return "REDUCE";
-    case 'S': return "STRING";
-    case 'T': return "BINSTRING";
-    case 'U': return "SHORT_BINSTRING";
-    case 'V': return "UNICODE";
-    case 'X': return "BINUNICODE";
-    case 'a': return "APPEND";
-    case 'b': return "BUILD";
-    case 'c': return "GLOBAL";
-    case 'd': return "DICT";
-    case '}': return "EMPTY_DICT";
-    case 'e': return "APPENDS";
-    case 'g': return "GET";
-    case 'h': return "BINGET";
-    case 'i': return "INST";
-    case 'j': return "LONG_BINGET";
-    case 'l': return "LIST";
-    case ']': return "EMPTY_LIST";
-    case 'o': return "OBJ";
-    case 'p': return "PUT";
-    case 'q': return "BINPUT";
-    case 'r': return "LONG_BINPUT";
-    case 's': return "SETITEM";
-    case 't': return "TUPLE";
-    case ')': return "EMPTY_TUPLE";
-    case 'u': return "SETITEMS";
-    case 'G': return "BINFLOAT";
-    case 0x80: return "PROTO";
-    case 0x81: return "NEWOBJ";
-    case 0x82: return "EXT1";
-    case 0x83: return "EXT2";
-    case 0x84: return "EXT4";
-    case 0x85: return "TUPLE1";
-    case 0x86: return "TUPLE2";
-    case 0x87: return "TUPLE3";
-    case 0x88: return "NEWTRUE";
-    case 0x89: return "NEWFALSE";
-    case 0x8a: return "LONG1";
-    case 0x8b: return "LONG4";
-    case 'B': return "BINBYTES";
-    case 'C': return "SHORT_BINBYTES";
-    case 0x8c: return "SHORT_BINUNICODE";
-    case 0x8d: return "BINUNICODE8";
-    case 0x8e: return "BINBYTES8";
-    case 0x8f: return "EMPTY_SET";
-    case 0x90: return "ADDITEMS";
-    case 0x91: return "FROZENSET";
-    case 0x92: return "NEWOBJ_EX";
-    case 0x93: return "STACK_GLOBAL";
-    case 0x94: return "MEMOIZE";
-    case 0x95: return "FRAME";
-    case 0x96: return "BYTEARRAY8";
-    case 0x97: return "NEXT_BUFFER";
-    case 0x98: return "READONLY_BUFFER";
-    default: return nullptr;
-  }
+  // clang-format off
+  static constexpr std::pair<uint8_t, const char*> kNames[] = {
+      {'(', "MARK"}, {'.', "STOP"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"}, {'F', "FLOAT"},
+      {'I', "INT"}, {'J', "BININT"}, {'K', "BININT1"}, {'L', "LONG"}, {'M', "BININT2"}, {'N', "NONE"},
+      {'P', "PERSID"}, {'Q', "BINPERSID"}, {'R', "REDUCE"}, {'S', "STRING"}, {'T', "BINSTRING"},
+      {'U', "SHORT_BINSTRING"}, {'V', "UNICODE"}, {'X', "BINUNICODE"}, {'a', "APPEND"}, {'b', "BUILD"},
+      {'c', "GLOBAL"}, {'d', "DICT"}, {'}', "EMPTY_DICT"}, {'e', "APPENDS"}, {'g', "GET"}, {'h', "BINGET"},
+      {'i', "INST"}, {'j', "LONG_BINGET"}, {'l', "LIST"}, {']', "EMPTY_LIST"}, {'o', "OBJ"}, {'p', "PUT"},
+      {'q', "BINPUT"}, {'r', "LONG_BINPUT"}, {'s', "SETITEM"}, {'t', "TUPLE"}, {')', "EMPTY_TUPLE"},
+      {'u', "SETITEMS"}, {'G', "BINFLOAT"}, {0x80, "PROTO"}, {0x81, "NEWOBJ"}, {0x82, "EXT1"},
+      {0x83, "EXT2"}, {0x84, "EXT4"}, {0x85, "TUPLE1"}, {0x86, "TUPLE2"}, {0x87, "TUPLE3"},
+      {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"}, {0x8a, "LONG1"}, {0x8b, "LONG4"}, {'B', "BINBYTES"},
+      {'C', "SHORT_BINBYTES"}, {0x8c, "SHORT_BINUNICODE"}, {0x8d, "BINUNICODE8"}, {0x8e, "BINBYTES8"},
+      {0x8f, "EMPTY_SET"}, {0x90, "ADDITEMS"}, {0x91, "FROZENSET"}, {0x92, "NEWOBJ_EX"},
+      {0x93, "STACK_GLOBAL"}, {0x94, "MEMOIZE"}, {0x95, "FRAME"}, {0x96, "BYTEARRAY8"},
+      {0x97, "NEXT_BUFFER"}, {0x98, "READONLY_BUFFER"},
+  };
+  // clang-format on
+  for (const auto& [code, name] : kNames)
+    if (code == op) return name;
+  return nullptr;
 }
 
 // The pickle virtual machine. Python's unpickler calls things; this one only records what would be called.
@@ -114,7 +65,8 @@ class Machine {
   }
 
  private:
-  // ---- errors and input --------------------------------------------------------------------------------------
+  // ---- errors and input
+  // --------------------------------------------------------------------------------------
   [[noreturn]] void fail(const std::string& message) const { tree_.fail(base_ + op_pos_, message); }
   std::string op_name() const {
     const char* n = opcode_name(op_);
@@ -124,15 +76,16 @@ class Machine {
   std::string_view take(uint64_t n) {
     const uint64_t left = data_.size() - pos_;
     if (n > left)
-      fail(op_name() + " length " + std::to_string(n) + " exceeds the " + std::to_string(left) + " bytes left");
+      fail(op_name() + " length " + std::to_string(n) + " exceeds the " + std::to_string(left) +
+           " bytes left");
     std::string_view out = data_.substr(pos_, static_cast<size_t>(n));
     pos_ += static_cast<size_t>(n);
     return out;
   }
   uint64_t read_uint(int bytes) {
     if (data_.size() - pos_ < static_cast<size_t>(bytes))
-      fail(op_name() + " needs " + std::to_string(bytes) + " argument bytes, " + std::to_string(data_.size() - pos_) +
-           " left");
+      fail(op_name() + " needs " + std::to_string(bytes) + " argument bytes, " +
+           std::to_string(data_.size() - pos_) + " left");
     uint64_t v = 0;
     for (int k = bytes - 1; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(data_[pos_ + k]);
     pos_ += bytes;
@@ -156,12 +109,14 @@ class Machine {
     return v;
   }
 
-  // ---- stack ---------------------------------------------------------------------------------------------------
+  // ---- stack
+  // ---------------------------------------------------------------------------------------------------
   size_t fence() const { return marks_.empty() ? 0 : marks_.back(); }
   void push(PickleValue* v) { stack_.push_back(v); }
   PickleValue* pop() {
     if (stack_.size() <= fence())
-      fail(op_name() + " needs a value but the stack is empty" + (marks_.empty() ? "" : " (above the last MARK)"));
+      fail(op_name() + " needs a value but the stack is empty" +
+           (marks_.empty() ? "" : " (above the last MARK)"));
     PickleValue* v = stack_.back();
     stack_.pop_back();
     return v;
@@ -186,7 +141,8 @@ class Machine {
     return n;
   }
   PickleValue* make_text(Kind kind, std::string_view text) {
-    if (kind == Kind::String && !pickle_text::is_valid_utf8(text)) fail(op_name() + " string is not valid UTF-8");
+    if (kind == Kind::String && !pickle_text::is_valid_utf8(text))
+      fail(op_name() + " string is not valid UTF-8");
     PickleValue* n = make(kind);
     n->text = text;
     return n;
@@ -225,8 +181,7 @@ class Machine {
     const bool negative = static_cast<unsigned char>(bytes[n - 1]) & 0x80;
     // Fits in int64 when every byte above the low eight repeats the sign, and so does bit 63.
     bool fits = true;
-    for (size_t k = 8; k < n; ++k)
-      fits &= static_cast<unsigned char>(bytes[k]) == (negative ? 0xff : 0x00);
+    for (size_t k = 8; k < n; ++k) fits &= static_cast<unsigned char>(bytes[k]) == (negative ? 0xff : 0x00);
     if (n > 8) fits &= ((static_cast<unsigned char>(bytes[7]) & 0x80) != 0) == negative;
     if (!fits) return make_text(Kind::BigInt, bytes);
     uint64_t v = negative ? ~uint64_t{0} : 0;
@@ -244,7 +199,8 @@ class Machine {
   void add_entries(PickleValue* target, const std::vector<PickleValue*>& kv) {
     if (!target->is(Kind::Dict) && !target->is(Kind::Object))
       fail(op_name() + " onto " + describe(*target) + ", expected a dict");
-    if (kv.size() % 2) fail(op_name() + " with an odd number (" + std::to_string(kv.size()) + ") of keys and values");
+    if (kv.size() % 2)
+      fail(op_name() + " with an odd number (" + std::to_string(kv.size()) + ") of keys and values");
     for (size_t k = 0; k < kv.size(); k += 2) target->entries.emplace_back(kv[k], kv[k + 1]);
   }
   void add_items(PickleValue* target, const std::vector<PickleValue*>& items, Kind expected) {
@@ -301,11 +257,17 @@ void Machine::step() {
         fail("POP on an empty stack");
       }
       return;
-    case '1': pop_mark(); return;
-    case '2': push(top()); return;
+    case '1':
+      pop_mark();
+      return;
+    case '2':
+      push(top());
+      return;
 
     // ---- constants and numbers ----
-    case 'N': push(make(Kind::None)); return;
+    case 'N':
+      push(make(Kind::None));
+      return;
     case 0x88:
     case 0x89: {
       PickleValue* b = make(Kind::Bool);
@@ -324,11 +286,21 @@ void Machine::step() {
       }
       return;
     }
-    case 'L': push(make_int(line_int(line()))); return;
-    case 'J': push(make_int(static_cast<int32_t>(read_uint(4)))); return;
-    case 'K': push(make_int(static_cast<int64_t>(read_uint(1)))); return;
-    case 'M': push(make_int(static_cast<int64_t>(read_uint(2)))); return;
-    case 0x8a: push(make_long(take(read_uint(1)))); return;
+    case 'L':
+      push(make_int(line_int(line())));
+      return;
+    case 'J':
+      push(make_int(static_cast<int32_t>(read_uint(4))));
+      return;
+    case 'K':
+      push(make_int(static_cast<int64_t>(read_uint(1))));
+      return;
+    case 'M':
+      push(make_int(static_cast<int64_t>(read_uint(2))));
+      return;
+    case 0x8a:
+      push(make_long(take(read_uint(1))));
+      return;
     case 0x8b: {
       const auto n = static_cast<int32_t>(read_uint(4));
       if (n < 0) fail("LONG4 with negative length " + std::to_string(n));
@@ -357,20 +329,36 @@ void Machine::step() {
     }
 
     // ---- strings and bytes ----
-    case 'X': push(make_text(Kind::String, take(read_uint(4)))); return;
-    case 0x8c: push(make_text(Kind::String, take(read_uint(1)))); return;
-    case 0x8d: push(make_text(Kind::String, take(read_uint(8)))); return;
-    case 'B': push(make_text(Kind::Bytes, take(read_uint(4)))); return;
-    case 'C': push(make_text(Kind::Bytes, take(read_uint(1)))); return;
-    case 0x8e: push(make_text(Kind::Bytes, take(read_uint(8)))); return;
-    case 0x96: push(make_text(Kind::ByteArray, take(read_uint(8)))); return;
+    case 'X':
+      push(make_text(Kind::String, take(read_uint(4))));
+      return;
+    case 0x8c:
+      push(make_text(Kind::String, take(read_uint(1))));
+      return;
+    case 0x8d:
+      push(make_text(Kind::String, take(read_uint(8))));
+      return;
+    case 'B':
+      push(make_text(Kind::Bytes, take(read_uint(4))));
+      return;
+    case 'C':
+      push(make_text(Kind::Bytes, take(read_uint(1))));
+      return;
+    case 0x8e:
+      push(make_text(Kind::Bytes, take(read_uint(8))));
+      return;
+    case 0x96:
+      push(make_text(Kind::ByteArray, take(read_uint(8))));
+      return;
     case 'T': {
       const auto n = static_cast<int32_t>(read_uint(4));
       if (n < 0) fail("BINSTRING with negative length " + std::to_string(n));
       push(make_latin1(take(static_cast<uint64_t>(n))));
       return;
     }
-    case 'U': push(make_latin1(take(read_uint(1)))); return;
+    case 'U':
+      push(make_latin1(take(read_uint(1))));
+      return;
     case 'S': {
       auto text = pickle_text::unquote_string(line());
       if (!text) fail("STRING argument is not a quoted string");
@@ -385,13 +373,27 @@ void Machine::step() {
     }
 
     // ---- containers ----
-    case ')': push(make(Kind::Tuple)); return;
-    case ']': push(make(Kind::List)); return;
-    case '}': push(make(Kind::Dict)); return;
-    case 0x8f: push(make(Kind::Set)); return;
-    case 't': push(make_seq(Kind::Tuple, pop_mark())); return;
-    case 'l': push(make_seq(Kind::List, pop_mark())); return;
-    case 0x91: push(make_seq(Kind::FrozenSet, pop_mark())); return;
+    case ')':
+      push(make(Kind::Tuple));
+      return;
+    case ']':
+      push(make(Kind::List));
+      return;
+    case '}':
+      push(make(Kind::Dict));
+      return;
+    case 0x8f:
+      push(make(Kind::Set));
+      return;
+    case 't':
+      push(make_seq(Kind::Tuple, pop_mark()));
+      return;
+    case 'l':
+      push(make_seq(Kind::List, pop_mark()));
+      return;
+    case 0x91:
+      push(make_seq(Kind::FrozenSet, pop_mark()));
+      return;
     case 0x85:
     case 0x86:
     case 0x87: {
@@ -441,17 +443,27 @@ void Machine::step() {
       memo_put(static_cast<uint64_t>(key));
       return;
     }
-    case 'q': memo_put(read_uint(1)); return;
-    case 'r': memo_put(read_uint(4)); return;
-    case 0x94: memo_put(memo_.size()); return;
+    case 'q':
+      memo_put(read_uint(1));
+      return;
+    case 'r':
+      memo_put(read_uint(4));
+      return;
+    case 0x94:
+      memo_put(memo_.size());
+      return;
     case 'g': {
       const int64_t key = line_int(line());
       if (key < 0) fail("GET with negative memo key " + std::to_string(key));
       push(memo_get(static_cast<uint64_t>(key)));
       return;
     }
-    case 'h': push(memo_get(read_uint(1))); return;
-    case 'j': push(memo_get(read_uint(4))); return;
+    case 'h':
+      push(memo_get(read_uint(1)));
+      return;
+    case 'j':
+      push(memo_get(read_uint(4)));
+      return;
 
     // ---- globals and objects: recorded, never called ----
     case 'c': {
@@ -531,13 +543,18 @@ void Machine::step() {
     // ---- refused ----
     case 0x82:
     case 0x83:
-    case 0x84: fail(op_name() + ": copyreg extension codes are not supported");
-    case 0x97: fail("NEXT_BUFFER: out-of-band buffers are not supported");
-    case 0x98: top(); return;  // READONLY_BUFFER changes nothing we record
+    case 0x84:
+      fail(op_name() + ": copyreg extension codes are not supported");
+    case 0x97:
+      fail("NEXT_BUFFER: out-of-band buffers are not supported");
+    case 0x98:
+      top();
+      return;  // READONLY_BUFFER changes nothing we record
     default: {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02x", op_);
-      fail(std::string("unknown opcode ") + hex + (op_ >= 0x20 && op_ < 0x7f ? std::string(" '") + char(op_) + "'" : "") +
+      fail(std::string("unknown opcode ") + hex +
+           (op_ >= 0x20 && op_ < 0x7f ? std::string(" '") + char(op_) + "'" : "") +
            " (not a pickle, or corrupt)");
     }
   }
@@ -550,7 +567,8 @@ PickleValue* read_pickle(PickleTree& tree, std::string_view data, size_t base_of
   return Machine(tree, data, base_offset, options).run(consumed);
 }
 
-std::unique_ptr<PickleTree> parse_pickle(std::string bytes, std::string origin, const PickleReadOptions& options) {
+std::unique_ptr<PickleTree> parse_pickle(std::string bytes, std::string origin,
+                                         const PickleReadOptions& options) {
   auto tree = std::make_unique<PickleTree>(std::move(bytes), std::move(origin));
   tree->set_root(read_pickle(*tree, tree->data(), 0, nullptr, options));
   return tree;

@@ -49,9 +49,10 @@ bool is_valid_utf8(std::string_view s) {
       if ((cc & 0xc0) != 0x80) return false;
       cp = (cp << 6) | (cc & 0x3f);
     }
-    // Overlong forms and values past U+10FFFF are invalid in every Python codec.
+    // Overlong forms and values past U+10FFFF are invalid in every Python codec; lone surrogates (which
+    // 'surrogatepass' would let through) are refused too, so every str converts to valid JSON.
     static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10ffff) return false;
+    if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
     i += extra + 1;
   }
   return true;
@@ -84,17 +85,38 @@ std::optional<std::string> unquote_string(std::string_view repr) {
     if (s[i] == '\\' && i + 1 < s.size()) {
       const char e = s[++i];
       switch (e) {
-        case '\\': byte = '\\'; break;
-        case '\'': byte = '\''; break;
-        case '"': byte = '"'; break;
-        case 'a': byte = '\a'; break;
-        case 'b': byte = '\b'; break;
-        case 'f': byte = '\f'; break;
-        case 'n': byte = '\n'; break;
-        case 'r': byte = '\r'; break;
-        case 't': byte = '\t'; break;
-        case 'v': byte = '\v'; break;
-        case '\n': continue;  // line continuation
+        case '\\':
+          byte = '\\';
+          break;
+        case '\'':
+          byte = '\'';
+          break;
+        case '"':
+          byte = '"';
+          break;
+        case 'a':
+          byte = '\a';
+          break;
+        case 'b':
+          byte = '\b';
+          break;
+        case 'f':
+          byte = '\f';
+          break;
+        case 'n':
+          byte = '\n';
+          break;
+        case 'r':
+          byte = '\r';
+          break;
+        case 't':
+          byte = '\t';
+          break;
+        case 'v':
+          byte = '\v';
+          break;
+        case '\n':
+          continue;  // line continuation
         case 'x': {
           if (s.size() - i < 3) return std::nullopt;
           auto v = hex_value(s.substr(i + 1, 2));

@@ -7,7 +7,7 @@
 
 namespace draggan::pickle_text {
 
-// Accepts encoded surrogates, as Python's 'surrogatepass' decoding of pickled str does.
+// Strict UTF-8: no overlong forms, no surrogates.
 bool is_valid_utf8(std::string_view s);
 
 void append_utf8(std::string& out, uint32_t code_point);

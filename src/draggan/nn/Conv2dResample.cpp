@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "draggan/nn/TransposedConv.h"
+
 namespace F = torch::nn::functional;
 
 namespace draggan {
@@ -17,8 +19,7 @@ torch::Tensor plain_conv(const torch::Tensor& x, torch::Tensor w, int64_t stride
 torch::Tensor transposed_conv(const torch::Tensor& x, torch::Tensor w, int64_t stride, int64_t pad_y, int64_t pad_x,
                               int64_t groups, bool flip_weight) {
   if (!flip_weight) w = w.flip({2, 3});
-  return F::conv_transpose2d(x, w,
-                             F::ConvTranspose2dFuncOptions().stride(stride).padding({pad_y, pad_x}).groups(groups));
+  return conv_transpose2d_by_phases(x, w, stride, pad_y, pad_x, groups);
 }
 
 }  // namespace

@@ -26,17 +26,24 @@ SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o) : options
 }
 
 torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
-                                          double gain) {
-  const int64_t in_res = options_.resolution / options_.up;
-  if (x.dim() != 4 || x.size(1) != options_.in_channels || x.size(2) != in_res || x.size(3) != in_res)
+                                          double gain, int64_t origin_row, int64_t origin_col) {
+  const int64_t res = options_.resolution;
+  const int64_t out_rows = x.dim() == 4 ? x.size(2) * options_.up : 0;
+  const int64_t out_cols = x.dim() == 4 ? x.size(3) * options_.up : 0;
+  if (x.dim() != 4 || x.size(1) != options_.in_channels || out_rows < 1 || out_cols < 1 || origin_row < 0 ||
+      origin_col < 0 || origin_row + out_rows > res || origin_col + out_cols > res)
     throw InputError("synthesis layer: unexpected input shape");
   torch::Tensor styles = affine->forward(w);
 
   torch::Tensor noise;
-  if (options_.use_noise && noise_mode == NoiseMode::Random)
-    noise = torch::randn({x.size(0), 1, options_.resolution, options_.resolution}, x.options()) * noise_strength;
-  else if (options_.use_noise && noise_mode == NoiseMode::Const)
-    noise = noise_const * noise_strength;
+  if (options_.use_noise && noise_mode == NoiseMode::Random) {
+    noise = torch::randn({x.size(0), 1, out_rows, out_cols}, x.options()) * noise_strength;
+  } else if (options_.use_noise && noise_mode == NoiseMode::Const) {
+    const bool whole = out_rows == res && out_cols == res;
+    noise = (whole ? noise_const : noise_const.slice(0, origin_row, origin_row + out_rows)
+                                                .slice(1, origin_col, origin_col + out_cols)) *
+            noise_strength;
+  }
 
   ModulatedConvOptions mc;
   mc.up = options_.up;

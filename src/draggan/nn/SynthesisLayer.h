@@ -29,7 +29,12 @@ class SynthesisLayerImpl : public torch::nn::Module {
 
   // x [N, in, res/up, res/up], w [N, w_dim] -> [N, out, res, res]. gain scales the activation gain and the clamp
   // (the resnet architecture passes sqrt(0.5)).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode, double gain = 1.0);
+  //
+  // x may also be a window of the input map (see RegionSynthesis.h): then the output is the matching window
+  // of the output map, whose top-left pixel is (origin_row, origin_col) at the output resolution, and the
+  // constant noise is cut to that window.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode, double gain = 1.0,
+                        int64_t origin_row = 0, int64_t origin_col = 0);
 
   torch::Tensor resample_filter, weight, bias, noise_const, noise_strength;
   FullyConnectedLayer affine{nullptr};

@@ -1,0 +1,98 @@
+#include "draggan/nn/TransposedConv.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "draggan/core/Error.h"
+
+namespace F = torch::nn::functional;
+
+namespace draggan {
+namespace {
+
+// Along one axis, the outputs of one phase r: o = first + stride * t for t < count; they read the input as a
+// correlation with `taps` sub-kernel taps starting at input index q = first_q + t - (taps - 1).
+struct AxisPhase {
+  int64_t taps = 0;     // kernel taps k = r, r + stride, ... below the kernel size
+  int64_t first = 0;    // first output index of the phase
+  int64_t count = 0;    // outputs in the phase
+  int64_t first_q = 0;  // (first + pad - r) / stride
+  int64_t pad_right = 0;
+};
+
+AxisPhase axis_phase(int64_t r, int64_t in_size, int64_t kernel, int64_t stride, int64_t pad, int64_t out_size) {
+  AxisPhase a;
+  a.taps = r < kernel ? (kernel - r + stride - 1) / stride : 0;
+  a.first = (((r - pad) % stride) + stride) % stride;
+  a.count = a.first < out_size ? (out_size - a.first + stride - 1) / stride : 0;
+  a.first_q = (a.first + pad - r) / stride;
+  a.pad_right = std::max<int64_t>(0, a.first_q + a.count - in_size);
+  return a;
+}
+
+}  // namespace
+
+torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
+                                         int64_t pad_y, int64_t pad_x, int64_t groups) {
+  TORCH_CHECK(x.dim() == 4 && weight.dim() == 4, "conv_transpose2d_by_phases expects 4-D input and weight");
+  TORCH_CHECK(stride >= 1 && pad_y >= 0 && pad_x >= 0 && groups >= 1, "conv_transpose2d_by_phases: bad arguments");
+  const int64_t in_c = weight.size(0), out_per_group = weight.size(1), kh = weight.size(2), kw = weight.size(3);
+  TORCH_CHECK(x.size(1) == in_c && in_c % groups == 0, "conv_transpose2d_by_phases: channel mismatch");
+  const int64_t h = x.size(2), w = x.size(3);
+  const int64_t out_h = (h - 1) * stride + kh - 2 * pad_y, out_w = (w - 1) * stride + kw - 2 * pad_x;
+  TORCH_CHECK(out_h > 0 && out_w > 0, "conv_transpose2d_by_phases: empty output");
+
+  // Ordinary-convolution layout [C_out, C_in / groups, kh, kw], flipped: a transposed convolution scatters
+  // with the kernel where a convolution gathers with it.
+  const torch::Tensor gathered = weight.reshape({groups, in_c / groups, out_per_group, kh, kw})
+                                     .transpose(1, 2)
+                                     .reshape({groups * out_per_group, in_c / groups, kh, kw});
+
+  // Every phase's sub-kernel, front-padded with zero taps to the longest one, stacked along the output
+  // channels: one convolution computes every phase (a single large product runs far faster than several).
+  const int64_t taps_y = (kh + stride - 1) / stride, taps_x = (kw + stride - 1) / stride;
+  const int64_t out_per_phase = groups * out_per_group;
+  std::vector<AxisPhase> phases_y, phases_x;
+  int64_t pad_bottom = 0, pad_right = 0;
+  for (int64_t r = 0; r < stride; ++r) {
+    phases_y.push_back(axis_phase(r, h, kh, stride, pad_y, out_h));
+    phases_x.push_back(axis_phase(r, w, kw, stride, pad_x, out_w));
+    pad_bottom = std::max(pad_bottom, phases_y.back().pad_right);
+    pad_right = std::max(pad_right, phases_x.back().pad_right);
+  }
+  torch::Tensor stacked = torch::zeros({groups, stride * stride, out_per_group, in_c / groups, taps_y, taps_x},
+                                       weight.options());
+  for (int64_t ry = 0; ry < stride; ++ry) {
+    for (int64_t rx = 0; rx < stride; ++rx) {
+      const int64_t ty = phases_y[ry].taps, tx = phases_x[rx].taps;
+      if (ty == 0 || tx == 0) continue;
+      // Taps r, r + stride, ... reversed, so that the correlation reads x[q - m] with w[r + stride * m].
+      const torch::Tensor sub = gathered.slice(2, ry, torch::indexing::None, stride)
+                                    .slice(3, rx, torch::indexing::None, stride)
+                                    .flip({2, 3})
+                                    .reshape({groups, out_per_group, in_c / groups, ty, tx});
+      stacked.select(1, ry * stride + rx).slice(3, taps_y - ty).slice(4, taps_x - tx).copy_(sub);
+    }
+  }
+  const torch::Tensor padded = torch::constant_pad_nd(x, {taps_x - 1, pad_right, taps_y - 1, pad_bottom});
+  const torch::Tensor z = F::conv2d(padded, stacked.reshape({-1, in_c / groups, taps_y, taps_x}),
+                                    F::Conv2dFuncOptions().groups(groups));
+  const torch::Tensor by_phase = z.reshape({x.size(0), groups, stride * stride, out_per_group, z.size(2), z.size(3)});
+
+  torch::Tensor y = torch::zeros({x.size(0), out_per_phase, out_h, out_w}, x.options());
+  for (int64_t ry = 0; ry < stride; ++ry) {
+    for (int64_t rx = 0; rx < stride; ++rx) {
+      const AxisPhase& py = phases_y[ry];
+      const AxisPhase& px = phases_x[rx];
+      if (py.taps == 0 || px.taps == 0 || py.count == 0 || px.count == 0) continue;
+      const torch::Tensor phase = by_phase.select(2, ry * stride + rx)
+                                      .reshape({x.size(0), out_per_phase, z.size(2), z.size(3)})
+                                      .slice(2, py.first_q, py.first_q + py.count)
+                                      .slice(3, px.first_q, px.first_q + px.count);
+      y.slice(2, py.first, torch::indexing::None, stride).slice(3, px.first, torch::indexing::None, stride).copy_(phase);
+    }
+  }
+  return y;
+}
+
+}  // namespace draggan
