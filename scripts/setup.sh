@@ -8,11 +8,18 @@ PACKAGES=(
   nlohmann-json3-dev       # JSON
   libcli11-dev             # command line
   libstb-dev               # image decoding/encoding
+  zlib1g-dev               # gzip'd IDX training data
+  dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence)
+  libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
   googletest libgtest-dev  # tests
 )
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
-  PACKAGES+=(chromium nodejs npm)  # the editor's browser tests (Playwright drives Debian's chromium)
+  PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)
+  # Node.js often comes from outside apt (nodesource, nvm): asking apt for Debian's nodejs/npm then fails on
+  # held packages, so they are installed only when the commands are missing.
+  command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+  command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 fi
 
 missing=()

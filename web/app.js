@@ -18,7 +18,8 @@ const ui = {
   painting: false,
   dragPoint: null,      // {id, which: 'handle'|'target'}
   livePoints: null,     // handles during a drag, from step events
-  imageVersion: -1,
+  imageVersion: -1,     // drawn on the canvas
+  requestedVersion: -1, // newest asked for
   lastFrame: 0,
   frameTimer: null,
 };
@@ -70,7 +71,7 @@ function applyState(state) {
   const resized = !ui.session || ui.session.width !== state.width || ui.session.height !== state.height;
   ui.session = state;
   if (!state.running) ui.livePoints = null;
-  if (resized) { layoutCanvas(); ui.imageVersion = -1; }
+  if (resized) { layoutCanvas(); ui.imageVersion = -1; ui.requestedVersion = -1; }
   if (state.image_version !== ui.imageVersion) loadImage(state.image_version);
   if (!ui.maskDirty) ui.mask = state.mask ? decodeRle(state.mask) : null;
 
@@ -90,7 +91,7 @@ function applyState(state) {
   $('undo').disabled = state.running || !state.can_undo;
   $('redo').disabled = state.running || !state.can_redo;
   $('reset').disabled = state.running;
-  $('export-gif').disabled = !state.has_animation;
+  $('export-animation').disabled = !state.has_animation;
   const stateLabel = $('drag-state');
   stateLabel.className = state.running ? 'running' : '';
   if (state.running) stateLabel.textContent = 'running';
@@ -142,10 +143,12 @@ function drawImageSource(source) {
   imageCtx.drawImage(source, 0, 0, imageCanvas.width, imageCanvas.height);
 }
 
+// Images arrive out of order (live frames, fetched PNGs): only the newest version requested is drawn.
 function loadImage(version) {
+  ui.requestedVersion = Math.max(ui.requestedVersion, version);
   const img = new Image();
   img.onload = () => {
-    if (version < ui.imageVersion) return;  // an older request finished late
+    if (version < ui.requestedVersion) return;  // an older request finished late
     ui.imageVersion = version;
     drawImageSource(img);
     imageCanvas.dataset.version = version;
@@ -155,9 +158,10 @@ function loadImage(version) {
 }
 
 function showFrame(dataUrl, version) {
+  ui.requestedVersion = Math.max(ui.requestedVersion, version);
   const img = new Image();
   img.onload = () => {
-    if (version < ui.imageVersion) return;
+    if (version < ui.requestedVersion) return;
     ui.imageVersion = version;
     drawImageSource(img);
     imageCanvas.dataset.version = version;
@@ -441,9 +445,10 @@ $('save-png').onclick = async () => {
   const blob = await api('GET', sessionPath('/image.png'));
   download(blob, `draggan-seed${ui.session.seed}.png`);
 };
-$('export-gif').onclick = async () => {
+// GIF plays everywhere; /animation.png has the same frames in full colour (APNG).
+$('export-animation').onclick = async () => {
   const blob = await api('GET', sessionPath('/animation.gif'));
-  download(blob, `draggan-seed${ui.session.seed}.gif`);
+  download(blob, `draggan-drag-seed${ui.session.seed}.gif`);
 };
 $('save-session').onclick = async () => {
   const doc = await api('GET', sessionPath('/session.json'));
@@ -487,6 +492,7 @@ function connectEvents() {
     ui.livePoints = step.points;
     showProgress(step);
     if (step.image) showFrame(step.image, step.image_version);
+    else if (step.image_version > ui.imageVersion) loadImage(step.image_version);  // large images: fetched
     renderPointList();
     drawOverlay();
   });
@@ -506,6 +512,7 @@ async function newSession(model) {
   const state = await api('POST', '/api/sessions', body);
   ui.session = null;
   ui.imageVersion = -1;
+  ui.requestedVersion = -1;
   applyState(state);
   connectEvents();
 }
@@ -533,6 +540,7 @@ window.addEventListener('resize', () => {
   const version = ui.imageVersion;
   layoutCanvas();  // resizing the canvas clears it: fetch the image again
   ui.imageVersion = -1;
+  ui.requestedVersion = -1;
   loadImage(Math.max(version, ui.session.image_version));
   drawOverlay();
 });

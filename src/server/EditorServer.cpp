@@ -200,6 +200,10 @@ void EditorServer::Impl::routes() {
     res.set_header("Content-Disposition", "attachment; filename=\"draggan-drag.gif\"");
     res.set_content(s.animation_gif(), "image/gif");
   });
+  session_route("GET", "/animation.png", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Disposition", "attachment; filename=\"draggan-drag.png\"");
+    res.set_content(s.animation_png(), "image/apng");
+  });
   session_route("GET", "/events", [this](EditorSession& s, const httplib::Request&, httplib::Response& res) {
     serve_events(s, res);
   });

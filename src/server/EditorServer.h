@@ -21,6 +21,7 @@
 //   GET    /api/sessions/{id}/session.json      save: model identity, seed, latent (base64 float32), points, mask
 //   POST   /api/sessions/{id}/load              restore a saved session
 //   GET    /api/sessions/{id}/animation.gif     the last drag as an animated GIF
+//   GET    /api/sessions/{id}/animation.png     the same as an animated PNG (APNG, full colour)
 // Errors: 4xx/5xx with {"error": "..."}.
 #pragma once
 #include <chrono>

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "draggan/drag/DragSession.h"
+#include "server/EditorParams.h"
 #include "server/EventHub.h"
 #include "server/ModelRegistry.h"
 
@@ -26,13 +27,6 @@ struct EditorPoint {
   int id = 0;
   DragPoint handle;
   std::optional<DragPoint> target;
-};
-
-// Parameters of the next drag: the engine's plus the editor's own.
-struct EditorParams {
-  DragParams drag;
-  int max_steps = 500;     // a drag ends after this many steps if the targets are not reached
-  int preview_every = 1;   // a fresh image in the live events every k steps
 };
 
 class EditorSession {
@@ -72,7 +66,10 @@ class EditorSession {
   std::string image_png();
   nlohmann::json save();
   void load(const nlohmann::json& document);
+  // The last drag as an animation (one frame per live image): GIF (256 colours, plays everywhere) or APNG
+  // (full colour). NotFoundError before the first drag.
   std::string animation_gif();
+  std::string animation_png();
 
   // Live events; the new queue starts with the current state.
   std::shared_ptr<EventQueue> subscribe();
@@ -85,9 +82,11 @@ class EditorSession {
   void close();
 
  private:
+  // What undo/redo restore: the image and the points (a drag moves the handles), not the mask or params.
   struct Snapshot {
     torch::Tensor ws;
     torch::Tensor image;  // uint8 [H, W, C]
+    std::string image_png;
     std::vector<EditorPoint> points;
     uint32_t seed;
     double psi;
@@ -97,13 +96,19 @@ class EditorSession {
   void check_idle_locked(const char* action) const;
   void switch_model_locked(const std::string& model_id);
   void set_latent_locked(const torch::Tensor& ws);  // renders and bumps the image version
+  void set_image_locked(torch::Tensor image, std::string png);
+  void push_undo_locked();
   Snapshot snapshot_locked() const;
   void restore_locked(const Snapshot& snapshot);
   void publish_state_locked();
-  DragPoint parse_point_locked(const nlohmann::json& value, const char* what) const;
-  void apply_params_locked(const nlohmann::json& params, EditorParams& into) const;
+  // [x, y] inside a resolution x resolution image, else InputError naming `what`.
+  static DragPoint parse_point(const nlohmann::json& value, const char* what, int64_t resolution);
   void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
-  void record_frame_locked(const torch::Tensor& image);
+  void finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress);
+  void move_handles_locked(const std::vector<DragPoint>& handles, const std::vector<int>& point_ids);
+  // Keeps a live image for the animation; `always` for the first and last frames.
+  void record_frame_locked(const torch::Tensor& image, bool always);
+  std::vector<torch::Tensor> animation_frames();
 
   const std::string id_;
   std::shared_ptr<ModelRegistry> models_;
@@ -133,7 +138,8 @@ class EditorSession {
   std::thread worker_;
   nlohmann::json progress_ = nullptr;   // the running/last drag: step, distance, steps/s, reason
   std::vector<torch::Tensor> frames_;   // the last drag, for the animation
-  int frame_stride_ = 1;
+  int frame_stride_ = 1;                // frames_ keeps every k-th live image once it grows too long
+  int frame_counter_ = 0;
 
   EventHub events_;
   std::atomic<int64_t> last_used_;

@@ -39,9 +39,10 @@ TEST(GeneratorResample, ImpulseResponseIsTheFlippedFilterTimesGain) {
   EXPECT_TRUE(torch::allclose(y[0][0], f * 4.0));
 }
 
-TEST(GeneratorResample, TransposedPathEqualsZeroInsertionThenConvolution) {
-  // conv2d_resample(up=2) takes the transposed-convolution shortcut; compare with the literal definition:
-  // insert zeros, FIR filter with gain 4, then the 3x3 convolution with padding 1.
+TEST(GeneratorResample, UpsamplingConvolutionEqualsTransposedConvolutionThenFilter) {
+  // The official up-sampling layer (up=2, 3x3, padding 1, flip_weight=False) is a stride-2 transposed
+  // convolution with the transposed weight, then the FIR filter with gain 4 and padding 1 on every side
+  // (checked against the official conv2d_resample on the same inputs).
   torch::manual_seed(0);
   torch::Tensor x = torch::randn({1, 4, 5, 5});
   torch::Tensor w = torch::randn({6, 4, 3, 3});
@@ -50,11 +51,12 @@ TEST(GeneratorResample, TransposedPathEqualsZeroInsertionThenConvolution) {
   o.up = 2;
   o.padding = 1;
   o.flip_weight = false;
-  torch::Tensor fast = conv2d_resample(x, w, f, o);
-  torch::Tensor up = upfirdn2d(x, f, 2, 1, {2, 1, 2, 1}, false, 4.0);
-  torch::Tensor slow = torch::nn::functional::conv2d(up, w.flip({2, 3}), torch::nn::functional::Conv2dFuncOptions().padding(1));
-  ASSERT_EQ(fast.sizes(), (std::vector<int64_t>{1, 6, 10, 10}));
-  EXPECT_LE((fast - slow).abs().max().item<float>(), 1e-4);
+  torch::Tensor got = conv2d_resample(x, w, f, o);
+  namespace F = torch::nn::functional;
+  torch::Tensor y = F::conv_transpose2d(x, w.transpose(0, 1), F::ConvTranspose2dFuncOptions().stride(2));
+  torch::Tensor expected = upfirdn2d(y, f, 1, 1, {1, 1, 1, 1}, false, 4.0);
+  ASSERT_EQ(got.sizes(), (std::vector<int64_t>{1, 6, 10, 10}));
+  EXPECT_LE((got - expected).abs().max().item<float>(), 1e-4);
 }
 
 }  // namespace

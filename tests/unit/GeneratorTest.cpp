@@ -107,7 +107,7 @@ TEST(Generator, GrayscaleGeneratorOutputsOneChannel) {
   GeneratorConfig c = small_config();
   c.img_channels = 1;
   Generator g(c);
-  EXPECT_EQ(state_dict_of(*g)["synthesis.b32.torgb.weight"].sizes(), (std::vector<int64_t>{1, 32, 1, 1}));
+  EXPECT_EQ(state_dict_of(*g)["synthesis.b32.torgb.weight"].sizes(), (std::vector<int64_t>{1, 8, 1, 1}));
   torch::NoGradGuard no_grad;
   EXPECT_EQ(g->forward(torch::randn({2, 16})).sizes(), (std::vector<int64_t>{2, 1, 32, 32}));
 }

@@ -44,6 +44,12 @@ struct DragParams {
   // How many leading per-layer vectors are optimised (official: 6); clipped to num_ws.
   int optimized_layers = 6;
   NoiseMode noise = NoiseMode::Const;
+  // Benchmark baseline only: run the whole synthesis every step as the official loop does (the image is thrown
+  // away; the result is the same). `draggan bench` reports the speed-up of the default against it.
+  bool naive_full_forward = false;
+  // Without a mask, synthesise the supervised block only in windows around the handles (nn/RegionSynthesis.h):
+  // the same features and gradients there, a fraction of the work. false: one pass stopped at the block.
+  bool windowed_synthesis = true;
 
   // Throws InputError on NaN / negative / out-of-range values.
   void validate() const;

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "draggan/drag/DragParams.h"
+#include "draggan/drag/FeatureWindow.h"
+#include "draggan/drag/FeatureWindow.h"
 #include "draggan/nn/Generator.h"
 
 namespace draggan {
@@ -61,8 +63,10 @@ class DragSession {
   // Handles are replaced by their tracked positions. InputError when there are no pairs.
   DragStepReport step();
 
-  // --- Points. Changing a handle (or adding a pair) takes that handle's reference feature again at the next
-  // step, from the latent current then. Moving a target does not. Indices are 0-based; InputError if invalid.
+  // --- Points: pixel coordinates inside the image (InputError otherwise); handles are rounded to whole pixels.
+  // set_handle retakes that handle's reference feature at the next step, from the latent current then. Adding or
+  // removing pairs retakes every reference and the mask's start features, as the official renderer does when the
+  // number of points changes. Moving a target retakes nothing. Indices are 0-based; InputError if invalid.
   int add_pair(DragPoint handle, DragPoint target);  // returns its index
   void remove_pair(int index);
   void clear_pairs();
@@ -111,7 +115,12 @@ class DragSession {
   torch::Tensor synthesis_ws() const;
   void rebuild_optimizer();
   void check_point(const DragPoint& p, const char* what) const;
-  torch::Tensor resized_features(const torch::Tensor& block_output) const;
+  void check_index(int index) const;
+  void forget_references();
+  // The supervised features a step reads, one window per pair (pairs may share one), with autograd.
+  std::vector<FeatureWindow> supervised_windows(const torch::Tensor& ws);
+  std::vector<PixelBox> pair_boxes() const;
+  torch::Tensor start_features_resized();
 
   Generator generator_;
   DragParams params_;
@@ -126,8 +135,11 @@ class DragSession {
   std::vector<DragPair> pairs_;
   std::vector<DragPoint> handles_as_set_;        // for reset()
   std::vector<torch::Tensor> feature_refs_;      // per pair: [C] (undefined = take at next step)
-  torch::Tensor feat0_;                          // resized start features [1, C, H, W] for the mask term
+  torch::Tensor feat0_ws_;  // ws of the pass that took the references: the mask's start features come from it
+  torch::Tensor feat0_resized_;                  // the same resized to the image, made when a mask needs it
   torch::Tensor mask_;                           // [1, 1, H, W] float, 1 = fixed
+  bool mask_active_ = false;                     // holds both 0 and 1 (the official condition)
+  torch::Tensor cached_image_;                   // image() of the current latent, until the next update
   torch::Tensor last_partial_image_;
   int steps_taken_ = 0;
 };

@@ -38,22 +38,38 @@ float handle_distance(int row, int col, double target_row, double target_col) {
 
 torch::Tensor motion_loss_term(const torch::Tensor& features, int row, int col, double target_row,
                                double target_col, int radius, bool exact_grid) {
+  return motion_loss_term(FeatureWindow::whole(features), row, col, target_row, target_col, radius, exact_grid);
+}
+
+torch::Tensor motion_loss_term(const FeatureWindow& window, int row, int col, double target_row, double target_col,
+                               int radius, bool exact_grid) {
+  const torch::Tensor& features = window.features;
   const int64_t h = features.size(2), w = features.size(3);
   // [dx, dy] in float32, as torch.Tensor([...]) makes it.
   torch::Tensor direction =
       torch::tensor({static_cast<float>(target_col - col), static_cast<float>(target_row - row)});
   torch::Tensor norm = at::linalg_vector_norm(direction, 2);
   if (!(norm.item<float>() > 1.0f)) return {};
-  MotionDisc disc = motion_disc(static_cast<int>(h), static_cast<int>(w), row, col, radius, exact_grid);
+  MotionDisc disc = motion_disc(static_cast<int>(window.image_height), static_cast<int>(window.image_width), row, col,
+                                radius, exact_grid);
   if (disc.rows.numel() == 0) return {};
+  if (!window.is_whole()) {
+    const int64_t r0 = disc.rows.min().item<int64_t>() - 1, r1 = disc.rows.max().item<int64_t>() + 1;
+    const int64_t c0 = disc.cols.min().item<int64_t>() - 1, c1 = disc.cols.max().item<int64_t>() + 1;
+    const auto inside = [&](int64_t r, int64_t c) {
+      return window.contains(std::clamp<int64_t>(r, 0, window.image_height - 1),
+                             std::clamp<int64_t>(c, 0, window.image_width - 1));
+    };
+    TORCH_CHECK(inside(r0, c0) && inside(r1, c1), "motion_loss_term: the feature window misses the motion disc");
+  }
+  torch::Tensor rows = disc.rows - window.top, cols = disc.cols - window.left;
   direction = direction / (norm + 1e-7);
-  torch::Tensor grid_h = (disc.rows.to(torch::kFloat32) + direction[1]) / (h - 1) * 2 - 1;
-  torch::Tensor grid_w = (disc.cols.to(torch::kFloat32) + direction[0]) / (w - 1) * 2 - 1;
+  torch::Tensor grid_h = (rows.to(torch::kFloat32) + direction[1]) / (h - 1) * 2 - 1;
+  torch::Tensor grid_w = (cols.to(torch::kFloat32) + direction[0]) / (w - 1) * 2 - 1;
   torch::Tensor grid = torch::stack({grid_w, grid_h}, -1).unsqueeze(0).unsqueeze(0).to(features.device());
   // grid_sampler(input, grid, bilinear = 0, zeros = 0, align_corners)
   torch::Tensor shifted = torch::grid_sampler(features, grid, 0, 0, true).squeeze(2);  // [1, C, N]
-  torch::Tensor here = features.index({Slice(), Slice(), disc.rows.to(features.device()),
-                                       disc.cols.to(features.device())});
+  torch::Tensor here = features.index({Slice(), Slice(), rows.to(features.device()), cols.to(features.device())});
   return torch::l1_loss(here.detach(), shifted);
 }
 

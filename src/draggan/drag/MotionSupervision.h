@@ -3,6 +3,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "draggan/drag/FeatureWindow.h"
+
 namespace draggan {
 
 // Pixels (row-major, like torch.where) of the motion-supervision disc around a handle:
@@ -24,6 +26,11 @@ float handle_distance(int row, int col, double target_row, double target_col);
 // loop adds no term then) or when the disc is empty.
 torch::Tensor motion_loss_term(const torch::Tensor& features, int row, int col, double target_row,
                                double target_col, int radius, bool exact_grid);
+// The same on a window of the resized features (row/col are image pixels). The window must hold the disc and
+// one pixel around it. On a whole map this is exactly the official arithmetic; on a smaller window the sample
+// positions are normalised to the window, which moves them by float rounding only (~1e-7 px).
+torch::Tensor motion_loss_term(const FeatureWindow& window, int row, int col, double target_row, double target_col,
+                               int radius, bool exact_grid);
 
 // lambda-free mask term l1(F * m, F0 * m), mean over all C*H*W; mask [1, 1, H, W], 1 = keep fixed.
 torch::Tensor mask_loss_term(const torch::Tensor& features, const torch::Tensor& features0, const torch::Tensor& mask);

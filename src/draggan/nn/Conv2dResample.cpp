@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "draggan/nn/FastConv.h"
 #include "draggan/nn/TransposedConv.h"
 
 namespace F = torch::nn::functional;
@@ -11,15 +12,16 @@ namespace draggan {
 namespace {
 
 torch::Tensor plain_conv(const torch::Tensor& x, torch::Tensor w, int64_t stride, int64_t pad_y, int64_t pad_x,
-                         int64_t groups, bool flip_weight) {
+                         int64_t groups, bool flip_weight, bool official_kernels) {
   if (!flip_weight) w = w.flip({2, 3});
-  return F::conv2d(x, w, F::Conv2dFuncOptions().stride(stride).padding({pad_y, pad_x}).groups(groups));
+  return draggan::conv2d(x, w, F::Conv2dFuncOptions().stride(stride).padding({pad_y, pad_x}).groups(groups),
+                         !official_kernels);
 }
 
 torch::Tensor transposed_conv(const torch::Tensor& x, torch::Tensor w, int64_t stride, int64_t pad_y, int64_t pad_x,
-                              int64_t groups, bool flip_weight) {
+                              int64_t groups, bool flip_weight, bool official_kernels) {
   if (!flip_weight) w = w.flip({2, 3});
-  return conv_transpose2d_by_phases(x, w, stride, pad_y, pad_x, groups);
+  return conv_transpose2d_by_phases(x, w, stride, pad_y, pad_x, groups, !official_kernels);
 }
 
 }  // namespace
@@ -49,15 +51,15 @@ torch::Tensor conv2d_resample(const torch::Tensor& x, const torch::Tensor& w_in,
   // 1x1 kernels commute with the resampling, so it runs on whichever side has fewer pixels.
   if (kw == 1 && kh == 1 && down > 1 && up == 1) {
     torch::Tensor y = upfirdn2d(x, f, 1, down, {px0, px1, py0, py1}, o.flip_filter);
-    return plain_conv(y, w, 1, 0, 0, o.groups, o.flip_weight);
+    return plain_conv(y, w, 1, 0, 0, o.groups, o.flip_weight, o.official_kernels);
   }
   if (kw == 1 && kh == 1 && up > 1 && down == 1) {
-    torch::Tensor y = plain_conv(x, w, 1, 0, 0, o.groups, o.flip_weight);
+    torch::Tensor y = plain_conv(x, w, 1, 0, 0, o.groups, o.flip_weight, o.official_kernels);
     return upfirdn2d(y, f, up, 1, {px0, px1, py0, py1}, o.flip_filter, up_gain);
   }
   if (down > 1 && up == 1) {
     torch::Tensor y = upfirdn2d(x, f, 1, 1, {px0, px1, py0, py1}, o.flip_filter);
-    return plain_conv(y, w, down, 0, 0, o.groups, o.flip_weight);
+    return plain_conv(y, w, down, 0, 0, o.groups, o.flip_weight, o.official_kernels);
   }
   if (up > 1) {
     // Transposed convolution wants [C_in, C_out/groups, kh, kw] per group.
@@ -74,16 +76,16 @@ torch::Tensor conv2d_resample(const torch::Tensor& x, const torch::Tensor& w_in,
     py1 -= kh - up;
     const int64_t pxt = std::max<int64_t>(std::min(-px0, -px1), 0);
     const int64_t pyt = std::max<int64_t>(std::min(-py0, -py1), 0);
-    torch::Tensor y = transposed_conv(x, w, up, pyt, pxt, o.groups, !o.flip_weight);
+    torch::Tensor y = transposed_conv(x, w, up, pyt, pxt, o.groups, !o.flip_weight, o.official_kernels);
     y = upfirdn2d(y, f, 1, 1, {px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt}, o.flip_filter, up_gain);
     if (down > 1) y = upfirdn2d(y, f, 1, down, {0, 0, 0, 0}, o.flip_filter);
     return y;
   }
   if (up == 1 && down == 1 && px0 == px1 && py0 == py1 && px0 >= 0 && py0 >= 0)
-    return plain_conv(x, w, 1, py0, px0, o.groups, o.flip_weight);
+    return plain_conv(x, w, 1, py0, px0, o.groups, o.flip_weight, o.official_kernels);
 
   torch::Tensor y = upfirdn2d(x, up > 1 ? f : torch::Tensor(), up, 1, {px0, px1, py0, py1}, o.flip_filter, up_gain);
-  y = plain_conv(y, w, 1, 0, 0, o.groups, o.flip_weight);
+  y = plain_conv(y, w, 1, 0, 0, o.groups, o.flip_weight, o.official_kernels);
   if (down > 1) y = upfirdn2d(y, f, 1, down, {0, 0, 0, 0}, o.flip_filter);
   return y;
 }

@@ -15,6 +15,9 @@ struct Conv2dResampleOptions {
   int64_t groups = 1;
   bool flip_weight = true;   // true = correlation (torch conv2d), false = true convolution
   bool flip_filter = false;
+  // true: leave the choice of convolution kernel to LibTorch, as the official code's calls do (closest to its
+  // float rounding, for parity); false: avoid LibTorch's slow kernel for small single images (FastConv.h).
+  bool official_kernels = false;
 };
 
 // x [N, C_in, H, W], w [C_out, C_in/groups, kh, kw], f the resample filter (ignored when up == down == 1).

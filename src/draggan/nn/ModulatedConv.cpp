@@ -12,6 +12,21 @@ torch::Tensor modulated_conv2d(const torch::Tensor& x, const torch::Tensor& weig
   TORCH_CHECK(x.size(1) == in_c, "modulated_conv2d: input has ", x.size(1), " channels, weight expects ", in_c);
   TORCH_CHECK(styles.size(0) == n && styles.size(1) == in_c, "modulated_conv2d: styles shape mismatch");
 
+  Conv2dResampleOptions conv;
+  conv.up = options.up;
+  conv.padding = options.padding;
+  conv.flip_weight = options.flip_weight;
+  conv.official_kernels = options.fused;
+  if (!options.fused) {
+    torch::Tensor y = conv2d_resample(x * styles.reshape({n, in_c, 1, 1}), weight.to(x.dtype()), resample_filter, conv);
+    if (options.demodulate) {
+      // sum over (i, k) of (weight[o, i, k] * s_i)^2 = sum_i s_i^2 * sum_k weight[o, i, k]^2: no per-sample weight.
+      const torch::Tensor dcoefs = (styles.square().matmul(weight.square().sum({2, 3}).t()) + 1e-8).rsqrt();
+      y = y * dcoefs.reshape({n, out_c, 1, 1});
+    }
+    return noise.defined() ? y + noise : y;
+  }
+
   // [N, O, I, k, k]: per-sample weights.
   torch::Tensor w = weight.unsqueeze(0) * styles.reshape({n, 1, in_c, 1, 1});
   if (options.demodulate) {
@@ -19,10 +34,6 @@ torch::Tensor modulated_conv2d(const torch::Tensor& x, const torch::Tensor& weig
     w = w * dcoefs.reshape({n, out_c, 1, 1, 1});
   }
 
-  Conv2dResampleOptions conv;
-  conv.up = options.up;
-  conv.padding = options.padding;
-  conv.flip_weight = options.flip_weight;
   torch::Tensor y;
   if (n == 1) {
     // The fast path the drag loop lives on: no reshapes of the activations, an ordinary convolution.

@@ -34,42 +34,67 @@ torch::Tensor crop(const torch::Tensor& x, const PixelWindow& have, const PixelW
 
 }  // namespace
 
-torch::Tensor synthesize_block_window(SynthesisNetworkImpl& synthesis, const torch::Tensor& ws_in, int block,
+torch::Tensor synthesize_block_window(SynthesisNetworkImpl& synthesis, const torch::Tensor& ws, int block,
                                       const PixelWindow& window, NoiseMode noise) {
+  return synthesize_block_windows(synthesis, ws, block, {window}, noise).front();
+}
+
+std::vector<torch::Tensor> synthesize_block_windows(SynthesisNetworkImpl& synthesis, const torch::Tensor& ws_in,
+                                                    int block, const std::vector<PixelWindow>& windows,
+                                                    NoiseMode noise) {
   const int num_blocks = static_cast<int>(synthesis.blocks.size());
   if (block < 0 || block >= num_blocks)
     throw InputError("region synthesis: block " + std::to_string(block) + " does not exist");
   const int64_t res = synthesis.blocks[block]->options().resolution;
-  if (window.empty() || window.row0 < 0 || window.col0 < 0 || window.row_end() > res || window.col_end() > res)
-    throw InputError("region synthesis: window outside the " + std::to_string(res) + "-px map of block " +
-                     std::to_string(block));
+  for (const PixelWindow& window : windows)
+    if (window.empty() || window.row0 < 0 || window.col0 < 0 || window.row_end() > res || window.col_end() > res)
+      throw InputError("region synthesis: window outside the " + std::to_string(res) + "-px map of block " +
+                       std::to_string(block));
   if (ws_in.dim() != 3 || ws_in.size(1) != synthesis.num_ws())
     throw InputError("region synthesis: ws must have shape [N, " + std::to_string(synthesis.num_ws()) + ", w_dim]");
   const torch::Tensor ws = ws_in.to(torch::kFloat32);
+  auto size_of = [&](int i) { return synthesis.blocks[i]->options().resolution; };
 
-  // What each block must produce, from the requested block down: half the window below, plus a margin.
-  std::vector<PixelWindow> need(block + 1);
-  need[block] = window;
-  for (int i = block - 1; i >= 0; --i) {
-    const int64_t size = synthesis.blocks[i]->options().resolution;
-    need[i] = need[i + 1].halved().grown(kRegionMarginPixels, size);
+  // What each block must produce for each window, from the requested block down: half the window below, plus
+  // a margin. Blocks that every window needs whole (always the first) run once, shared.
+  std::vector<std::vector<PixelWindow>> need(windows.size(), std::vector<PixelWindow>(block + 1));
+  int shared_blocks = 1;
+  for (size_t k = 0; k < windows.size(); ++k) {
+    need[k][block] = windows[k];
+    for (int i = block - 1; i >= 0; --i) need[k][i] = need[k][i + 1].halved().grown(kRegionMarginPixels, size_of(i));
+  }
+  while (shared_blocks <= block) {
+    bool all_whole = true;
+    for (const auto& n : need) all_whole = all_whole && n[shared_blocks].covers(size_of(shared_blocks));
+    if (!all_whole) break;
+    ++shared_blocks;
   }
 
-  torch::Tensor x;
-  PixelWindow have;
-  for (int i = 0; i <= block; ++i) {
+  auto run_block = [&](int i, const torch::Tensor& x, const PixelWindow& have, const PixelWindow& want,
+                       PixelWindow* kept) {
     auto& b = *synthesis.blocks[i];
-    const int64_t size = b.options().resolution;
+    const int64_t size = size_of(i);
     const torch::Tensor block_ws = ws.narrow(1, synthesis.block_w_offsets()[i], b.num_conv() + b.num_torgb());
-    // The input window doubles into the output window; blocks that need their whole map get all of it.
+    // The input window doubles into the output window; a block whose need is its whole map gets all of it.
     const PixelWindow out = i == 0 ? PixelWindow::whole(size)
                                    : PixelWindow{have.row0 * 2, have.col0 * 2, have.rows * 2, have.cols * 2};
-    x = block_features(b, x, block_ws, noise, out);
-    PixelWindow keep = need[i].covers(size) ? PixelWindow::whole(size) : need[i];
-    x = crop(x, out, keep);
-    have = keep;
+    *kept = want.covers(size) ? PixelWindow::whole(size) : want;
+    return crop(block_features(b, x, block_ws, noise, out), out, *kept);
+  };
+
+  torch::Tensor shared;
+  PixelWindow shared_window;
+  for (int i = 0; i < shared_blocks; ++i)
+    shared = run_block(i, shared, shared_window, PixelWindow::whole(size_of(i)), &shared_window);
+
+  std::vector<torch::Tensor> results;
+  for (size_t k = 0; k < windows.size(); ++k) {
+    torch::Tensor x = shared;
+    PixelWindow have = shared_window;
+    for (int i = shared_blocks; i <= block; ++i) x = run_block(i, x, have, need[k][i], &have);
+    results.push_back(x);
   }
-  return x;
+  return results;
 }
 
 }  // namespace draggan

@@ -11,6 +11,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "draggan/nn/PixelWindow.h"
 #include "draggan/nn/SynthesisNetwork.h"
 
@@ -24,5 +26,10 @@ constexpr int64_t kRegionMarginPixels = 4;
 // [N, C, window.rows, window.cols]. ws [N, num_ws, w_dim]. Blocks whose needed part is the whole map run whole.
 torch::Tensor synthesize_block_window(SynthesisNetworkImpl& synthesis, const torch::Tensor& ws, int block,
                                       const PixelWindow& window, NoiseMode noise);
+
+// The same for several windows at once: the early blocks every window needs whole run once and are shared.
+std::vector<torch::Tensor> synthesize_block_windows(SynthesisNetworkImpl& synthesis, const torch::Tensor& ws,
+                                                    int block, const std::vector<PixelWindow>& windows,
+                                                    NoiseMode noise);
 
 }  // namespace draggan

@@ -57,7 +57,8 @@ SynthesisBlockImpl::SynthesisBlockImpl(const SynthesisBlockOptions& o) : options
 
 std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch::Tensor& x_in,
                                                                     const torch::Tensor& img_in,
-                                                                    const torch::Tensor& ws, NoiseMode noise_mode) {
+                                                                    const torch::Tensor& ws, NoiseMode noise_mode,
+                                                                    bool fused) {
   const int64_t n = ws.size(0);
   if (ws.dim() != 3 || ws.size(1) != num_conv_ + num_torgb_ || ws.size(2) != options_.w_dim)
     throw InputError("synthesis block b" + std::to_string(options_.resolution) + ": ws has the wrong shape");
@@ -67,22 +68,22 @@ std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch:
   torch::Tensor x;
   if (options_.in_channels == 0) {
     x = const_input.unsqueeze(0).expand({n, -1, -1, -1});
-    x = conv1->forward(x, next_w(), noise_mode);
+    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused);
   } else if (options_.architecture == "resnet") {
     const double g = std::sqrt(0.5);
     torch::Tensor y = skip->forward(x_in, g);
-    x = conv0->forward(x_in, next_w(), noise_mode);
-    x = conv1->forward(x, next_w(), noise_mode, g);
+    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused);
+    x = conv1->forward(x, next_w(), noise_mode, g, 0, 0, fused);
     x = y + x;
   } else {
-    x = conv0->forward(x_in, next_w(), noise_mode);
-    x = conv1->forward(x, next_w(), noise_mode);
+    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused);
+    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused);
   }
 
   torch::Tensor img;
   if (img_in.defined()) img = upsample2d(img_in, resample_filter, 2);
   if (torgb) {
-    torch::Tensor y = torgb->forward(x, next_w());
+    torch::Tensor y = torgb->forward(x, next_w(), fused);
     img = img.defined() ? img + y : y;
   }
   return {x, img};

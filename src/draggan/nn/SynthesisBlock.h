@@ -32,9 +32,10 @@ class SynthesisBlockImpl : public torch::nn::Module {
   explicit SynthesisBlockImpl(const SynthesisBlockOptions& options);
 
   // x: previous block's features (undefined for the first block); img: RGB so far (undefined if none);
-  // ws [N, num_conv + num_torgb, w_dim]. Returns the new (x, img).
+  // ws [N, num_conv + num_torgb, w_dim]. Returns the new (x, img). fused_modconv: see ModulatedConvOptions.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& img,
-                                                  const torch::Tensor& ws, NoiseMode noise_mode);
+                                                  const torch::Tensor& ws, NoiseMode noise_mode,
+                                                  bool fused_modconv = false);
 
   int num_conv() const { return num_conv_; }
   int num_torgb() const { return num_torgb_; }

@@ -26,7 +26,8 @@ SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o) : options
 }
 
 torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
-                                          double gain, int64_t origin_row, int64_t origin_col) {
+                                          double gain, int64_t origin_row, int64_t origin_col,
+                                          bool fused_modconv) {
   const int64_t res = options_.resolution;
   const int64_t out_rows = x.dim() == 4 ? x.size(2) * options_.up : 0;
   const int64_t out_cols = x.dim() == 4 ? x.size(3) * options_.up : 0;
@@ -48,7 +49,8 @@ torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::T
   ModulatedConvOptions mc;
   mc.up = options_.up;
   mc.padding = options_.kernel_size / 2;
-  mc.flip_weight = options_.up == 1;  // the official layer flips only on the up-sampling (transposed) path
+  mc.flip_weight = options_.up == 1;
+  mc.fused = fused_modconv;  // the official layer flips only on the up-sampling (transposed) path
   torch::Tensor y = modulated_conv2d(x, weight, styles, noise, resample_filter, mc);
 
   const double act_gain = std::sqrt(2.0) * gain;

@@ -34,7 +34,7 @@ class SynthesisLayerImpl : public torch::nn::Module {
   // of the output map, whose top-left pixel is (origin_row, origin_col) at the output resolution, and the
   // constant noise is cut to that window.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode, double gain = 1.0,
-                        int64_t origin_row = 0, int64_t origin_col = 0);
+                        int64_t origin_row = 0, int64_t origin_col = 0, bool fused_modconv = false);
 
   torch::Tensor resample_filter, weight, bias, noise_const, noise_strength;
   FullyConnectedLayer affine{nullptr};

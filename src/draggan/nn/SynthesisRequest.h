@@ -18,6 +18,9 @@ struct SynthesisRequest {
   int stop_after_block = -1;
   // Keep each executed block's output x (its features) in SynthesisResult::features.
   bool keep_features = false;
+  // The official inference arithmetic (one modulated weight per sample) instead of the faster equivalent; see
+  // ModulatedConvOptions::fused. Only differs in float rounding.
+  bool fused_modconv = false;
 };
 
 struct SynthesisResult {

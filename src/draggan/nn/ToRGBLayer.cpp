@@ -18,11 +18,12 @@ ToRGBLayerImpl::ToRGBLayerImpl(const ToRGBOptions& o)
   bias = register_parameter("bias", torch::zeros({o.out_channels}));
 }
 
-torch::Tensor ToRGBLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w) {
+torch::Tensor ToRGBLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w, bool fused_modconv) {
   // Without demodulation the equalised-lr gain has to be applied somewhere; the official code puts it on the styles.
   torch::Tensor styles = affine->forward(w) * weight_gain_;
   ModulatedConvOptions mc;
   mc.demodulate = false;
+  mc.fused = fused_modconv;
   torch::Tensor y = modulated_conv2d(x, weight, styles, {}, {}, mc);
   return bias_act(y, bias.to(y.dtype()), Activation::Linear, 1.0, options_.conv_clamp);
 }

@@ -19,7 +19,7 @@ struct ToRGBOptions {
 class ToRGBLayerImpl : public torch::nn::Module {
  public:
   explicit ToRGBLayerImpl(const ToRGBOptions& options);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w);  // -> [N, out_channels, H, W]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, bool fused_modconv = false);  // -> [N, out_channels, H, W]
 
   FullyConnectedLayer affine{nullptr};
   torch::Tensor weight, bias;

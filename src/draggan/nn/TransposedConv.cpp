@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "draggan/core/Error.h"
+#include "draggan/nn/FastConv.h"
 
 namespace F = torch::nn::functional;
 
@@ -33,7 +34,7 @@ AxisPhase axis_phase(int64_t r, int64_t in_size, int64_t kernel, int64_t stride,
 }  // namespace
 
 torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
-                                         int64_t pad_y, int64_t pad_x, int64_t groups) {
+                                         int64_t pad_y, int64_t pad_x, int64_t groups, bool avoid_slow_kernel) {
   TORCH_CHECK(x.dim() == 4 && weight.dim() == 4, "conv_transpose2d_by_phases expects 4-D input and weight");
   TORCH_CHECK(stride >= 1 && pad_y >= 0 && pad_x >= 0 && groups >= 1, "conv_transpose2d_by_phases: bad arguments");
   const int64_t in_c = weight.size(0), out_per_group = weight.size(1), kh = weight.size(2), kw = weight.size(3);
@@ -75,8 +76,8 @@ torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Te
     }
   }
   const torch::Tensor padded = torch::constant_pad_nd(x, {taps_x - 1, pad_right, taps_y - 1, pad_bottom});
-  const torch::Tensor z = F::conv2d(padded, stacked.reshape({-1, in_c / groups, taps_y, taps_x}),
-                                    F::Conv2dFuncOptions().groups(groups));
+  const torch::Tensor z = draggan::conv2d(padded, stacked.reshape({-1, in_c / groups, taps_y, taps_x}),
+                                    F::Conv2dFuncOptions().groups(groups), avoid_slow_kernel);
   const torch::Tensor by_phase = z.reshape({x.size(0), groups, stride * stride, out_per_group, z.size(2), z.size(3)});
 
   torch::Tensor y = torch::zeros({x.size(0), out_per_phase, out_h, out_w}, x.options());

@@ -14,6 +14,6 @@ namespace draggan {
 // Same contract as torch::nn::functional::conv_transpose2d(x, weight, stride, padding, groups) with no bias,
 // no output padding and dilation 1: weight [C_in, C_out / groups, kh, kw].
 torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
-                                         int64_t pad_y, int64_t pad_x, int64_t groups);
+                                         int64_t pad_y, int64_t pad_x, int64_t groups, bool avoid_slow_kernel = true);
 
 }  // namespace draggan

@@ -1,0 +1,90 @@
+#include "draggan/drag/DragParams.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cfenv>
+#include <cmath>
+#include <limits>
+
+#include "draggan/core/Error.h"
+
+namespace draggan {
+
+LatentSpace parse_latent_space(const std::string& name) {
+  std::string lower;
+  for (char ch : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower == "w") return LatentSpace::W;
+  if (lower == "w+" || lower == "wplus" || lower == "w_plus") return LatentSpace::WPlus;
+  throw InputError("latent space must be w or w+, got '" + name + "'");
+}
+
+std::string to_string(LatentSpace space) { return space == LatentSpace::W ? "w" : "w+"; }
+
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw InputError("drag parameters: " + what);
+}
+
+std::string num(double v) { return std::isnan(v) ? "nan" : std::to_string(v); }
+
+}  // namespace
+
+void DragParams::validate() const {
+  require(std::isfinite(lr) && lr > 0.0, "lr must be a positive finite number, got " + num(lr));
+  require(feature_block >= -1, "feature_block must be -1 (auto) or a block index >= 0, got " +
+                                   std::to_string(feature_block));
+  require(std::isfinite(r1) && r1 > 0.0, "r1 must be positive, got " + num(r1));
+  require(std::isfinite(r2) && r2 > 0.0, "r2 must be positive, got " + num(r2));
+  // 1e6 keeps the scaled radii far inside int range for any supported resolution.
+  require(r1 <= 1e6 && r2 <= 1e6, "r1 and r2 must be at most 1e6");
+  require(std::isfinite(lambda_mask) && lambda_mask >= 0.0, "lambda_mask must be >= 0, got " + num(lambda_mask));
+  require(std::isfinite(reg) && reg >= 0.0, "reg must be >= 0, got " + num(reg));
+  require(!std::isnan(stop_distance) && std::isfinite(stop_distance),
+          "stop_distance must be a finite number (< 0 = official default), got " + num(stop_distance));
+  require(optimized_layers >= 1, "optimized_layers must be >= 1, got " + std::to_string(optimized_layers));
+}
+
+int python_round(double x) {
+  if (!std::isfinite(x) || std::fabs(x) > static_cast<double>(std::numeric_limits<int>::max()))
+    throw InputError("python_round: value out of range: " + num(x));
+  // nearbyint in the default rounding mode is round-half-to-even on the exact double, as Python's round().
+  const int saved = std::fegetround();
+  std::fesetround(FE_TONEAREST);
+  const double r = std::nearbyint(x);
+  std::fesetround(saved);
+  return static_cast<int>(r);
+}
+
+ResolvedDragParams resolve_drag_params(const DragParams& params, const GeneratorConfig& config) {
+  params.validate();
+  const std::vector<int> resolutions = config.block_resolutions();
+  const int blocks = static_cast<int>(resolutions.size());
+  const int h = config.img_resolution;
+
+  ResolvedDragParams r;
+  r.img_resolution = h;
+  if (params.feature_block < 0) {
+    if (blocks >= 6) {
+      r.feature_block = 5;
+    } else {
+      auto it = std::find(resolutions.begin(), resolutions.end(), h / 2);
+      r.feature_block = it != resolutions.end() ? static_cast<int>(it - resolutions.begin()) : blocks - 1;
+    }
+  } else {
+    if (params.feature_block >= blocks)
+      throw InputError("drag parameters: feature_block " + std::to_string(params.feature_block) +
+                       " does not exist: this generator has blocks 0.." + std::to_string(blocks - 1) + " (" +
+                       std::to_string(resolutions.front()) + ".." + std::to_string(resolutions.back()) + " px)");
+    r.feature_block = params.feature_block;
+  }
+  r.feature_resolution = resolutions[r.feature_block];
+  // Same expression order as the official round(r / 512 * h).
+  r.r1_pixels = std::max(python_round(params.r1 / 512.0 * h), kMinR1Pixels);
+  r.r2_pixels = std::max(python_round(params.r2 / 512.0 * h), kMinR2Pixels);
+  r.stop_distance = params.stop_distance < 0.0 ? std::max(2.0 / 512.0 * h, 2.0) : params.stop_distance;
+  r.optimized_layers = std::min(params.optimized_layers, config.num_ws());
+  return r;
+}
+
+}  // namespace draggan

@@ -1,0 +1,392 @@
+#include "draggan/drag/DragSession.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "draggan/core/Error.h"
+#include "draggan/core/NumpyRandom.h"
+#include "draggan/drag/DragMask.h"
+#include "draggan/drag/FeatureWindow.h"
+#include "draggan/drag/MotionSupervision.h"
+#include "draggan/drag/PointTracker.h"
+#include "draggan/io/Npy.h"
+#include "draggan/nn/RegionSynthesis.h"
+
+namespace draggan {
+
+using torch::indexing::Slice;
+
+torch::Tensor latent_from_seed(Generator& generator, uint32_t seed, double psi) {
+  const GeneratorConfig& cfg = generator->config();
+  const torch::Device device = generator->parameters().front().device();
+  torch::NoGradGuard no_grad;
+  torch::Tensor z = z_from_seed(seed, cfg.z_dim).to(device);
+  // The official renderer passes an all-zero label (it has no class picker).
+  torch::Tensor c = cfg.c_dim > 0 ? torch::zeros({1, cfg.c_dim}, torch::TensorOptions(device)) : torch::Tensor();
+  return generator->map(z, c, psi).to(torch::kFloat32);
+}
+
+torch::Tensor latent_from_npy(const std::string& path, const GeneratorConfig& config, torch::Device device) {
+  torch::Tensor w = read_npy(path);
+  const int64_t num_ws = config.num_ws(), w_dim = config.w_dim;
+  if (!w.is_floating_point())
+    throw InputError(path + ": a latent must be a float array, got " + std::string(c10::toString(w.scalar_type())));
+  while (w.dim() > 1 && w.size(0) == 1 && w.dim() > 2) w = w.squeeze(0);  // [1, L, D] -> [L, D]
+  if (w.dim() == 1) w = w.unsqueeze(0);                                   // [D] -> [1, D]
+  if (w.dim() != 2 || w.size(1) != w_dim || (w.size(0) != 1 && w.size(0) != num_ws))
+    throw InputError(path + ": expected a latent of shape [1, " + std::to_string(num_ws) + ", " +
+                     std::to_string(w_dim) + "], [" + std::to_string(num_ws) + ", " + std::to_string(w_dim) +
+                     "] or a W vector [" + std::to_string(w_dim) + "], got " + c10::str(read_npy(path).sizes()));
+  w = w.to(torch::kFloat32);
+  if (!torch::isfinite(w).all().item<bool>()) throw InputError(path + ": latent contains NaN or infinity");
+  return w.expand({num_ws, w_dim}).unsqueeze(0).contiguous().to(device);
+}
+
+namespace {
+
+torch::Device device_of(Generator& generator) {
+  auto params = generator->parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
+// Whole pixels, as the official tracking returns them; Python's round() for a fractional start point.
+DragPoint whole_pixel(DragPoint p) {
+  return {static_cast<double>(python_round(p.x)), static_cast<double>(python_round(p.y))};
+}
+
+}  // namespace
+
+DragSession::DragSession(Generator generator, const torch::Tensor& ws0, DragParams params, LatentSpace space)
+    : generator_(std::move(generator)), params_(params), space_(space), device_(device_of(generator_)) {
+  resolved_ = resolve_drag_params(params_, generator_->config());
+  set_start_latent(ws0);
+}
+
+void DragSession::set_start_latent(const torch::Tensor& ws0) {
+  const GeneratorConfig& cfg = generator_->config();
+  if (!ws0.defined() || ws0.dim() != 3 || ws0.size(0) != 1 || ws0.size(1) != cfg.num_ws() ||
+      ws0.size(2) != cfg.w_dim)
+    throw InputError("drag: start latent must be [1, " + std::to_string(cfg.num_ws()) + ", " +
+                     std::to_string(cfg.w_dim) + "], got " + (ws0.defined() ? c10::str(ws0.sizes()) : "none"));
+  ws0_ = ws0.detach().to(device_, torch::kFloat32).clone();
+  reset();
+}
+
+void DragSession::rebuild_optimizer() {
+  torch::NoGradGuard no_grad;
+  const int layers = resolved_.optimized_layers;
+  // The official loop optimises the whole W+ tensor but feeds cat(w[:, :6], w0[:, 6:]) to the synthesis: the
+  // other rows get zero gradients, which Adam leaves at exactly zero updates, so optimising only the first rows
+  // gives the same result with less work.
+  torch::Tensor start = space_ == LatentSpace::WPlus ? ws0_.slice(1, 0, layers) : ws0_.select(1, 0);
+  w_opt_ = start.clone().set_requires_grad(true);
+  optimizer_ = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w_opt_},
+                                                    torch::optim::AdamOptions(params_.lr));
+}
+
+void DragSession::reset() {
+  rebuild_optimizer();
+  for (size_t i = 0; i < pairs_.size() && i < handles_as_set_.size(); ++i) pairs_[i].handle = handles_as_set_[i];
+  feature_refs_.assign(pairs_.size(), torch::Tensor());
+  feat0_ws_ = torch::Tensor();
+  feat0_resized_ = torch::Tensor();
+  last_partial_image_ = torch::Tensor();
+  cached_image_ = torch::Tensor();
+  steps_taken_ = 0;
+}
+
+torch::Tensor DragSession::synthesis_ws() const {
+  const int layers = resolved_.optimized_layers;
+  torch::Tensor head = space_ == LatentSpace::WPlus ? w_opt_ : w_opt_.unsqueeze(1).expand({1, layers, -1});
+  if (layers == ws0_.size(1)) return head;
+  return torch::cat({head, ws0_.slice(1, layers)}, 1);
+}
+
+torch::Tensor DragSession::ws() const { return synthesis_ws().detach().clone(); }
+
+// --- Points ---------------------------------------------------------------------------------------------------
+
+void DragSession::check_point(const DragPoint& p, const char* what) const {
+  const int h = resolved_.img_resolution;
+  if (!std::isfinite(p.x) || !std::isfinite(p.y))
+    throw InputError(std::string("drag: ") + what + " has a non-finite coordinate");
+  const double lo = -0.5, hi = h - 0.5;  // pixel centres 0..h-1, each covering +-0.5
+  if (p.x < lo || p.x >= hi || p.y < lo || p.y >= hi)
+    throw InputError(std::string("drag: ") + what + " (x " + std::to_string(p.x) + ", y " + std::to_string(p.y) +
+                     ") is outside the " + std::to_string(h) + "x" + std::to_string(h) + " image");
+}
+
+void DragSession::check_index(int index) const {
+  if (index < 0 || index >= static_cast<int>(pairs_.size()))
+    throw InputError("drag: no pair " + std::to_string(index) + " (there are " + std::to_string(pairs_.size()) +
+                     ")");
+}
+
+void DragSession::forget_references() {
+  // The official renderer retakes every reference (and the mask's start features) from the current latent
+  // when the number of points changes; doing the same keeps a session that adds points mid-drag official.
+  feature_refs_.assign(pairs_.size(), torch::Tensor());
+  feat0_ws_ = torch::Tensor();
+  feat0_resized_ = torch::Tensor();
+}
+
+int DragSession::add_pair(DragPoint handle, DragPoint target) {
+  check_point(handle, "handle");
+  check_point(target, "target");
+  pairs_.push_back({whole_pixel(handle), target});
+  handles_as_set_.push_back(pairs_.back().handle);
+  forget_references();
+  return static_cast<int>(pairs_.size()) - 1;
+}
+
+void DragSession::remove_pair(int index) {
+  check_index(index);
+  pairs_.erase(pairs_.begin() + index);
+  handles_as_set_.erase(handles_as_set_.begin() + index);
+  forget_references();
+}
+
+void DragSession::clear_pairs() {
+  pairs_.clear();
+  handles_as_set_.clear();
+  forget_references();
+}
+
+void DragSession::set_pairs(const std::vector<DragPair>& pairs) {
+  for (const auto& p : pairs) {
+    check_point(p.handle, "handle");
+    check_point(p.target, "target");
+  }
+  pairs_.clear();
+  handles_as_set_.clear();
+  for (const auto& p : pairs) {
+    pairs_.push_back({whole_pixel(p.handle), p.target});
+    handles_as_set_.push_back(pairs_.back().handle);
+  }
+  forget_references();
+}
+
+void DragSession::set_handle(int index, DragPoint handle) {
+  check_index(index);
+  check_point(handle, "handle");
+  pairs_[index].handle = whole_pixel(handle);
+  handles_as_set_[index] = pairs_[index].handle;
+  feature_refs_[index] = torch::Tensor();
+}
+
+void DragSession::set_target(int index, DragPoint target) {
+  check_index(index);
+  check_point(target, "target");
+  pairs_[index].target = target;
+}
+
+// --- Mask and parameters --------------------------------------------------------------------------------------
+
+void DragSession::set_mask(const torch::Tensor& mask) {
+  const int h = resolved_.img_resolution;
+  mask_ = prepare_drag_mask(mask, h, h).to(device_);
+  mask_active_ = mask_term_active(mask_);
+}
+
+void DragSession::clear_mask() {
+  mask_ = torch::Tensor();
+  mask_active_ = false;
+}
+
+void DragSession::set_params(const DragParams& params) {
+  ResolvedDragParams resolved = resolve_drag_params(params, generator_->config());
+  const bool new_block = resolved.feature_block != resolved_.feature_block;
+  const bool new_layers = resolved.optimized_layers != resolved_.optimized_layers;
+  torch::Tensor current = new_layers ? ws() : torch::Tensor();
+  params_ = params;
+  resolved_ = resolved;
+  if (new_layers) {
+    // Keep the edit so far: the rows that stop being optimised keep their current values.
+    ws0_ = current;
+    rebuild_optimizer();
+  } else {
+    for (auto& group : optimizer_->param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(params_.lr);
+  }
+  if (new_block) forget_references();
+  cached_image_ = torch::Tensor();  // the noise mode may have changed
+}
+
+// --- The step -------------------------------------------------------------------------------------------------
+
+std::vector<PixelBox> DragSession::pair_boxes() const {
+  // A step reads the tracking window around each handle and, around the tracked point (at most r2 away), the
+  // motion disc (r1 on the official grid, which reaches one pixel further) plus the pixel its samples blend in.
+  const int64_t reach = resolved_.r2_pixels + resolved_.r1_pixels + 3;
+  std::vector<PixelBox> boxes;
+  for (const auto& pair : pairs_) {
+    const auto y = static_cast<int64_t>(pair.handle.y), x = static_cast<int64_t>(pair.handle.x);
+    boxes.push_back({y - reach, x - reach, y + reach, x + reach});
+  }
+  return boxes;
+}
+
+std::vector<FeatureWindow> DragSession::supervised_windows(const torch::Tensor& ws) {
+  const int64_t h = resolved_.img_resolution;
+  const int block = resolved_.feature_block;
+  const int64_t block_size = generator_->synthesis->blocks[block]->options().resolution;
+  std::vector<PixelBox> boxes = pair_boxes();
+  // The mask term reads the whole map, and so does the naive baseline: one ordinary pass.
+  const bool whole_map = mask_active_ || params_.naive_full_forward || !params_.windowed_synthesis;
+  std::optional<SourceSpan> joint;
+  if (!whole_map) {
+    PixelBox all = boxes.front();
+    for (const PixelBox& b : boxes)
+      all = {std::min(all.top, b.top), std::min(all.left, b.left), std::max(all.bottom, b.bottom),
+             std::max(all.right, b.right)};
+    joint = source_span_of(all, h, block_size);
+  }
+  const bool covers_all = joint && joint->row0 == 0 && joint->col0 == 0 && joint->row1 == block_size - 1 &&
+                          joint->col1 == block_size - 1;
+  if (whole_map || !joint || covers_all) {
+    SynthesisRequest request;
+    request.noise = params_.noise;
+    request.stop_after_block = params_.naive_full_forward ? -1 : block;
+    // The mask term is a small difference of two large feature maps, so it keeps the official arithmetic
+    // (parity within 1e-4); so does the naive baseline, which stands for the official loop.
+    request.fused_modconv = mask_active_ || params_.naive_full_forward;
+    request.keep_features = true;
+    SynthesisResult pass = generator_->synthesize(ws, request);
+    last_partial_image_ = pass.partial_image.defined() ? pass.partial_image.detach() : torch::Tensor();
+    const torch::Tensor& block_output = pass.features[static_cast<size_t>(block)];
+    return std::vector<FeatureWindow>(pairs_.size(), resize_features(block_output, h));
+  }
+
+  // Only the windows the step reads, each synthesised from its own cone (regions of the earlier blocks):
+  // one joint window when the handles are close, one per handle when that computes fewer pixels.
+  last_partial_image_ = torch::Tensor();
+  auto area = [](const SourceSpan& s) { return (s.row1 - s.row0 + 1) * (s.col1 - s.col0 + 1); };
+  std::vector<SourceSpan> spans;
+  int64_t separate_area = 0;
+  for (const PixelBox& b : boxes) {
+    spans.push_back(*source_span_of(b, h, block_size));
+    separate_area += area(spans.back());
+  }
+  auto window_of = [](const SourceSpan& s) {
+    return PixelWindow{s.row0, s.col0, s.row1 - s.row0 + 1, s.col1 - s.col0 + 1};
+  };
+  if (area(*joint) <= separate_area) {
+    torch::Tensor crop = synthesize_block_window(*generator_->synthesis, ws, block, window_of(*joint), params_.noise);
+    return std::vector<FeatureWindow>(pairs_.size(), resize_span(crop, *joint, h, block_size));
+  }
+  std::vector<PixelWindow> pixel_windows;
+  for (const SourceSpan& s : spans) pixel_windows.push_back(window_of(s));
+  const std::vector<torch::Tensor> crops =
+      synthesize_block_windows(*generator_->synthesis, ws, block, pixel_windows, params_.noise);
+  std::vector<FeatureWindow> windows;
+  for (size_t j = 0; j < spans.size(); ++j) windows.push_back(resize_span(crops[j], spans[j], h, block_size));
+  return windows;
+}
+
+torch::Tensor DragSession::start_features_resized() {
+  if (feat0_resized_.defined()) return feat0_resized_;
+  torch::NoGradGuard no_grad;
+  SynthesisRequest request;
+  request.noise = params_.noise;
+  request.stop_after_block = resolved_.feature_block;
+  request.keep_features = true;
+  request.fused_modconv = true;  // as the masked steps it is compared with
+  const SynthesisResult pass = generator_->synthesize(feat0_ws_, request);
+  feat0_resized_ = resize_features(pass.features.back(), resolved_.img_resolution).features;
+  return feat0_resized_;
+}
+
+DragStepReport DragSession::step() {
+  if (pairs_.empty()) throw InputError("drag: no handle/target pairs to drag");
+  const auto start = std::chrono::steady_clock::now();
+  DragStepReport report;
+  report.step = steps_taken_;
+
+  const torch::Tensor ws = synthesis_ws();
+  const std::vector<FeatureWindow> windows = supervised_windows(ws);
+
+  {
+    torch::NoGradGuard no_grad;
+    // The official loop keeps the start features (for the mask) and each handle's reference feature from the
+    // pass that first sees the current set of points.
+    if (!feat0_ws_.defined()) {
+      feat0_ws_ = ws.detach().clone();
+      feat0_resized_ = torch::Tensor();
+    }
+    for (size_t j = 0; j < pairs_.size(); ++j) {
+      if (feature_refs_[j].defined()) continue;
+      const FeatureWindow& w = windows[j];
+      const auto y = static_cast<int64_t>(pairs_[j].handle.y), x = static_cast<int64_t>(pairs_[j].handle.x);
+      feature_refs_[j] = w.features.index({0, Slice(), y - w.top, x - w.left}).detach().clone();
+    }
+    // Tracking: each handle moves to its best match in the window around it, on this pass's features.
+    for (size_t j = 0; j < pairs_.size(); ++j) {
+      const FeatureWindow& w = windows[j];
+      DragPoint& h = pairs_[j].handle;
+      TrackResult t = track_point(w.features, feature_refs_[j], static_cast<int>(h.y - w.top),
+                                  static_cast<int>(h.x - w.left), resolved_.r2_pixels);
+      h = {static_cast<double>(t.col + w.left), static_cast<double>(t.row + w.top)};
+    }
+  }
+
+  torch::Tensor loss;
+  auto add = [&loss](const torch::Tensor& term) { loss = loss.defined() ? loss + term : term; };
+  bool done = true;
+  const auto stop = static_cast<float>(resolved_.stop_distance);
+  for (size_t j = 0; j < pairs_.size(); ++j) {
+    const DragPair& pair = pairs_[j];
+    const int row = static_cast<int>(pair.handle.y), col = static_cast<int>(pair.handle.x);
+    const float distance = handle_distance(row, col, pair.target.y, pair.target.x);
+    report.handles.push_back(pair.handle);
+    report.distances.push_back(distance);
+    if (distance > stop) done = false;
+    torch::Tensor term = motion_loss_term(windows[j], row, col, pair.target.y, pair.target.x, resolved_.r1_pixels,
+                                          params_.exact_pixel_grid);
+    if (term.defined()) add(term);
+  }
+  if (mask_active_) {
+    add(params_.lambda_mask * mask_loss_term(windows.front().features, start_features_resized(), mask_));
+  }
+  if (params_.reg != 0.0) add(params_.reg * torch::l1_loss(synthesis_ws(), ws0_));
+
+  report.loss = loss.defined() ? loss.item<double>() : 0.0;
+  report.done = done;
+  if (!done && loss.defined() && loss.requires_grad()) {
+    optimizer_->zero_grad();
+    loss.backward();
+    optimizer_->step();
+    ++steps_taken_;
+    cached_image_ = torch::Tensor();
+  }
+  report.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+// --- Outputs --------------------------------------------------------------------------------------------------
+
+torch::Tensor DragSession::image() {
+  if (cached_image_.defined()) return cached_image_;
+  torch::NoGradGuard no_grad;
+  SynthesisRequest request;
+  request.noise = params_.noise;
+  cached_image_ = generator_->synthesize(synthesis_ws(), request).image;
+  return cached_image_;
+}
+
+torch::Tensor DragSession::image_uint8() {
+  torch::NoGradGuard no_grad;
+  torch::Tensor img = image()[0];
+  return (img * 127.5 + 128).clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous().cpu();
+}
+
+torch::Tensor DragSession::preview() {
+  if (!last_partial_image_.defined()) return image();
+  const int64_t h = resolved_.img_resolution;
+  if (last_partial_image_.size(2) == h) return last_partial_image_;
+  torch::NoGradGuard no_grad;
+  return at::upsample_bilinear2d(last_partial_image_, {h, h}, false);
+}
+
+}  // namespace draggan

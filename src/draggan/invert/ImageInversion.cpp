@@ -1,0 +1,67 @@
+#include "draggan/invert/ImageInversion.h"
+
+#include <cmath>
+#include <limits>
+
+#include "draggan/invert/ImageMetrics.h"
+#include "draggan/io/Image.h"
+
+namespace draggan {
+
+torch::Tensor fitted_to_uint8(const torch::Tensor& fitted) {
+  return ((fitted[0].detach().to(torch::kCPU) + 1.0) * 127.5)
+      .round()
+      .clamp(0, 255)
+      .to(torch::kUInt8)
+      .permute({1, 2, 0})
+      .contiguous();
+}
+
+ReconstructionQuality measure_reconstruction(Generator& generator, const torch::Tensor& ws, const torch::Tensor& target) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor image = image_to_uint8(generator->synthesize(ws, SynthesisRequest{NoiseMode::Const}).image);
+  ReconstructionQuality q;
+  q.psnr = psnr(image, target);
+  // SSIM's 11x11 window does not fit tiny images; report NaN rather than fail the whole inversion.
+  q.ssim = image.size(0) >= 11 && image.size(1) >= 11 ? ssim(image, target) : std::numeric_limits<double>::quiet_NaN();
+  return q;
+}
+
+InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, const InversionOptions& options,
+                             const InversionCallbacks& callbacks) {
+  options.projection.validate();
+  options.pti.validate();
+  const GeneratorConfig& cfg = model.config;
+  const torch::Device device = model.generator->mapping->w_avg.device();
+  const torch::Tensor fitted = fit_image(photo, cfg.img_resolution, cfg.img_channels, options.fit).to(device);
+
+  InversionResult result;
+  result.target = fitted_to_uint8(fitted);
+  std::unique_ptr<PerceptualLoss> perceptual =
+      make_perceptual_loss(options.perceptual, model, options.perceptual_files, device);
+  result.perceptual = perceptual ? perceptual->name() : "none";
+
+  // Noise maps optimised in place must not leak into the caller's model.
+  Generator projector_generator = options.projection.optimize_noise ? copy_generator(model.generator) : model.generator;
+  ProjectionResult projection = project(projector_generator, fitted, perceptual.get(), options.projection, callbacks);
+  result.ws = projection.ws;
+  result.generator = projector_generator;
+  result.cancelled = projection.cancelled;
+  result.projected = measure_reconstruction(result.generator, result.ws, result.target);
+
+  if (options.pti.steps > 0 && !result.cancelled) {
+    PivotalTuningResult tuning =
+        pivotal_tuning(projector_generator, result.ws, fitted, perceptual.get(), options.pti, callbacks);
+    result.generator = tuning.generator;
+    result.cancelled = tuning.cancelled;
+    result.tuned = measure_reconstruction(result.generator, result.ws, result.target);
+  }
+  {
+    torch::NoGradGuard no_grad;
+    result.reconstruction =
+        image_to_uint8(result.generator->synthesize(result.ws, SynthesisRequest{NoiseMode::Const}).image);
+  }
+  return result;
+}
+
+}  // namespace draggan

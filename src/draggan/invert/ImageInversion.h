@@ -1,0 +1,54 @@
+// The whole "edit a real photo" preparation in one call, for the CLI (`draggan project`) and the editor's
+// upload: fit the photo to the model, pick the perceptual loss, project, optionally pivotal-tune, measure.
+// Long-running: report progress and honour cancellation through InversionCallbacks.
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+#include "draggan/invert/InversionProgress.h"
+#include "draggan/invert/PerceptualLossChoice.h"
+#include "draggan/invert/PivotalTuning.h"
+#include "draggan/invert/Projector.h"
+#include "draggan/io/ImageResize.h"
+#include "draggan/io/ModelFile.h"
+
+namespace draggan {
+
+struct InversionOptions {
+  ProjectionOptions projection;
+  PivotalTuningOptions pti;  // pti.steps = 0 skips pivotal tuning
+  PerceptualChoice perceptual = PerceptualChoice::Auto;
+  PerceptualFiles perceptual_files;
+  FitMode fit = FitMode::CenterCrop;
+};
+
+struct ReconstructionQuality {
+  double psnr = 0.0;  // dB, uint8 reconstruction vs uint8 target
+  double ssim = 0.0;
+};
+
+struct InversionResult {
+  torch::Tensor target;          // uint8 [H, W, C]: the photo fitted to the model (what the metrics compare to)
+  torch::Tensor ws;              // [1, num_ws, w_dim] float32 on the model's device: the pivot latent
+  Generator generator{nullptr};  // the tuned copy after PTI; the model's own generator otherwise
+  std::string perceptual;        // the perceptual term used: "lpips-vgg16", "discriminator" or "none"
+  ReconstructionQuality projected;            // after projection
+  std::optional<ReconstructionQuality> tuned;  // after PTI (when it ran)
+  torch::Tensor reconstruction;  // uint8 [H, W, C] of `generator` at `ws` (the official display conversion)
+  bool cancelled = false;        // a stage stopped early; the fields hold what was reached
+};
+
+// photo: uint8 [H, W, C] as read_image/decode_image return. `model` is not modified (with
+// projection.optimize_noise and no PTI, the optimised noise lives in a copy returned as `generator`).
+InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, const InversionOptions& options,
+                             const InversionCallbacks& callbacks = {});
+
+// PSNR/SSIM of generator(ws) (const noise, official uint8 conversion) against a uint8 [H, W, C] target.
+ReconstructionQuality measure_reconstruction(Generator& generator, const torch::Tensor& ws, const torch::Tensor& target);
+
+// float [1, C, H, W] in [-1, 1] -> uint8 [H, W, C], rounded (the inverse of fit_image's x / 127.5 - 1).
+torch::Tensor fitted_to_uint8(const torch::Tensor& fitted);
+
+}  // namespace draggan

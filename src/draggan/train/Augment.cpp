@@ -1,0 +1,57 @@
+#include "draggan/train/Augment.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace draggan {
+namespace {
+
+// Reflects indices into [0, n - 1] (n >= 2): ..., 2, 1, [0, 1, ..., n-1], n-2, ...
+torch::Tensor reflect(const torch::Tensor& idx, int64_t n) {
+  const int64_t period = 2 * (n - 1);
+  torch::Tensor m = torch::remainder(idx, period);
+  return torch::where(m < n, m, period - m);
+}
+
+}  // namespace
+
+torch::Tensor random_xflip(const torch::Tensor& images, double p) {
+  if (p <= 0) return images;
+  torch::Tensor flip = (torch::rand({images.size(0), 1, 1, 1}, images.options()) < p);
+  return torch::where(flip, images.flip(3), images);
+}
+
+torch::Tensor random_translate(const torch::Tensor& images, double p, double max_fraction) {
+  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  if (p <= 0 || h < 2 || w < 2) return images;
+  auto opts = images.options().dtype(torch::kLong);
+  torch::Tensor apply = torch::rand({n, 1}, images.options()) < p;
+  auto shift = [&](int64_t size) {
+    const int64_t m = static_cast<int64_t>(std::floor(size * max_fraction));
+    return torch::where(apply, torch::randint(-m, m + 1, {n, 1}, opts), torch::zeros({n, 1}, opts));
+  };
+  torch::Tensor ty = shift(h), tx = shift(w);
+  torch::Tensor rows = reflect(torch::arange(h, opts).unsqueeze(0) - ty, h);  // [N, H]
+  torch::Tensor cols = reflect(torch::arange(w, opts).unsqueeze(0) - tx, w);  // [N, W]
+  torch::Tensor out = images.gather(2, rows.view({n, 1, h, 1}).expand({n, c, h, w}));
+  return out.gather(3, cols.view({n, 1, 1, w}).expand({n, c, h, w}));
+}
+
+torch::Tensor AdaptiveAugment::apply(const torch::Tensor& images) const {
+  if (p_ <= 0) return images;
+  return random_translate(random_xflip(images, p_), p_);
+}
+
+void AdaptiveAugment::observe(const torch::Tensor& real_logits, int64_t iteration, int64_t batch) {
+  sign_sum += real_logits.detach().sign().sum().item<double>();
+  sign_count += real_logits.numel();
+  if ((iteration + 1) % options_.interval != 0 || sign_count == 0) return;
+  last_rt_ = sign_sum / static_cast<double>(sign_count);
+  const double step = static_cast<double>(batch * options_.interval) / (options_.speed_kimg * 1000.0);
+  const double direction = last_rt_ > options_.target ? 1.0 : (last_rt_ < options_.target ? -1.0 : 0.0);
+  p_ = std::clamp(p_ + direction * step, 0.0, 1.0);
+  sign_sum = 0.0;
+  sign_count = 0;
+}
+
+}  // namespace draggan

@@ -1,0 +1,44 @@
+// Augmentations for small data. Dataset x-flip mirrors real images only (it widens the data); the ADA-style
+// pipeline transforms every image the discriminator sees, real and generated, with a probability p tuned so the
+// discriminator cannot overfit (Karras et al. 2020: r_t = E[sign(D(real))] held near a target, 0.6). Only
+// transformations that do not leak into the generator at p < 1 are used: x-flip and integer translation.
+#pragma once
+#include <torch/torch.h>
+
+namespace draggan {
+
+// Mirrors each image of [N, C, H, W] left-right with probability p (global torch RNG).
+torch::Tensor random_xflip(const torch::Tensor& images, double p);
+
+// Shifts each image by whole pixels (up to `max_fraction` of the size, reflect-padded) with probability p.
+torch::Tensor random_translate(const torch::Tensor& images, double p, double max_fraction = 0.125);
+
+struct AdaptiveAugmentOptions {
+  double target = 0.6;   // wanted E[sign(D(real))]
+  int interval = 4;      // iterations between adjustments
+  double speed_kimg = 100;  // images needed to move p from 0 to 1 (stylegan3 uses 100, stylegan2-ada 500)
+};
+
+class AdaptiveAugment {
+ public:
+  explicit AdaptiveAugment(AdaptiveAugmentOptions options = {}, double p = 0.0) : options_(options), p_(p) {}
+
+  // x-flip and translation, each with probability p; identity when p == 0.
+  torch::Tensor apply(const torch::Tensor& images) const;
+  // Records sign(real logits); every `interval` iterations moves p towards the target. `batch` images/iter.
+  void observe(const torch::Tensor& real_logits, int64_t iteration, int64_t batch);
+
+  double p() const { return p_; }
+  double rt() const { return last_rt_; }
+  // Accumulators, so a checkpoint taken between adjustments resumes exactly.
+  double sign_sum = 0.0;
+  int64_t sign_count = 0;
+  void set_p(double p) { p_ = p; }
+
+ private:
+  AdaptiveAugmentOptions options_;
+  double p_;
+  double last_rt_ = 0.0;
+};
+
+}  // namespace draggan

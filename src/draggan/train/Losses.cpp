@@ -1,0 +1,25 @@
+#include "draggan/train/Losses.h"
+
+namespace draggan {
+
+torch::Tensor generator_loss(const torch::Tensor& fake_logits) {
+  return torch::nn::functional::softplus(-fake_logits).mean();
+}
+
+torch::Tensor discriminator_loss(const torch::Tensor& real_logits, const torch::Tensor& fake_logits) {
+  namespace F = torch::nn::functional;
+  return F::softplus(fake_logits).mean() + F::softplus(-real_logits).mean();
+}
+
+torch::Tensor r1_penalty(const torch::Tensor& real_logits, const torch::Tensor& real_images) {
+  torch::Tensor grad = torch::autograd::grad({real_logits.sum()}, {real_images}, /*grad_outputs=*/{},
+                                             /*retain_graph=*/true, /*create_graph=*/true)[0];
+  return grad.square().sum({1, 2, 3});
+}
+
+torch::Tensor lazy_r1_loss(const torch::Tensor& penalty, double gamma, int interval) {
+  // The gain `interval` keeps the effective strength independent of how often the penalty is applied.
+  return penalty.mean() * (gamma / 2.0) * static_cast<double>(interval);
+}
+
+}  // namespace draggan

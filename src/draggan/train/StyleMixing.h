@@ -1,0 +1,14 @@
+// Style mixing regularisation: with probability `prob`, the layers from a random cutoff on take their w from a
+// second latent, so the generator cannot assume adjacent styles are correlated.
+#pragma once
+#include <torch/torch.h>
+
+#include "draggan/nn/Generator.h"
+
+namespace draggan {
+
+// z [N, z_dim] -> ws [N, num_ws, w_dim], mixed as the official loss does (one cutoff for the whole batch,
+// drawn from the global torch RNG). update_w_avg as in Generator::map.
+torch::Tensor map_with_style_mixing(Generator& g, const torch::Tensor& z, double prob, bool update_w_avg = false);
+
+}  // namespace draggan

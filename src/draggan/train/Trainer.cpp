@@ -1,0 +1,220 @@
+#include "draggan/train/Trainer.h"
+
+#include <cmath>
+#include <random>
+
+#include "draggan/core/Error.h"
+#include "draggan/core/NumpyRandom.h"
+#include "draggan/io/Safetensors.h"
+#include "draggan/train/Ema.h"
+#include "draggan/train/Losses.h"
+#include "draggan/train/StyleMixing.h"
+
+namespace draggan {
+namespace {
+
+// splitmix64: decorrelates the per-iteration seeds of neighbouring iterations.
+uint64_t mix_seed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void set_requires_grad(torch::nn::Module& m, bool on) {
+  for (auto& p : m.parameters()) p.set_requires_grad(on);
+}
+
+// Lazy regularisation runs the penalty every `interval` steps; Adam's lr and betas are scaled by
+// interval / (interval + 1) so the combined optimisation matches the non-lazy one (Karras et al. 2020).
+AdamSettings lazy_settings(double lr, int interval) {
+  const double ratio = static_cast<double>(interval) / (interval + 1);
+  AdamSettings s;
+  s.lr = lr * ratio;
+  s.beta1 = std::pow(0.0, ratio);
+  s.beta2 = std::pow(0.99, ratio);
+  return s;
+}
+
+AdamSettings plain_settings(double lr) {
+  AdamSettings s;
+  s.lr = lr;
+  return s;
+}
+
+Generator build_generator(const TrainConfig& config) { return Generator(config.generator_config()); }
+
+TrainConfig seeded(const TrainConfig& config) {
+  config.validate();
+  // Network initialisation draws from the global generator: seed it before anything is built.
+  torch::manual_seed(mix_seed(static_cast<uint64_t>(config.seed), ~0ULL));
+  return config;
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig config, ImageDataset data, torch::Device device)
+    : G(build_generator(seeded(config))),
+      G_ema(build_generator(config)),
+      D(Discriminator(config.discriminator_config())),
+      config_(std::move(config)),
+      data_(std::move(data)),
+      device_(device),
+      opt_g_(*G, plain_settings(config_.g_lr)),
+      opt_d_(*D, lazy_settings(config_.d_lr, config_.r1_interval)),
+      ada_(AdaptiveAugmentOptions{config_.ada_target, 4, config_.ada_kimg}) {
+  if (data_.resolution() != config_.resolution || data_.channels() != config_.channels)
+    throw InputError("dataset is " + std::to_string(data_.resolution()) + "x" + std::to_string(data_.resolution()) +
+                     " with " + std::to_string(data_.channels()) + " channel(s), the run expects " +
+                     std::to_string(config_.resolution) + "x" + std::to_string(config_.resolution) + " with " +
+                     std::to_string(config_.channels));
+  if (data_.size() == 0) throw InputError("the dataset is empty");
+  load_state_dict(*G_ema, state_dict_of(*G), "G -> G_ema");
+  set_requires_grad(*G_ema, false);
+  G_ema->eval();
+  G->to(device_);
+  G_ema->to(device_);
+  D->to(device_);
+  // The optimisers hold references to the parameters, which `to` may have replaced: rebuild them.
+  opt_g_ = AdamOptimizer(*G, plain_settings(config_.g_lr));
+  opt_d_ = AdamOptimizer(*D, lazy_settings(config_.d_lr, config_.r1_interval));
+}
+
+const std::vector<int64_t>& Trainer::epoch_order(int64_t epoch) {
+  if (epoch != cached_epoch_) {
+    order_.resize(static_cast<size_t>(data_.size()));
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<int64_t>(i);
+    // mt19937_64's output is fixed by the standard; the shuffle is our own, so the order is portable.
+    std::mt19937_64 rng(mix_seed(static_cast<uint64_t>(config_.seed), 0x5EED0000ULL + static_cast<uint64_t>(epoch)));
+    for (size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng() % (i + 1)]);
+    cached_epoch_ = epoch;
+  }
+  return order_;
+}
+
+torch::Tensor Trainer::real_batch() {
+  std::vector<int64_t> idx;
+  idx.reserve(static_cast<size_t>(config_.batch));
+  for (int64_t k = 0; k < config_.batch; ++k) {
+    const int64_t sample = iteration_ * config_.batch + k;
+    idx.push_back(epoch_order(sample / data_.size())[static_cast<size_t>(sample % data_.size())]);
+  }
+  torch::Tensor images = data_.images.index_select(0, torch::tensor(idx, torch::kLong));
+  torch::Tensor x = images.to(device_).to(torch::kFloat32) / 127.5 - 1.0;
+  return config_.xflip ? random_xflip(x, 0.5) : x;
+}
+
+torch::Tensor Trainer::augment(const torch::Tensor& images) const {
+  return config_.augment == "ada" ? ada_.apply(images) : images;
+}
+
+TrainStepStats Trainer::step() {
+  torch::manual_seed(mix_seed(static_cast<uint64_t>(config_.seed), static_cast<uint64_t>(iteration_)));
+  G->train();
+  D->train();
+  TrainStepStats stats;
+  const torch::Tensor real = real_batch();
+  const auto z_options = torch::TensorOptions().device(device_);
+  SynthesisRequest random_noise;
+  random_noise.noise = NoiseMode::Random;
+
+  // Generator: make D call its samples real.
+  set_requires_grad(*D, false);
+  {
+    torch::Tensor z = torch::randn({config_.batch, config_.z_dim}, z_options);
+    torch::Tensor ws = map_with_style_mixing(G, z, config_.style_mixing);
+    torch::Tensor fake = G->synthesize(ws, random_noise).image;
+    torch::Tensor loss = generator_loss(D->forward(augment(fake)));
+    opt_g_.zero_grad();
+    loss.backward();
+    opt_g_.step();
+    stats.g_loss = loss.item<double>();
+  }
+  set_requires_grad(*D, true);
+
+  // Discriminator: tell real from generated. This pass also updates W's running average (w_avg).
+  {
+    torch::Tensor fake;
+    {
+      torch::NoGradGuard no_grad;
+      torch::Tensor z = torch::randn({config_.batch, config_.z_dim}, z_options);
+      fake = G->synthesize(map_with_style_mixing(G, z, config_.style_mixing, /*update_w_avg=*/true), random_noise).image;
+    }
+    torch::Tensor real_logits = D->forward(augment(real));
+    torch::Tensor loss = discriminator_loss(real_logits, D->forward(augment(fake)));
+    opt_d_.zero_grad();
+    loss.backward();
+    opt_d_.step();
+    stats.d_loss = loss.item<double>();
+    stats.real_sign = real_logits.detach().sign().mean().item<double>();
+    if (config_.augment == "ada") ada_.observe(real_logits, iteration_, config_.batch);
+  }
+
+  // Lazy R1 on real images.
+  const double gamma = config_.effective_r1_gamma();
+  if (gamma > 0 && iteration_ % config_.r1_interval == 0) {
+    torch::Tensor x = real.detach().requires_grad_(true);
+    torch::Tensor penalty = r1_penalty(D->forward(augment(x)), x);
+    torch::Tensor loss = lazy_r1_loss(penalty, gamma, config_.r1_interval);
+    opt_d_.zero_grad();
+    loss.backward();
+    opt_d_.step();
+    stats.r1_penalty = penalty.mean().item<double>();
+  }
+
+  update_ema(*G_ema, *G,
+             ema_beta(config_.batch, config_.effective_ema_kimg(), config_.ema_rampup, images_seen()));
+  ++iteration_;
+  return stats;
+}
+
+void Trainer::save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra) const {
+  StateDict tensors;
+  for (const auto& [n, t] : state_dict_of(*G)) tensors["G." + n] = t.detach();
+  for (const auto& [n, t] : state_dict_of(*G_ema)) tensors["G_ema." + n] = t.detach();
+  for (const auto& [n, t] : state_dict_of(*D)) tensors["D." + n] = t.detach();
+  for (const auto& [n, t] : opt_g_.state()) tensors["opt_G." + n] = t;
+  for (const auto& [n, t] : opt_d_.state()) tensors["opt_D." + n] = t;
+  nlohmann::json state{{"iteration", iteration_},          {"images_seen", images_seen()},
+                       {"kimg", kimg()},                   {"opt_G_step", opt_g_.step_count()},
+                       {"opt_D_step", opt_d_.step_count()}, {"ada_p", ada_.p()},
+                       {"ada_sign_sum", ada_.sign_sum},     {"ada_sign_count", ada_.sign_count},
+                       {"data", data_.sources},             {"dataset_size", data_.size()}};
+  std::map<std::string, std::string> meta = extra;
+  meta["format"] = "draggan";
+  meta["generator_config"] = G->config().to_json().dump();
+  meta["discriminator_config"] = D->config().to_json().dump();
+  meta["train_config"] = config_.to_json().dump();
+  meta["training_state"] = state.dump();
+  write_safetensors(path, tensors, meta);
+}
+
+void Trainer::restore(const TrainingCheckpoint& ckpt) {
+  if (ckpt.config.to_json() != config_.to_json())
+    throw InputError(ckpt.path + ": the checkpoint's training configuration differs from this run's");
+  load_state_dict(*G, tensors_with_prefix(ckpt.tensors, "G."), ckpt.path + ": G");
+  load_state_dict(*G_ema, tensors_with_prefix(ckpt.tensors, "G_ema."), ckpt.path + ": G_ema");
+  load_state_dict(*D, tensors_with_prefix(ckpt.tensors, "D."), ckpt.path + ": D");
+  const auto& s = ckpt.state;
+  opt_g_.load_state(tensors_with_prefix(ckpt.tensors, "opt_G."), s.at("opt_G_step").get<int64_t>(), ckpt.path);
+  opt_d_.load_state(tensors_with_prefix(ckpt.tensors, "opt_D."), s.at("opt_D_step").get<int64_t>(), ckpt.path);
+  iteration_ = s.at("iteration").get<int64_t>();
+  ada_.set_p(s.at("ada_p").get<double>());
+  ada_.sign_sum = s.at("ada_sign_sum").get<double>();
+  ada_.sign_count = s.at("ada_sign_count").get<int64_t>();
+}
+
+torch::Tensor Trainer::sample_grid(int rows, int cols) {
+  torch::NoGradGuard no_grad;
+  const GeneratorConfig& gc = G_ema->config();
+  std::vector<torch::Tensor> zs;
+  for (int i = 0; i < rows * cols; ++i) zs.push_back(z_from_seed(static_cast<uint32_t>(i), gc.z_dim));
+  torch::Tensor z = torch::cat(zs, 0).to(torch::kFloat32).to(device_);
+  torch::Tensor img = G_ema->synthesize(G_ema->map(z)).image.cpu();
+  // The renderer's display conversion, then tiles [rows, cols] -> one image.
+  torch::Tensor u8 = (img * 127.5 + 128).clamp(0, 255).to(torch::kUInt8);
+  const int64_t c = u8.size(1), r = u8.size(2);
+  return u8.view({rows, cols, c, r, r}).permute({0, 3, 1, 4, 2}).reshape({rows * r, cols * r, c}).contiguous();
+}
+
+}  // namespace draggan

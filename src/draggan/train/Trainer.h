@@ -1,0 +1,69 @@
+// One StyleGAN2 training run (stylegan2-ada recipe): per iteration a generator step (non-saturating loss with
+// style mixing), a discriminator step (logistic loss) and, every r1_interval iterations, a lazy R1 step; then
+// ADA's p and G_ema are updated. Every random draw of iteration i comes from a generator seeded with
+// (seed, i), and the data order from (seed, epoch), so a run resumed from a checkpoint repeats exactly what the
+// uninterrupted run would have done. Path-length regularisation is not implemented (it mostly matters at high
+// resolution and doubles the generator cost).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "draggan/nn/Discriminator.h"
+#include "draggan/nn/Generator.h"
+#include "draggan/train/AdamOptimizer.h"
+#include "draggan/train/Augment.h"
+#include "draggan/train/ImageDataset.h"
+#include "draggan/train/TrainConfig.h"
+#include "draggan/train/TrainingCheckpoint.h"
+
+namespace draggan {
+
+struct TrainStepStats {
+  double g_loss = 0;
+  double d_loss = 0;
+  double r1_penalty = -1;  // < 0 when this iteration had no R1 step
+  double real_sign = 0;    // mean sign(D(real)) of this batch
+};
+
+class Trainer {
+ public:
+  // Fresh networks initialised from config.seed. The dataset must have config's resolution and channels.
+  Trainer(TrainConfig config, ImageDataset data, torch::Device device);
+
+  TrainStepStats step();
+
+  // Everything needed to continue: networks, optimiser moments, iteration, ADA state.
+  void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra_metadata = {}) const;
+  // Restores a checkpoint of the same configuration (see read_training_checkpoint).
+  void restore(const TrainingCheckpoint& checkpoint);
+
+  // G_ema on seeds 0..rows*cols-1 (z as the official seed -> z mapping), constant noise: uint8 [H, W, C].
+  torch::Tensor sample_grid(int rows, int cols);
+
+  int64_t iteration() const { return iteration_; }
+  int64_t images_seen() const { return iteration_ * config_.batch; }
+  double kimg() const { return static_cast<double>(images_seen()) / 1000.0; }
+  double augment_p() const { return ada_.p(); }
+  const TrainConfig& config() const { return config_; }
+
+  Generator G{nullptr}, G_ema{nullptr};
+  Discriminator D{nullptr};
+
+ private:
+  torch::Tensor real_batch();
+  torch::Tensor augment(const torch::Tensor& images) const;
+  const std::vector<int64_t>& epoch_order(int64_t epoch);
+
+  TrainConfig config_;
+  ImageDataset data_;
+  torch::Device device_;
+  AdamOptimizer opt_g_, opt_d_;
+  AdaptiveAugment ada_;
+  int64_t iteration_ = 0;
+  int64_t cached_epoch_ = -1;
+  std::vector<int64_t> order_;
+};
+
+}  // namespace draggan

@@ -1,0 +1,337 @@
+// EditorSession: settings, points, mask, undo/redo and state. The drag worker is in EditorSessionDrag.cpp,
+// save/load in EditorSessionFile.cpp.
+#include "server/EditorSession.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "draggan/core/Error.h"
+#include "draggan/io/Image.h"
+#include "server/HttpError.h"
+#include "server/MaskCodec.h"
+
+namespace draggan::server {
+namespace {
+
+constexpr size_t kMaxUndo = 50;  // each entry holds a latent and an image: small, but not unbounded
+constexpr size_t kMaxPoints = 64;
+
+int64_t now_ticks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+uint32_t parse_seed(const nlohmann::json& value) {
+  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > 0xffffffffLL)
+    throw InputError("seed: expected an integer in 0..4294967295, got " + value.dump());
+  return static_cast<uint32_t>(value.get<int64_t>());
+}
+
+double parse_psi(const nlohmann::json& value) {
+  if (!value.is_number() || !std::isfinite(value.get<double>()) || std::abs(value.get<double>()) > 10)
+    throw InputError("psi: expected a number in -10..10, got " + value.dump());
+  return value.get<double>();
+}
+
+LatentSpace parse_space(const nlohmann::json& value) {
+  if (!value.is_string()) throw InputError("latent_space: expected \"w\" or \"w+\", got " + value.dump());
+  return parse_latent_space(value.get<std::string>());
+}
+
+std::string space_name(LatentSpace space) { return space == LatentSpace::W ? "w" : "w+"; }
+
+nlohmann::json point_json(const DragPoint& p) { return nlohmann::json::array({p.x, p.y}); }
+
+}  // namespace
+
+EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request)
+    : id_(std::move(id)), models_(std::move(models)), last_used_(now_ticks()) {
+  if (!request.is_object()) throw InputError("session: expected a JSON object");
+  for (const auto& [key, value] : request.items())
+    if (key != "model" && key != "seed" && key != "psi" && key != "latent_space" && key != "params")
+      throw InputError("session: unknown field \"" + key + "\"");
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (request.contains("seed")) seed_ = parse_seed(request["seed"]);
+  if (request.contains("psi")) psi_ = parse_psi(request["psi"]);
+  if (request.contains("latent_space")) latent_space_ = parse_space(request["latent_space"]);
+  std::string model_id = models_->default_id();
+  if (request.contains("model") && !request["model"].is_null()) {
+    if (!request["model"].is_string()) throw InputError("model: expected a model id (string)");
+    model_id = request["model"].get<std::string>();
+  }
+  switch_model_locked(model_id);
+  if (request.contains("params")) apply_params_json(request["params"], model_->config, params_);
+}
+
+EditorSession::~EditorSession() { close(); }
+
+void EditorSession::touch() { last_used_ = now_ticks(); }
+
+std::chrono::steady_clock::time_point EditorSession::last_used() const {
+  return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(last_used_.load()));
+}
+
+// --- state
+
+nlohmann::json EditorSession::state() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_locked();
+}
+
+nlohmann::json EditorSession::state_locked() const {
+  nlohmann::json points = nlohmann::json::array();
+  for (const auto& p : points_)
+    points.push_back({{"id", p.id},
+                      {"handle", point_json(p.handle)},
+                      {"target", p.target ? point_json(*p.target) : nlohmann::json(nullptr)}});
+  return {{"id", id_},
+          {"model", model_id_},
+          {"width", resolution_},
+          {"height", resolution_},
+          {"seed", seed_},
+          {"psi", psi_},
+          {"latent_space", space_name(latent_space_)},
+          {"params", params_to_json(params_, model_->config)},
+          {"points", points},
+          {"mask", mask_.defined() ? encode_mask_rle(mask_) : nlohmann::json(nullptr)},
+          {"running", running_.load()},
+          {"can_undo", !undo_.empty()},
+          {"can_redo", !redo_.empty()},
+          {"image_version", image_version_},
+          {"last_drag", progress_},
+          {"has_animation", frames_.size() >= 2}};
+}
+
+void EditorSession::publish_state_locked() { events_.publish("state", state_locked()); }
+
+void EditorSession::check_idle_locked(const char* action) const {
+  if (closed_) throw NotFoundError("session " + id_ + " is closed");
+  if (running_) throw ConflictError(std::string("cannot ") + action + " while a drag is running (stop it first)");
+}
+
+// --- settings
+
+void EditorSession::switch_model_locked(const std::string& model_id) {
+  std::shared_ptr<LoadedModel> model = models_->get(model_id);
+  EditorParams params = params_;
+  // Params chosen for another model (a feature block it has) may not fit this one: fall back to auto.
+  try {
+    resolve_drag_params(params.drag, model->config);
+  } catch (const InputError&) {
+    params.drag.feature_block = -1;
+  }
+  model_id_ = model_id;
+  model_ = model;
+  params_ = params;
+  resolution_ = model->config.img_resolution;
+  points_.clear();
+  mask_ = torch::Tensor();
+  undo_.clear();
+  redo_.clear();
+  frames_.clear();
+  progress_ = nullptr;
+  set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+}
+
+void EditorSession::set_latent_locked(const torch::Tensor& ws) {
+  torch::NoGradGuard no_grad;
+  ws_ = ws.detach().clone();
+  SynthesisRequest request;
+  request.noise = params_.drag.noise;
+  torch::Tensor image = image_to_uint8(model_->generator->synthesize(ws_, request).image.cpu());
+  set_image_locked(image, encode_png(image));
+}
+
+void EditorSession::set_image_locked(torch::Tensor image, std::string png) {
+  image_ = std::move(image);
+  image_png_ = std::move(png);
+  ++image_version_;
+}
+
+void EditorSession::update_settings(const nlohmann::json& request) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("change settings");
+  for (const auto& [key, value] : request.items())
+    if (key != "model" && key != "seed" && key != "psi" && key != "latent_space" && key != "params")
+      throw InputError("settings: unknown field \"" + key + "\"");
+  // Parse everything first, so a bad field changes nothing.
+  const uint32_t seed = request.contains("seed") ? parse_seed(request["seed"]) : seed_;
+  const double psi = request.contains("psi") ? parse_psi(request["psi"]) : psi_;
+  const LatentSpace space = request.contains("latent_space") ? parse_space(request["latent_space"]) : latent_space_;
+  std::string model_id = model_id_;
+  if (request.contains("model")) {
+    if (!request["model"].is_string()) throw InputError("model: expected a model id (string)");
+    model_id = request["model"].get<std::string>();
+    if (!models_->has(model_id)) models_->get(model_id);  // throws the "unknown model" error
+  }
+  EditorParams params = params_;
+  if (request.contains("params"))
+    apply_params_json(request["params"], models_->get(model_id)->config, params);
+
+  latent_space_ = space;
+  params_ = params;
+  if (model_id != model_id_) {
+    seed_ = seed;
+    psi_ = psi;
+    switch_model_locked(model_id);
+  } else if (seed != seed_ || psi != psi_) {
+    push_undo_locked();  // a new seed is a new image: undo brings the old one back
+    seed_ = seed;
+    psi_ = psi;
+    set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+  }
+  publish_state_locked();
+}
+
+void EditorSession::reset() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("reset");
+  push_undo_locked();
+  set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+  publish_state_locked();
+}
+
+// --- points
+
+DragPoint EditorSession::parse_point(const nlohmann::json& value, const char* what, int64_t resolution) {
+  if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
+    throw InputError(std::string(what) + ": expected [x, y] (image pixels), got " + value.dump());
+  const double x = value[0].get<double>(), y = value[1].get<double>();
+  const double last = static_cast<double>(resolution - 1);
+  if (!std::isfinite(x) || !std::isfinite(y) || x < 0 || y < 0 || x > last || y > last)
+    throw InputError(std::string(what) + ": [" + value[0].dump() + ", " + value[1].dump() + "] is outside the " +
+                     std::to_string(resolution) + "x" + std::to_string(resolution) + " image (0.." +
+                     std::to_string(resolution - 1) + ")");
+  return {x, y};
+}
+
+void EditorSession::add_point(const nlohmann::json& request) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("add a point");
+  if (!request.contains("handle")) throw InputError("point: \"handle\": [x, y] is required");
+  if (points_.size() >= kMaxPoints) throw InputError("point: at most " + std::to_string(kMaxPoints) + " points");
+  EditorPoint point;
+  point.handle = parse_point(request["handle"], "handle", resolution_);
+  // Handles are whole pixels, as tracking returns them.
+  point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
+  if (request.contains("target") && !request["target"].is_null())
+    point.target = parse_point(request["target"], "target", resolution_);
+  point.id = next_point_id_++;
+  points_.push_back(point);
+  publish_state_locked();
+}
+
+void EditorSession::update_point(int point_id, const nlohmann::json& request) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("move a point");
+  auto it = std::find_if(points_.begin(), points_.end(), [&](const EditorPoint& p) { return p.id == point_id; });
+  if (it == points_.end()) throw NotFoundError("unknown point " + std::to_string(point_id));
+  EditorPoint point = *it;
+  if (request.contains("handle")) {
+    point.handle = parse_point(request["handle"], "handle", resolution_);
+    point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
+  }
+  if (request.contains("target"))
+    point.target = request["target"].is_null() ? std::nullopt
+                                               : std::optional<DragPoint>(parse_point(request["target"], "target", resolution_));
+  *it = point;
+  publish_state_locked();
+}
+
+void EditorSession::remove_point(int point_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("remove a point");
+  auto it = std::find_if(points_.begin(), points_.end(), [&](const EditorPoint& p) { return p.id == point_id; });
+  if (it == points_.end()) throw NotFoundError("unknown point " + std::to_string(point_id));
+  points_.erase(it);
+  publish_state_locked();
+}
+
+void EditorSession::clear_points() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("remove points");
+  points_.clear();
+  publish_state_locked();
+}
+
+// --- mask
+
+void EditorSession::set_mask(const torch::Tensor& movable) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("change the mask");
+  if (movable.defined() && (movable.dim() != 2 || movable.size(0) != resolution_ || movable.size(1) != resolution_))
+    throw InputError("mask: expected " + std::to_string(resolution_) + "x" + std::to_string(resolution_));
+  mask_ = movable.defined() ? movable.to(torch::kCPU, torch::kBool).contiguous() : torch::Tensor();
+  publish_state_locked();
+}
+
+nlohmann::json EditorSession::mask_json() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return mask_.defined() ? encode_mask_rle(mask_) : nlohmann::json(nullptr);
+}
+
+// --- undo / redo
+
+EditorSession::Snapshot EditorSession::snapshot_locked() const {
+  return {ws_, image_, image_png_, points_, seed_, psi_};
+}
+
+void EditorSession::restore_locked(const Snapshot& s) {
+  ws_ = s.ws;
+  set_image_locked(s.image, s.image_png);
+  points_ = s.points;
+  seed_ = s.seed;
+  psi_ = s.psi;
+}
+
+void EditorSession::push_undo_locked() {
+  undo_.push_back(snapshot_locked());
+  if (undo_.size() > kMaxUndo) undo_.erase(undo_.begin());
+  redo_.clear();
+}
+
+void EditorSession::undo() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("undo");
+  if (undo_.empty()) throw ConflictError("nothing to undo");
+  redo_.push_back(snapshot_locked());
+  restore_locked(undo_.back());
+  undo_.pop_back();
+  publish_state_locked();
+}
+
+void EditorSession::redo() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("redo");
+  if (redo_.empty()) throw ConflictError("nothing to redo");
+  undo_.push_back(snapshot_locked());
+  restore_locked(redo_.back());
+  redo_.pop_back();
+  publish_state_locked();
+}
+
+// --- outputs and events
+
+std::string EditorSession::image_png() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return image_png_;
+}
+
+std::shared_ptr<EventQueue> EditorSession::subscribe() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) throw NotFoundError("session " + id_ + " is closed");
+  auto queue = events_.subscribe();
+  queue->push(EventHub::format("state", state_locked()), false);
+  return queue;
+}
+
+void EditorSession::close() {
+  std::thread worker;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    stop_requested_ = true;
+    worker = std::move(worker_);
+  }
+  if (worker.joinable()) worker.join();
+  events_.close_all();
+}
+
+}  // namespace draggan::server

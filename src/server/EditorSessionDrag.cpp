@@ -1,0 +1,238 @@
+// EditorSession's drag: started from an HTTP thread, run step by step on the session's worker thread, each
+// step published as a server-sent event. Stop is a flag checked between steps, so it takes effect within one.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "draggan/core/Error.h"
+#include "draggan/core/Log.h"
+#include "draggan/io/GifWriter.h"
+#include "draggan/io/Image.h"
+#include "server/AnimatedPng.h"
+#include "server/Base64.h"
+#include "server/EditorSession.h"
+#include "server/HttpError.h"
+
+namespace draggan::server {
+namespace {
+
+// Live images up to this size travel inside the step event (one round trip less); larger ones are fetched
+// from /image.png by version, so a slow link drops frames instead of queueing megabytes.
+constexpr size_t kInlineImageBytes = 256 * 1024;
+// The animation keeps at most this many bytes of frames (thinned to every 2nd, 4th, ... image beyond it).
+constexpr int64_t kAnimationBytes = 256LL << 20;
+constexpr int kAnimationFrameMs = 60;
+constexpr int kAnimationHoldMs = 1200;
+
+double max_distance(const std::vector<double>& distances) {
+  return distances.empty() ? 0.0 : *std::max_element(distances.begin(), distances.end());
+}
+
+}  // namespace
+
+void EditorSession::start(const nlohmann::json& request) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("start another drag");
+  for (const auto& [key, value] : request.items())
+    if (key != "max_steps" && key != "params") throw InputError("start: unknown field \"" + key + "\"");
+  EditorParams params = params_;
+  if (request.contains("params")) apply_params_json(request["params"], model_->config, params);
+  if (request.contains("max_steps")) apply_params_json({{"max_steps", request["max_steps"]}}, model_->config, params);
+
+  std::vector<DragPair> pairs;
+  std::vector<int> point_ids;
+  for (const auto& p : points_) {
+    if (!p.target) continue;  // a handle still waiting for its target takes no part
+    pairs.push_back({p.handle, *p.target});
+    point_ids.push_back(p.id);
+  }
+  if (pairs.empty()) throw InputError("start: no handle has a target yet (click a handle, then its target)");
+
+  auto drag = std::make_shared<DragSession>(model_->generator, ws_, params.drag, latent_space_);
+  drag->set_pairs(pairs);
+  if (mask_.defined()) drag->set_mask(mask_.logical_not().to(torch::kFloat32));  // engine: 1 = keep fixed
+
+  params_ = params;
+  if (worker_.joinable()) worker_.join();  // the previous drag's thread has finished its work already
+  push_undo_locked();
+  frames_.clear();
+  frame_counter_ = 0;
+  frame_stride_ = 1;
+  record_frame_locked(image_, true);
+  std::vector<double> distances;
+  for (const auto& pair : pairs)
+    distances.push_back(std::hypot(pair.target.x - pair.handle.x, pair.target.y - pair.handle.y));
+  progress_ = {{"step", 0}, {"distance", max_distance(distances)}, {"distances", distances},
+               {"steps_per_second", nullptr}, {"reason", nullptr}};
+  stop_requested_ = false;
+  running_ = true;
+  worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids);
+  publish_state_locked();
+}
+
+void EditorSession::stop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!running_) return;  // already finished: stopping is not an error
+  stop_requested_ = true;
+  idle_.wait(lock, [this] { return !running_.load(); });
+}
+
+void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids) {
+  const auto started = std::chrono::steady_clock::now();
+  nlohmann::json progress = nlohmann::json::object();
+  std::string reason;
+  try {
+    for (int calls = 0;;) {
+      if (stop_requested_) {
+        reason = "stopped";
+        break;
+      }
+      if (calls >= params.max_steps) {
+        reason = "max_steps";
+        break;
+      }
+      const DragStepReport report = drag->step();
+      ++calls;
+      const bool with_image = report.done || calls % params.preview_every == 0;
+      torch::Tensor image;
+      std::string png;
+      if (with_image) {
+        image = drag->image_uint8().cpu().contiguous();
+        png = encode_png(image);
+      }
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      progress = {{"step", drag->steps_taken()},  {"distance", max_distance(report.distances)},
+                  {"distances", report.distances}, {"loss", report.loss},
+                  {"steps_per_second", seconds > 0 ? calls / seconds : 0.0}, {"ms", report.ms},
+                  {"reason", nullptr}};
+      nlohmann::json points = nlohmann::json::array();
+      for (size_t i = 0; i < report.handles.size() && i < point_ids.size(); ++i)
+        points.push_back({{"id", point_ids[i]}, {"handle", {report.handles[i].x, report.handles[i].y}}});
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        touch();  // a drag in progress keeps its session alive
+        progress_ = progress;
+        nlohmann::json event = progress;
+        event["points"] = points;
+        if (with_image) {
+          record_frame_locked(image, false);
+          if (png.size() <= kInlineImageBytes) event["image"] = "data:image/png;base64," + base64_encode(png);
+          set_image_locked(image, std::move(png));
+          event["image_version"] = image_version_;
+        }
+        events_.publish("step", event, /*droppable=*/true);
+      }
+      if (report.done) {
+        reason = "reached";
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    log::warn("session ", id_, ": drag failed: ", e.what());
+    reason = "error";
+    progress["error"] = e.what();
+  }
+  progress["reason"] = reason;
+  finish_drag(*drag, point_ids, progress);
+}
+
+void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress) {
+  // The result is rendered before taking the lock: state requests keep being answered meanwhile.
+  torch::Tensor ws, image;
+  std::string png;
+  std::vector<DragPoint> handles;
+  nlohmann::json outcome = progress;
+  try {
+    ws = drag.ws();
+    for (const auto& pair : drag.pairs()) handles.push_back(pair.handle);
+    image = drag.image_uint8().cpu().contiguous();
+    png = encode_png(image);
+  } catch (const std::exception& e) {
+    log::warn("session ", id_, ": cannot render the drag's result: ", e.what());
+    outcome["reason"] = "error";
+    outcome["error"] = e.what();
+    ws = torch::Tensor();
+    image = torch::Tensor();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (ws.defined()) {
+    ws_ = ws;
+    if (!torch::equal(image, image_)) set_image_locked(image, std::move(png));
+    record_frame_locked(image_, true);
+    move_handles_locked(handles, point_ids);
+  }
+  if (drag.steps_taken() == 0 && !undo_.empty()) undo_.pop_back();  // the latent never changed
+  progress_ = outcome;
+  running_ = false;
+  stop_requested_ = false;
+  nlohmann::json done = outcome;
+  done["state"] = state_locked();
+  events_.publish("done", done);
+  idle_.notify_all();
+}
+
+// Tracking moved the handles; the page shows them where the content now is, as the official GUI does.
+void EditorSession::move_handles_locked(const std::vector<DragPoint>& handles, const std::vector<int>& point_ids) {
+  for (size_t i = 0; i < handles.size() && i < point_ids.size(); ++i)
+    for (auto& p : points_)
+      if (p.id == point_ids[i]) p.handle = handles[i];
+}
+
+void EditorSession::record_frame_locked(const torch::Tensor& image, bool always) {
+  if (!always && frame_counter_++ % frame_stride_ != 0) return;
+  if (!frames_.empty() && torch::equal(frames_.back(), image)) return;
+  frames_.push_back(image);
+  const int64_t max_frames = std::clamp<int64_t>(kAnimationBytes / std::max<int64_t>(image.numel(), 1), 16, 400);
+  if (static_cast<int64_t>(frames_.size()) > max_frames) {
+    // Too many: keep every other frame (first and latest included) and record half as often from now on.
+    std::vector<torch::Tensor> kept;
+    for (size_t i = 0; i < frames_.size(); i += 2) kept.push_back(frames_[i]);
+    if (frames_.size() % 2 == 0) kept.push_back(frames_.back());
+    frames_.swap(kept);
+    frame_stride_ *= 2;
+  }
+}
+
+std::vector<torch::Tensor> EditorSession::animation_frames() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (frames_.size() < 2) throw NotFoundError("no drag to export yet: start a drag first");
+  return frames_;
+}
+
+std::string EditorSession::animation_png() {
+  return encode_animated_png(animation_frames(), kAnimationFrameMs, kAnimationHoldMs);
+}
+
+std::string EditorSession::animation_gif() {
+  const std::vector<torch::Tensor> frames = animation_frames();
+  // GifWriter writes files: go through a private temporary one.
+  namespace fs = std::filesystem;
+  const fs::path path = fs::temp_directory_path() / ("draggan-" + id_ + "-" + std::to_string(::getpid()) + "-" +
+                                                     std::to_string(frames.size()) + ".gif");
+  std::string bytes;
+  try {
+    GifWriter gif(path.string(), static_cast<int>(frames[0].size(1)), static_cast<int>(frames[0].size(0)),
+                  kAnimationFrameMs);
+    for (size_t i = 0; i < frames.size(); ++i) {
+      gif.add_frame(frames[i]);
+      // GIF has one delay per frame: hold the result by repeating the last frame.
+      if (i + 1 == frames.size())
+        for (int t = kAnimationFrameMs; t < kAnimationHoldMs; t += kAnimationFrameMs) gif.add_frame(frames[i]);
+    }
+    gif.close();
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    throw;
+  }
+  std::error_code ec;
+  fs::remove(path, ec);
+  return bytes;
+}
+
+}  // namespace draggan::server

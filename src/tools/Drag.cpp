@@ -1,0 +1,243 @@
+// `draggan drag`: one drag from a shell, no UI: seed (or saved latent) + handle/target pairs (+ mask) ->
+// the official DragGAN loop step by step -> final image, trajectory JSON, latent, animation.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "Subcommands.h"
+#include "draggan/core/Error.h"
+#include "draggan/core/Log.h"
+#include "draggan/drag/DragMask.h"
+#include "draggan/drag/DragOverlay.h"
+#include "draggan/drag/DragSession.h"
+#include "draggan/io/GifWriter.h"
+#include "draggan/io/Image.h"
+#include "draggan/io/ModelFile.h"
+#include "draggan/io/Npy.h"
+
+namespace draggan::tools {
+namespace {
+
+struct DragOptions {
+  std::string model;
+  int64_t seed = 0;
+  double psi = 0.7;
+  std::string latent;
+  std::vector<std::string> handles, targets;
+  std::string mask;
+  std::string space = "w+";
+  DragParams params;
+  std::string noise = "const";
+  int steps = 100;
+  std::string out = "drag.png";
+  std::string trajectory;
+  std::string frames_dir;
+  std::string video;
+  int frame_ms = 100;
+  std::string w_out;
+};
+
+// "X,Y" (x = column, y = row, pixels).
+DragPoint parse_point(const std::string& text, const char* option) {
+  std::istringstream in(text);
+  DragPoint p;
+  char comma = 0;
+  std::string rest;
+  if (!(in >> p.x >> comma >> p.y) || comma != ',' || (in >> rest))
+    throw InputError(std::string(option) + " '" + text + "': expected X,Y (x = column, y = row), e.g. 120,64");
+  return p;
+}
+
+void ensure_parent(const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+}
+
+torch::Tensor start_latent(const DragOptions& opt, LoadedModel& model, torch::Device device) {
+  if (!opt.latent.empty()) return latent_from_npy(opt.latent, model.config, device);
+  if (opt.seed < 0 || opt.seed > 0xffffffffLL) throw InputError("--seed must be in 0..2^32-1");
+  return latent_from_seed(model.generator, static_cast<uint32_t>(opt.seed), opt.psi);
+}
+
+torch::Tensor read_movable_mask(const std::string& path, int resolution) {
+  torch::Tensor painted = read_image(path);
+  if (painted.size(0) != resolution || painted.size(1) != resolution)
+    throw InputError("--mask " + path + ": the mask is " + std::to_string(painted.size(1)) + "x" +
+                     std::to_string(painted.size(0)) + " but the model makes " + std::to_string(resolution) + "x" +
+                     std::to_string(resolution) + " images");
+  return mask_from_movable_image(painted, resolution, resolution);
+}
+
+nlohmann::json xy_list(const std::vector<DragPoint>& points) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& p : points) list.push_back({p.x, p.y});
+  return list;
+}
+
+std::vector<DragPoint> targets_of(const std::vector<DragPair>& pairs) {
+  std::vector<DragPoint> t;
+  for (const auto& p : pairs) t.push_back(p.target);
+  return t;
+}
+
+// Frames of the animation: PNG files in a folder, or one GIF.
+class FrameSink {
+ public:
+  FrameSink(const DragOptions& opt, int resolution) : dir_(opt.frames_dir) {
+    if (!dir_.empty()) std::filesystem::create_directories(dir_);
+    if (!opt.video.empty()) {
+      ensure_parent(opt.video);
+      gif_ = std::make_unique<GifWriter>(opt.video, resolution, resolution, opt.frame_ms);
+    }
+  }
+  bool wanted() const { return !dir_.empty() || gif_; }
+  void add(const torch::Tensor& image, const std::vector<DragPair>& pairs) {
+    torch::Tensor frame = draw_drag_overlay(image, pairs);
+    if (!dir_.empty()) {
+      std::ostringstream name;
+      name << "frame_" << std::setw(4) << std::setfill('0') << count_ << ".png";
+      write_png((std::filesystem::path(dir_) / name.str()).string(), frame);
+    }
+    if (gif_) gif_->add_frame(frame);
+    ++count_;
+  }
+  void close() {
+    if (gif_) gif_->close();
+  }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<GifWriter> gif_;
+  int count_ = 0;
+};
+
+int run_drag(DragOptions opt, const CommonOptions& common) {
+  // Cheap checks first, so a typo does not wait for the model to load.
+  if (opt.handles.empty()) throw InputError("drag: give at least one --handle X,Y and --target X,Y pair");
+  if (opt.handles.size() != opt.targets.size())
+    throw InputError("drag: " + std::to_string(opt.handles.size()) + " --handle but " +
+                     std::to_string(opt.targets.size()) + " --target: give them in pairs");
+  if (opt.steps < 0) throw InputError("--steps must be >= 0");
+  std::vector<DragPair> pairs;
+  for (size_t i = 0; i < opt.handles.size(); ++i)
+    pairs.push_back({parse_point(opt.handles[i], "--handle"), parse_point(opt.targets[i], "--target")});
+  const LatentSpace space = parse_latent_space(opt.space);
+  opt.params.noise = parse_noise_mode(opt.noise);
+  opt.params.validate();
+
+  const torch::Device device = common.torch_device();
+  const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
+  LoadedModel model = load_model(model_path, device);
+  const int resolution = model.config.img_resolution;
+
+  DragSession session(model.generator, start_latent(opt, model, device), opt.params, space);
+  session.set_pairs(pairs);
+  if (!opt.mask.empty()) session.set_mask(read_movable_mask(opt.mask, resolution));
+  const ResolvedDragParams& rp = session.resolved();
+  log::info("drag: ", model.config.img_resolution, " px, ", pairs.size(), " pair(s), ", to_string(space),
+            ", feature block ", rp.feature_block, " (", rp.feature_resolution, " px), r1 ", rp.r1_pixels,
+            " px, r2 ", rp.r2_pixels, " px, lr ", opt.params.lr);
+
+  FrameSink frames(opt, resolution);
+  nlohmann::json steps = nlohmann::json::array();
+  bool done = false;
+  double total_ms = 0.0;
+  for (int k = 0; k < opt.steps && !done; ++k) {
+    // The frame of step k is the image its tracking saw (the official loop shows the image from before its step).
+    torch::Tensor frame = frames.wanted() ? session.image_uint8() : torch::Tensor();
+    DragStepReport r = session.step();
+    done = r.done;
+    total_ms += r.ms;
+    steps.push_back({{"step", r.step},
+                     {"handles", xy_list(r.handles)},
+                     {"distances", r.distances},
+                     {"loss", r.loss},
+                     {"done", r.done},
+                     {"ms", r.ms}});
+    if (frames.wanted()) frames.add(frame, session.pairs());
+    log::debug("step ", r.step, ": loss ", r.loss, ", ", r.ms, " ms", r.done ? " (done)" : "");
+  }
+  torch::Tensor final_image = session.image_uint8();
+  if (frames.wanted()) frames.add(final_image, session.pairs());
+  frames.close();
+
+  ensure_parent(opt.out);
+  write_png(opt.out, final_image);
+  std::string w_out = opt.w_out;
+  if (w_out.empty() && !opt.trajectory.empty())
+    w_out = (std::filesystem::path(opt.trajectory).replace_extension("").string()) + "_w.npy";
+  if (!w_out.empty()) {
+    ensure_parent(w_out);
+    write_npy(w_out, session.ws().cpu());
+  }
+  if (!opt.trajectory.empty()) {
+    std::vector<DragPoint> start;
+    for (const auto& p : pairs) start.push_back(p.handle);
+    nlohmann::json doc{{"model", model_path},
+                       {"seed", opt.latent.empty() ? nlohmann::json(opt.seed) : nlohmann::json(nullptr)},
+                       {"psi", opt.psi},
+                       {"latent_in", opt.latent.empty() ? nlohmann::json(nullptr) : nlohmann::json(opt.latent)},
+                       {"space", to_string(space)},
+                       {"lr", opt.params.lr},
+                       {"feature_block", rp.feature_block},
+                       {"r1_pixels", rp.r1_pixels},
+                       {"r2_pixels", rp.r2_pixels},
+                       {"mask", opt.mask.empty() ? nlohmann::json(nullptr) : nlohmann::json(opt.mask)},
+                       {"handles_start", xy_list(start)},
+                       {"targets", xy_list(targets_of(pairs))},
+                       {"steps", steps},
+                       {"done", done},
+                       {"image", opt.out},
+                       {"latent", w_out}};
+    ensure_parent(opt.trajectory);
+    std::ofstream f(opt.trajectory);
+    f << doc.dump(1) << '\n';
+    if (!f) throw InputError(opt.trajectory + ": write failed");
+  }
+  const size_t n = steps.size();
+  log::info("drag: ", n, " step(s)", done ? " (all handles reached their targets)" : "", ", ",
+            n ? total_ms / static_cast<double>(n) : 0.0, " ms/step; wrote ", opt.out);
+  return 0;
+}
+
+SubcommandRunner setup_drag(CLI::App& sub, CommonOptions& common) {
+  auto opt = std::make_shared<DragOptions>();
+  DragParams& p = opt->params;
+  sub.add_option("-m,--model", opt->model, "Checkpoint (.pkl or .safetensors); default: the shipped model");
+  sub.add_option("-s,--seed", opt->seed, "Seed of the start image (z = NumPy RandomState(seed).randn)")
+      ->capture_default_str();
+  sub.add_option("--psi", opt->psi, "Truncation psi of the start latent")->capture_default_str();
+  sub.add_option("--latent", opt->latent, "Start from a saved latent (.npy W+ [1, num_ws, w_dim] or W) instead of --seed");
+  sub.add_option("--handle", opt->handles, "Handle point X,Y in pixels (x = column, y = row); repeat per pair");
+  sub.add_option("--target", opt->targets, "Target point X,Y for the handle of the same position; repeat per pair");
+  sub.add_option("--mask", opt->mask, "Painted mask image (PNG of the image size): bright = may move, dark = keep");
+  sub.add_option("--space", opt->space, "Optimised latent: w+ (official default) or w")->capture_default_str();
+  sub.add_option("--lr", p.lr, "Adam learning rate (official GUI 'Step Size')")->capture_default_str();
+  sub.add_option("--r1", p.r1, "Motion-supervision radius at 512-px scale")->capture_default_str();
+  sub.add_option("--r2", p.r2, "Point-tracking radius at 512-px scale")->capture_default_str();
+  sub.add_option("--lambda-mask", p.lambda_mask, "Weight of the mask term")->capture_default_str();
+  sub.add_option("--feature-block", p.feature_block, "Supervised synthesis block (-1 = auto: 5, or res/2 on small models)")
+      ->capture_default_str();
+  sub.add_flag("--exact-grid", p.exact_pixel_grid, "Exact pixel grid for the motion disc (not the official linspace)");
+  sub.add_option("--stop-distance", p.stop_distance, "Stop when every handle is this close, px (-1 = official)")
+      ->capture_default_str();
+  sub.add_option("--noise", opt->noise, "Noise mode: const, random or none")->capture_default_str();
+  sub.add_option("--steps", opt->steps, "Maximum number of steps")->capture_default_str();
+  sub.add_option("-o,--out", opt->out, "Final image (PNG)")->capture_default_str();
+  sub.add_option("--trajectory", opt->trajectory, "Write the per-step trajectory as JSON");
+  auto* frames = sub.add_option("--frames", opt->frames_dir, "Write one annotated PNG per step into this folder");
+  auto* video = sub.add_option("--video", opt->video, "Write an annotated animated GIF of the drag");
+  frames->excludes(video);
+  sub.add_option("--frame-ms", opt->frame_ms, "Animation frame duration, ms")->capture_default_str();
+  sub.add_option("--w-out", opt->w_out, "Save the final latent W+ [1, num_ws, w_dim] as .npy");
+  return [opt, &common] { return run_drag(*opt, common); };
+}
+
+const RegisterSubcommand kDrag{"drag", "Drag handle points to targets on a generated image (no UI)", 40, &setup_drag};
+
+}  // namespace
+}  // namespace draggan::tools

@@ -1,0 +1,162 @@
+// `draggan project`: a photo -> the latent (and, with pivotal tuning, the fine-tuned generator) that reproduce
+// it, so a real image can be dragged like a generated one. Prints PSNR/SSIM after each stage on stdout.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "ProgressBar.h"
+#include "Subcommands.h"
+#include "draggan/core/Error.h"
+#include "draggan/core/Log.h"
+#include "draggan/invert/ImageInversion.h"
+#include "draggan/io/Image.h"
+#include "draggan/io/ModelFile.h"
+#include "draggan/io/Npy.h"
+
+namespace draggan::tools {
+namespace {
+
+struct ProjectOptions {
+  std::string model;
+  std::string image;
+  std::string space = "w+";
+  int steps = 1000;
+  int pti_steps = 350;
+  double lr = 0.1;
+  double pti_lr = 3e-4;
+  std::string perceptual = "auto";
+  std::string vgg;
+  std::string lpips;
+  std::string fit = "crop";
+  bool optimize_noise = false;
+  int64_t seed = 303;
+  std::string out = "projected.png";
+  std::string out_latent = "projected_w.npy";
+  std::string out_model = "projected_G.safetensors";
+  std::string out_target;
+};
+
+void make_parent_dirs(const std::string& path) {
+  const std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+}
+
+std::string quality_line(const char* stage, const ReconstructionQuality& q) {
+  char line[160];
+  std::snprintf(line, sizeof line, "%s: PSNR %.2f dB, SSIM %.4f", stage, q.psnr, q.ssim);
+  return line;
+}
+
+int run_project(const ProjectOptions& opt, const CommonOptions& common) {
+  if (opt.image.empty()) throw InputError("--image is required");
+  if (opt.seed < 0) throw InputError("--seed must be >= 0");
+  InversionOptions options;
+  options.projection.space = parse_projection_space(opt.space);
+  options.projection.steps = opt.steps;
+  options.projection.schedule.initial_lr = opt.lr;
+  options.projection.optimize_noise = opt.optimize_noise;
+  options.projection.seed = static_cast<uint64_t>(opt.seed);
+  options.pti.steps = opt.pti_steps;
+  options.pti.lr = opt.pti_lr;
+  options.pti.seed = static_cast<uint64_t>(opt.seed);
+  options.perceptual = parse_perceptual_choice(opt.perceptual);
+  options.perceptual_files = {opt.vgg, opt.lpips};
+  options.fit = parse_fit_mode(opt.fit);
+  options.projection.validate();
+  options.pti.validate();
+
+  // The image first: a typo in its name should not cost a model load.
+  const torch::Tensor photo = read_image(opt.image);
+  const torch::Device device = common.torch_device();
+  const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
+  LoadedModel model = load_model(model_path, device);
+
+  std::unique_ptr<ProgressBar> bar;
+  InversionStage bar_stage = InversionStage::Projection;
+  InversionCallbacks callbacks;
+  callbacks.on_step = [&](const InversionProgress& p) {
+    if (!bar || bar_stage != p.stage) {
+      bar = std::make_unique<ProgressBar>(to_string(p.stage), p.total);
+      bar_stage = p.stage;
+    }
+    char status[64];
+    std::snprintf(status, sizeof status, "loss %.4f mse %.5f", p.loss, p.mse);
+    bar->update(p.step, status);
+    if (p.step == p.total || (p.total >= 10 && p.step % (p.total / 10) == 0))
+      log::debug(to_string(p.stage), " step ", p.step, "/", p.total, ": ", status);
+  };
+
+  const PerceptualChoice perceptual = resolve_perceptual_choice(options.perceptual, model, options.perceptual_files);
+  options.perceptual = perceptual;
+  std::printf("projecting %s into %s of %s: %d steps, then %d PTI steps; perceptual loss: %s%s\n", opt.image.c_str(),
+              to_string(options.projection.space).c_str(), model_path.c_str(), opt.steps, opt.pti_steps,
+              to_string(perceptual).c_str(),
+              perceptual == PerceptualChoice::None && opt.perceptual == "auto"
+                  ? " (pixel MSE only: no --vgg/--lpips given and the checkpoint has no discriminator)"
+                  : "");
+  std::fflush(stdout);
+  InversionResult result = invert_image(model, photo, options, callbacks);
+  bar.reset();
+
+  std::printf("%s\n", quality_line("projection", result.projected).c_str());
+  if (result.tuned) std::printf("%s\n", quality_line("pti", *result.tuned).c_str());
+  std::printf("%s\n", quality_line("final", result.tuned ? *result.tuned : result.projected).c_str());
+
+  make_parent_dirs(opt.out);
+  write_png(opt.out, result.reconstruction);
+  std::printf("wrote %s (reconstruction)\n", opt.out.c_str());
+  if (!opt.out_target.empty()) {
+    make_parent_dirs(opt.out_target);
+    write_png(opt.out_target, result.target);
+    std::printf("wrote %s (target fitted to %dx%d)\n", opt.out_target.c_str(), model.config.img_resolution,
+                model.config.img_resolution);
+  }
+  make_parent_dirs(opt.out_latent);
+  write_npy(opt.out_latent, result.ws.cpu());
+  std::printf("wrote %s (latent %s)\n", opt.out_latent.c_str(), c10::str(result.ws.sizes()).c_str());
+  // The latent only reproduces the photo with the generator it was found for: save it when it changed.
+  if (result.tuned || opt.optimize_noise) {
+    make_parent_dirs(opt.out_model);
+    save_model(opt.out_model, result.generator, model.discriminator, model.discriminator_config,
+               {{"source_model", model_path},
+                {"pivot_latent", opt.out_latent},
+                {"pti_steps", std::to_string(opt.pti_steps)}});
+    std::printf("wrote %s (%s generator; drag with --model %s --latent %s)\n", opt.out_model.c_str(),
+                result.tuned ? "pivotal-tuned" : "noise-optimised", opt.out_model.c_str(), opt.out_latent.c_str());
+  }
+  if (result.cancelled) log::warn("stopped early; the outputs hold the result reached so far");
+  return 0;
+}
+
+SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
+  auto opt = std::make_shared<ProjectOptions>();
+  sub.add_option("-m,--model", opt->model, "Checkpoint (.pkl or .safetensors); default: the shipped model");
+  sub.add_option("-i,--image", opt->image, "Photo to project (PNG, JPEG, BMP, GIF, TGA, PSD, PNM, HDR)")->required();
+  sub.add_option("--space", opt->space, "Latent space: w or w+")->capture_default_str();
+  sub.add_option("--steps", opt->steps, "Projection steps")->capture_default_str();
+  sub.add_option("--pti-steps", opt->pti_steps, "Pivotal-tuning steps (0 = no tuning)")->capture_default_str();
+  sub.add_option("--lr", opt->lr, "Projection initial learning rate")->capture_default_str();
+  sub.add_option("--pti-lr", opt->pti_lr, "Pivotal-tuning learning rate")->capture_default_str();
+  sub.add_option("--perceptual", opt->perceptual,
+                 "Perceptual loss: auto (lpips if --vgg/--lpips, else the checkpoint's D, else none), lpips, "
+                 "discriminator or none")
+      ->capture_default_str();
+  sub.add_option("--vgg", opt->vgg, "torchvision vgg16 weights (.pth) for LPIPS");
+  sub.add_option("--lpips", opt->lpips, "LPIPS linear-layer weights (lpips package's vgg.pth)");
+  sub.add_option("--fit", opt->fit, "Fit the photo to the model: crop (centre square) or pad")->capture_default_str();
+  sub.add_flag("--optimize-noise", opt->optimize_noise, "Also optimise the noise maps (saved in --out-model)");
+  sub.add_option("-s,--seed", opt->seed, "Seed of the optimisation noise")->capture_default_str();
+  sub.add_option("-o,--out", opt->out, "Reconstruction PNG")->capture_default_str();
+  sub.add_option("--out-latent", opt->out_latent, "Pivot latent .npy [1, num_ws, w_dim]")->capture_default_str();
+  sub.add_option("--out-model", opt->out_model, "Tuned generator (.safetensors), written when PTI runs")
+      ->capture_default_str();
+  sub.add_option("--out-target", opt->out_target, "Also save the photo as fitted to the model (PNG)");
+  return [opt, &common] { return run_project(*opt, common); };
+}
+
+const RegisterSubcommand kProject{"project", "Find the latent (and tuned generator) that reproduce a photo", 50,
+                                  &setup_project};
+
+}  // namespace
+}  // namespace draggan::tools

@@ -1,0 +1,161 @@
+// `draggan train`: StyleGAN2 training on a folder of images or an IDX file (Fashion-MNIST), with checkpoints
+// that `--resume` continues exactly and that every other subcommand loads as a model.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "ProgressBar.h"
+#include "Subcommands.h"
+#include "draggan/core/Error.h"
+#include "draggan/core/Log.h"
+#include "draggan/io/Image.h"
+#include "draggan/io/ModelFile.h"
+#include "draggan/train/Trainer.h"
+
+namespace draggan::tools {
+namespace {
+
+struct TrainOptions {
+  std::vector<std::string> data;
+  std::string out;
+  std::string resume;
+  double kimg = 200;
+  double snap_kimg = 10;
+  double max_minutes = 0;
+  int grid = 8;
+  TrainConfig config;
+  CLI::Option* resolution_option = nullptr;
+  CLI::Option* channels_option = nullptr;
+};
+
+std::string snapshot_name(double kimg) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%010.3f", kimg);  // sorts by name
+  return buf;
+}
+
+void write_snapshot(Trainer& trainer, const TrainOptions& opt) {
+  const std::string stem = opt.out + "/snapshot-" + snapshot_name(trainer.kimg()) + "kimg";
+  trainer.save_checkpoint(stem + ".safetensors");
+  write_png(stem + ".png", trainer.sample_grid(opt.grid, opt.grid));
+  log::info("wrote ", stem, ".safetensors and .png");
+}
+
+TrainConfig resolve_config(const TrainOptions& opt, TrainingCheckpoint* ckpt) {
+  if (!ckpt) {
+    opt.config.validate();
+    return opt.config;
+  }
+  const TrainConfig& saved = ckpt->config;
+  if (opt.resolution_option->count() && opt.config.resolution != saved.resolution)
+    throw InputError("--resolution " + std::to_string(opt.config.resolution) + " does not match the checkpoint " +
+                     ckpt->path + " (trained at " + std::to_string(saved.resolution) + ")");
+  if (opt.channels_option->count() && opt.config.channels != saved.channels)
+    throw InputError("--channels " + std::to_string(opt.config.channels) + " does not match the checkpoint " +
+                     ckpt->path + " (" + std::to_string(saved.channels) + " channels)");
+  return saved;
+}
+
+int run_train(const TrainOptions& opt, const CommonOptions& common) {
+  if (opt.kimg <= 0) throw InputError("--kimg must be positive");
+  if (opt.snap_kimg <= 0) throw InputError("--snap-kimg must be positive");
+  if (opt.grid < 1 || opt.grid > 32) throw InputError("--grid must be in 1..32");
+  std::unique_ptr<TrainingCheckpoint> ckpt;
+  if (!opt.resume.empty()) ckpt = std::make_unique<TrainingCheckpoint>(read_training_checkpoint(opt.resume));
+  const TrainConfig config = resolve_config(opt, ckpt.get());
+  const torch::Device device = common.torch_device();
+
+  ImageDataset data = load_dataset(opt.data, config.resolution, config.channels);
+  Trainer trainer(config, std::move(data), device);
+  if (ckpt) {
+    trainer.restore(*ckpt);
+    log::info("resumed ", opt.resume, " at ", trainer.kimg(), " kimg");
+    ckpt.reset();
+  }
+  std::filesystem::create_directories(opt.out);
+  log::info("train: ", config.resolution, "x", config.resolution, "x", config.channels, ", batch ", config.batch,
+            ", G ", parameter_count(*trainer.G), " / D ", parameter_count(*trainer.D), " parameters, gamma ",
+            config.effective_r1_gamma(), ", ", device.str());
+
+  const int64_t target_images = static_cast<int64_t>(std::llround(opt.kimg * 1000));
+  const int64_t start_images = trainer.images_seen();
+  const int64_t session_iters = std::max<int64_t>(0, (target_images - start_images + config.batch - 1) / config.batch);
+  ProgressBar bar("train", static_cast<int>(std::min<int64_t>(session_iters, 1 << 30)));
+  const auto start = std::chrono::steady_clock::now();
+  auto last_log = start;
+  auto next_snap = [&](double kimg) { return (std::floor(kimg / opt.snap_kimg + 1e-9) + 1) * opt.snap_kimg; };
+  double snap_at = next_snap(trainer.kimg());
+  bool saved_now = false;
+  while (trainer.images_seen() < target_images) {
+    TrainStepStats s = trainer.step();
+    saved_now = false;
+    if (!std::isfinite(s.g_loss) || !std::isfinite(s.d_loss))
+      log::warn("non-finite loss at ", trainer.kimg(), " kimg (G ", s.g_loss, ", D ", s.d_loss, ")");
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - start).count();
+    const double kimg_done = static_cast<double>(trainer.images_seen() - start_images) / 1000.0;
+    char status[160];
+    std::snprintf(status, sizeof(status), "kimg %.2f  %.1f s/kimg  G %.3f  D %.3f  r_t %+.2f  p %.3f", trainer.kimg(),
+                  kimg_done > 0 ? seconds / kimg_done : 0.0, s.g_loss, s.d_loss, s.real_sign, trainer.augment_p());
+    bar.update(static_cast<int>(trainer.iteration() - start_images / config.batch), status);
+    if (!ProgressBar::enabled() && now - last_log > std::chrono::seconds(30)) {
+      log::info(status);
+      last_log = now;
+    }
+    const bool out_of_time = opt.max_minutes > 0 && seconds >= opt.max_minutes * 60;
+    if (trainer.kimg() + 1e-9 >= snap_at || out_of_time) {
+      bar.finish();
+      log::info(status);
+      write_snapshot(trainer, opt);
+      saved_now = true;
+      snap_at = next_snap(trainer.kimg());
+    }
+    if (out_of_time) {
+      log::info("stopping after --max-minutes ", opt.max_minutes);
+      break;
+    }
+  }
+  if (!saved_now) write_snapshot(trainer, opt);
+  return 0;
+}
+
+SubcommandRunner setup_train(CLI::App& sub, CommonOptions& common) {
+  auto opt = std::make_shared<TrainOptions>();
+  TrainConfig& c = opt->config;
+  sub.add_option("--data", opt->data, "Image folder or IDX file (e.g. Fashion-MNIST's train-images-idx3-ubyte.gz); "
+                                      "repeat to combine")
+      ->required();
+  sub.add_option("--out", opt->out, "Output folder for checkpoints and sample grids")->required();
+  opt->resolution_option = sub.add_option("--resolution", c.resolution, "Image size (power of two)")->capture_default_str();
+  opt->channels_option = sub.add_option("--channels", c.channels, "1 (gray) or 3 (RGB)")->capture_default_str();
+  sub.add_option("--kimg", opt->kimg, "Train until this many thousand images have been shown (in total)")
+      ->capture_default_str();
+  sub.add_option("--batch", c.batch, "Minibatch size")->capture_default_str();
+  sub.add_option("--cbase", c.channel_base, "Channel base (channels at res r = min(cbase / r, cmax))")
+      ->capture_default_str();
+  sub.add_option("--cmax", c.channel_max, "Maximum channels per layer")->capture_default_str();
+  sub.add_option("--z-dim", c.z_dim, "Latent z size")->capture_default_str();
+  sub.add_option("--w-dim", c.w_dim, "Latent w size")->capture_default_str();
+  sub.add_option("--mapping-layers", c.mapping_layers, "Mapping network depth")->capture_default_str();
+  sub.add_option("--gamma", c.r1_gamma, "R1 weight (default: 0.0002 * resolution^2 / batch)");
+  sub.add_option("--lr", c.g_lr, "Learning rate of G and D")->capture_default_str()->each([opt](const std::string&) {
+    opt->config.d_lr = opt->config.g_lr;
+  });
+  sub.add_option("--ema-kimg", c.ema_kimg, "G_ema half-life in kimg (default: batch * 10 / 32)");
+  sub.add_option("--mirror", c.xflip, "Random left-right flips of the real images")->capture_default_str();
+  sub.add_option("--aug", c.augment, "Adaptive augmentation of D's inputs: ada or none")->capture_default_str();
+  sub.add_option("--ada-target", c.ada_target, "ADA target for E[sign(D(real))]")->capture_default_str();
+  sub.add_option("--snap-kimg", opt->snap_kimg, "Checkpoint and sample grid every N kimg")->capture_default_str();
+  sub.add_option("--grid", opt->grid, "Sample grid side (grid x grid images, seeds 0..)")->capture_default_str();
+  sub.add_option("--resume", opt->resume, "Continue from a checkpoint written by train (its settings win)");
+  sub.add_option("--seed", c.seed, "Seed of initialisation, data order and noise")->capture_default_str();
+  sub.add_option("--max-minutes", opt->max_minutes, "Stop (with a checkpoint) after this many minutes; 0 = no limit")
+      ->capture_default_str();
+  return [opt, &common] { return run_train(*opt, common); };
+}
+
+const RegisterSubcommand kTrain{"train", "Train a StyleGAN2 generator on images (folder or IDX file)", 65, &setup_train};
+
+}  // namespace
+}  // namespace draggan::tools

@@ -1,0 +1,121 @@
+// `draggan project` as a user runs it: a generated image is projected and tuned, the printed PSNR agrees with
+// one recomputed from the written files, the saved model + latent render the reconstruction again, and bad
+// images fail with one clear line naming the file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "draggan/invert/ImageMetrics.h"
+#include "draggan/io/Image.h"
+#include "draggan/io/Npy.h"
+
+namespace {
+
+const std::string kData = DRAGGAN_TEST_DATA;
+const std::string kBinary = DRAGGAN_BINARY;
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run(const std::string& args) {
+  const std::string cmd = kBinary + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string temp_dir() {
+  auto dir = std::filesystem::temp_directory_path() / ("draggan_cli_project_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+double printed_psnr(const std::string& output, const std::string& stage) {
+  std::smatch m;
+  if (!std::regex_search(output, m, std::regex(stage + ": PSNR ([0-9.]+) dB, SSIM ([0-9.]+)"))) return -1.0;
+  return std::stod(m[1]);
+}
+
+TEST(CliProject, ProjectsAndTunesAGeneratedImageAndPrintsTheTruePsnr) {
+  const std::string dir = temp_dir();
+  ASSERT_EQ(run("generate --model " + kData + "/tiny_sg2.pkl --seed 0 --psi 0.7 --out " + dir + "/target.png").exit_code, 0);
+  const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/target.png" +
+                              " --steps 150 --pti-steps 60 --perceptual none --threads 1 --out " + dir + "/recon.png --out-latent " + dir +
+                              "/pivot.npy --out-model " + dir + "/tuned.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const double projected = printed_psnr(r.output, "projection"), final_psnr = printed_psnr(r.output, "final");
+  EXPECT_GT(projected, 19.5) << r.output;
+  EXPECT_GT(final_psnr, 22.0) << r.output;
+  EXPECT_GT(final_psnr, projected + 1.0) << r.output;
+
+  // The number printed is the one anybody gets from the two PNGs.
+  const torch::Tensor target = draggan::read_image(dir + "/target.png");
+  const torch::Tensor recon = draggan::read_image(dir + "/recon.png");
+  EXPECT_NEAR(draggan::psnr(recon, target), final_psnr, 0.01);
+
+  // Tuned model + pivot latent are a pair `generate` (and `drag`) can start from.
+  const torch::Tensor pivot = draggan::read_npy(dir + "/pivot.npy");
+  EXPECT_EQ(pivot.sizes(), (std::vector<int64_t>{1, 10, 64}));
+  const CommandResult again = run("generate --model " + dir + "/tuned.safetensors --latent " + dir +
+                                  "/pivot.npy --out " + dir + "/again.png");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(draggan::read_image(dir + "/again.png").equal(recon));
+}
+
+TEST(CliProject, DefaultsToTheCheckpointsDiscriminatorAsPerceptualLoss) {
+  const std::string dir = temp_dir();
+  ASSERT_EQ(run("generate --model " + kData + "/tiny_sg2.pkl --seed 1 --out " + dir + "/t1.png").exit_code, 0);
+  const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/t1.png" +
+                              " --steps 2 --pti-steps 1 --threads 1 --out " + dir + "/r1.png --out-latent " + dir +
+                              "/p1.npy --out-model " + dir + "/m1.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("perceptual loss: discriminator"), std::string::npos) << r.output;
+}
+
+TEST(CliProject, UnreadableImagesFailWithOneLineNamingTheFile) {
+  const std::string dir = temp_dir();
+  const std::string model = " --model " + kData + "/tiny_sg2.pkl --steps 1 --pti-steps 0";
+  {
+    std::ofstream(dir + "/garbage.png", std::ios::binary) << "this is not an image at all";
+    const CommandResult r = run("project --image " + dir + "/garbage.png" + model);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("garbage.png: not a readable image"), std::string::npos) << r.output;
+  }
+  {
+    std::ofstream(dir + "/empty.jpg", std::ios::binary).flush();
+    const CommandResult r = run("project --image " + dir + "/empty.jpg" + model);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("empty.jpg: empty file"), std::string::npos) << r.output;
+  }
+  {
+    const CommandResult r = run("project --image " + dir + "/missing.png" + model);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("missing.png: no such image file"), std::string::npos) << r.output;
+  }
+  {
+    // A PNG whose data was cut off after the header.
+    const std::string png = draggan::encode_png(torch::full({32, 32, 3}, 7, torch::kUInt8));
+    std::ofstream(dir + "/truncated.png", std::ios::binary) << png.substr(0, 60);
+    const CommandResult r = run("project --image " + dir + "/truncated.png" + model);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("truncated.png"), std::string::npos) << r.output;
+  }
+  {
+    const CommandResult r = run("project --image " + dir + "/garbage.png --space z" + model);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("unknown latent space 'z'"), std::string::npos) << r.output;
+  }
+}
+
+}  // namespace
