@@ -91,10 +91,12 @@ function applyState(state) {
   $('undo').disabled = state.running || !state.can_undo;
   $('redo').disabled = state.running || !state.can_redo;
   $('reset').disabled = state.running;
+  $('upload').disabled = state.running;
   $('export-animation').disabled = !state.has_animation;
   const stateLabel = $('drag-state');
   stateLabel.className = state.running ? 'running' : '';
-  if (state.running) stateLabel.textContent = 'running';
+  if (state.running) stateLabel.textContent = state.upload && state.upload.reason === null ? describeUpload(state.upload) : 'running';
+  else if (ui.lastTask === 'upload' && state.upload) stateLabel.textContent = describeUpload(state.upload);
   else if (state.last_drag) stateLabel.textContent = 'done: ' + describeReason(state.last_drag.reason);
   else stateLabel.textContent = 'idle';
   if (state.last_drag && !state.running) showProgress(state.last_drag);
@@ -104,6 +106,14 @@ function applyState(state) {
 
 function describeReason(reason) {
   return { reached: 'target reached', stopped: 'stopped', max_steps: 'step limit', error: 'error' }[reason] || reason;
+}
+
+// "fitting: projection 40/200", then "photo: 23.8 dB" (the reconstruction's PSNR against the photo).
+function describeUpload(u) {
+  if (u.reason === null || u.reason === undefined) return `fitting: ${u.stage} ${u.step}/${u.total}`;
+  if (u.reason === 'error') return 'upload failed';
+  const psnr = typeof u.psnr === 'number' ? ` ${u.psnr.toFixed(1)} dB` : '';
+  return (u.reason === 'stopped' ? 'upload stopped:' : 'photo:') + psnr;
 }
 
 function setValue(id, value) {
@@ -420,6 +430,7 @@ function settingsChanged(body) { call('PATCH', '', body).catch(() => refresh());
 async function start() {
   if (!ui.session || ui.session.running) return;
   ui.livePoints = null;
+  ui.lastTask = 'drag';
   $('step').textContent = '0';
   await call('POST', '/start', {}).catch(() => {});
 }
@@ -465,6 +476,18 @@ $('session-file').onchange = async () => {
   await call('POST', '/load', doc).catch(() => {});
 };
 
+// Upload image: the server projects the photo (live "upload" events), then the session drags the result.
+$('upload').onclick = () => $('upload-file').click();
+$('upload-file').onchange = async () => {
+  const file = $('upload-file').files[0];
+  $('upload-file').value = '';
+  if (!file || !ui.session || ui.session.running) return;
+  ui.lastTask = 'upload';
+  ui.maskDirty = false;
+  const name = encodeURIComponent(file.name);
+  await call('POST', `/upload?name=${name}`, file, file.type || 'application/octet-stream').catch(() => {});
+};
+
 document.addEventListener('keydown', (e) => {
   const tag = (document.activeElement && document.activeElement.tagName) || '';
   if (['INPUT', 'SELECT', 'TEXTAREA'].includes(tag) || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -496,9 +519,16 @@ function connectEvents() {
     renderPointList();
     drawOverlay();
   });
+  events.addEventListener('upload', (e) => {
+    const u = JSON.parse(e.data);
+    $('drag-state').textContent = describeUpload(u);
+    if (u.image) showFrame(u.image, ui.imageVersion);  // a preview, not a new version of the image
+  });
   events.addEventListener('done', (e) => {
     const done = JSON.parse(e.data);
-    if (done.reason === 'error' && done.error) showError('Drag failed: ' + done.error);
+    ui.lastTask = done.task || 'drag';
+    const what = done.task === 'upload' ? 'Upload failed: ' : 'Drag failed: ';
+    if (done.reason === 'error' && done.error) showError(what + done.error);
     if (done.state) applyState(done.state);
   });
 }

@@ -171,6 +171,24 @@ void EditorServer::Impl::routes() {
     s.start(parse_body(req));
     send_json(res, s.state(), 202);
   });
+  // The image file's bytes as the body; options as query parameters (?steps=200&pti_steps=100).
+  session_route("POST", "/upload", [](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
+    Json options = Json::object();
+    for (const char* key : {"steps", "pti_steps"}) {
+      if (!req.has_param(key)) continue;
+      const std::string text = req.get_param_value(key);
+      try {
+        size_t used = 0;
+        const int value = std::stoi(text, &used);
+        if (used != text.size()) throw std::invalid_argument(text);
+        options[key] = value;
+      } catch (const std::exception&) {
+        throw InputError(std::string("upload: \"") + key + "\" must be an integer, got \"" + text + "\"");
+      }
+    }
+    s.upload(req.body, req.get_param_value("name"), options);
+    send_json(res, s.state(), 202);
+  });
   session_route("POST", "/stop", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
     s.stop();
     send_json(res, s.state());

@@ -96,6 +96,7 @@ nlohmann::json EditorSession::state_locked() const {
           {"can_redo", !redo_.empty()},
           {"image_version", image_version_},
           {"last_drag", progress_},
+          {"upload", upload_},
           {"has_animation", frames_.size() >= 2}};
 }
 
@@ -270,10 +271,11 @@ nlohmann::json EditorSession::mask_json() {
 // --- undo / redo
 
 EditorSession::Snapshot EditorSession::snapshot_locked() const {
-  return {ws_, image_, image_png_, points_, seed_, psi_};
+  return {ws_, image_, image_png_, points_, seed_, psi_, model_};
 }
 
 void EditorSession::restore_locked(const Snapshot& s) {
+  model_ = s.model;
   ws_ = s.ws;
   set_image_locked(s.image, s.image_png);
   points_ = s.points;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "draggan/drag/DragSession.h"
+#include "draggan/invert/ImageInversion.h"
 #include "server/EditorParams.h"
 #include "server/EventHub.h"
 #include "server/ModelRegistry.h"
@@ -60,6 +61,12 @@ class EditorSession {
   void stop();
   bool running() const { return running_; }
 
+  // Replaces the image by a photo: decodes `bytes` (InputError if unreadable), then projects it and
+  // pivotal-tunes a copy of the generator on the worker thread (ConflictError while busy), publishing
+  // "upload" progress events and a final "done" {task: "upload"}. Stop cancels it. Afterwards the session
+  // drags the reconstruction; undo returns to the previous image and generator. `options`: {steps?, pti_steps?}.
+  void upload(const std::string& bytes, const std::string& name, const nlohmann::json& options);
+
   void undo();
   void redo();
 
@@ -90,6 +97,7 @@ class EditorSession {
     std::vector<EditorPoint> points;
     uint32_t seed;
     double psi;
+    std::shared_ptr<LoadedModel> model;  // an upload swaps in a tuned generator; undo swaps it back
   };
 
   nlohmann::json state_locked() const;
@@ -105,6 +113,8 @@ class EditorSession {
   static DragPoint parse_point(const nlohmann::json& value, const char* what, int64_t resolution);
   void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
   void finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress);
+  void run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options);
+  void finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome);
   void move_handles_locked(const std::vector<DragPoint>& handles, const std::vector<int>& point_ids);
   // Keeps a live image for the animation; `always` for the first and last frames.
   void record_frame_locked(const torch::Tensor& image, bool always);
@@ -137,6 +147,7 @@ class EditorSession {
   std::atomic<bool> stop_requested_{false};
   std::thread worker_;
   nlohmann::json progress_ = nullptr;   // the running/last drag: step, distance, steps/s, reason
+  nlohmann::json upload_ = nullptr;     // the running/last upload: stage, step, total, psnr, reason
   std::vector<torch::Tensor> frames_;   // the last drag, for the animation
   int frame_stride_ = 1;                // frames_ keeps every k-th live image once it grows too long
   int frame_counter_ = 0;

@@ -269,6 +269,29 @@ test('errors from the server appear on the page', async () => {
   assert.match(await text('#error-text'), /r1/);
 });
 
+test('Upload image projects a photo with live progress, then shows its reconstruction', async () => {
+  // The photo: an image the model itself generated (seed 3), as a person would have it on disk.
+  const { body: other } = await api(server.url, 'POST', '/api/sessions', { seed: 3 });
+  const { body: photo } = await api(server.url, 'GET', `/api/sessions/${other.id}/image.png`);
+  await api(server.url, 'DELETE', `/api/sessions/${other.id}`);
+  const before = await pixels();
+  const sawProgress = page.waitForFunction(() => /fitting: (projection|pti) \d+\/\d+/.test(
+    document.getElementById('drag-state').textContent), null, { timeout: 120000 });
+  await page.locator('#upload-file').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: photo });
+  await sawProgress;
+  await page.waitForFunction(() => /^photo: \d+\.\d dB$/.test(document.getElementById('drag-state').textContent),
+    null, { timeout: 180000 });
+  await page.waitForFunction((v) => Number(document.getElementById('image').dataset.version) === v,
+    await page.evaluate(() => ui.session.image_version));
+  assert.ok(differingValues(before, await pixels()) > 1000, 'the canvas shows the reconstruction');
+  assert.equal(await page.locator('#upload').isDisabled(), false);
+
+  await page.locator('#upload-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await page.locator('#error').waitFor({ state: 'visible' });
+  assert.match(await text('#error-text'), /notes\.txt: not a readable image/);
+  await page.locator('#error-close').click();
+});
+
 test('two tabs are two independent sessions', async () => {
   const other = await browser.context.newPage();
   await other.goto(server.url + '/');

@@ -1,0 +1,116 @@
+// EditorSession's "Upload image": the photo is decoded on the HTTP thread (so an unreadable file is a plain
+// 400), then projected and pivotal-tuned on the session's worker thread like a drag, with progress as
+// server-sent "upload" events. Stop raises the same flag a drag checks; what was reached by then is kept.
+#include "draggan/core/Error.h"
+#include "draggan/core/Log.h"
+#include "draggan/io/Image.h"
+#include "server/Base64.h"
+#include "server/EditorSession.h"
+
+namespace draggan::server {
+namespace {
+
+// Small enough for the CPU editor: a few seconds on the small models, still a close reconstruction.
+constexpr int kDefaultProjectionSteps = 200;
+constexpr int kDefaultTuningSteps = 100;
+constexpr int kMaxSteps = 20000;
+constexpr int kPreviewEvery = 10;  // live previews cost a render each
+
+int parse_steps(const nlohmann::json& options, const char* key, int fallback, int minimum) {
+  if (!options.contains(key)) return fallback;
+  const nlohmann::json& v = options[key];
+  if (!v.is_number_integer() || v.get<int64_t>() < minimum || v.get<int64_t>() > kMaxSteps)
+    throw InputError(std::string("upload: \"") + key + "\" must be an integer in " + std::to_string(minimum) + ".." +
+                     std::to_string(kMaxSteps) + ", got " + v.dump());
+  return v.get<int>();
+}
+
+nlohmann::json quality_json(const ReconstructionQuality& q) { return {{"psnr", q.psnr}, {"ssim", q.ssim}}; }
+
+}  // namespace
+
+void EditorSession::upload(const std::string& bytes, const std::string& name, const nlohmann::json& options) {
+  for (const auto& [key, value] : options.items())
+    if (key != "steps" && key != "pti_steps") throw InputError("upload: unknown option \"" + key + "\"");
+  InversionOptions inversion;
+  inversion.projection.steps = parse_steps(options, "steps", kDefaultProjectionSteps, 1);
+  inversion.pti.steps = parse_steps(options, "pti_steps", kDefaultTuningSteps, 0);
+  if (bytes.empty()) throw InputError("upload: the request body is empty (send the image file's bytes)");
+  torch::Tensor photo = decode_image(bytes, name.empty() ? "uploaded image" : name);  // InputError if unreadable
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("upload an image");
+  if (worker_.joinable()) worker_.join();  // the previous job's thread has finished its work already
+  upload_ = {{"stage", "projection"}, {"step", 0}, {"total", inversion.projection.steps},
+             {"pti_steps", inversion.pti.steps}, {"reason", nullptr}};
+  stop_requested_ = false;
+  running_ = true;
+  worker_ = std::thread(&EditorSession::run_upload, this, model_, photo, inversion);
+  publish_state_locked();
+}
+
+void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options) {
+  InversionCallbacks callbacks;
+  callbacks.preview_every = kPreviewEvery;
+  callbacks.cancel = &stop_requested_;
+  callbacks.on_step = [this](const InversionProgress& p) {
+    nlohmann::json event = {{"stage", to_string(p.stage)}, {"step", p.step}, {"total", p.total},
+                            {"loss", p.loss},              {"mse", p.mse},   {"reason", nullptr}};
+    // Previews are shown but not kept: the session image changes only when the upload is finished.
+    nlohmann::json live = event;
+    if (p.preview.defined())
+      live["image"] = "data:image/png;base64," + base64_encode(encode_png(p.preview.cpu().contiguous()));
+    std::lock_guard<std::mutex> lock(mutex_);
+    touch();
+    upload_ = event;
+    events_.publish("upload", live, /*droppable=*/true);
+  };
+  InversionResult result;
+  nlohmann::json outcome = nlohmann::json::object();
+  try {
+    result = invert_image(*model, photo, options, callbacks);
+    outcome["reason"] = result.cancelled ? "stopped" : "done";
+    outcome["perceptual"] = result.perceptual;
+    outcome["projected"] = quality_json(result.projected);
+    if (result.tuned) outcome["tuned"] = quality_json(*result.tuned);
+    outcome["psnr"] = (result.tuned ? *result.tuned : result.projected).psnr;
+  } catch (const std::exception& e) {
+    log::warn("session ", id_, ": upload failed: ", e.what());
+    outcome["reason"] = "error";
+    outcome["error"] = e.what();
+    result = InversionResult();
+  }
+  finish_upload(std::move(result), std::move(model), std::move(outcome));
+}
+
+void EditorSession::finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (result.ws.defined() && !closed_) {
+    try {
+      push_undo_locked();
+      // Same config and id, the tuned weights: a drag, a seed change or a reset now use the tuned generator.
+      auto tuned = std::make_shared<LoadedModel>(*model);
+      tuned->generator = result.generator;
+      model_ = tuned;
+      points_.clear();  // points placed on the old image mean nothing on the photo
+      set_latent_locked(result.ws);
+    } catch (const std::exception& e) {
+      restore_locked(undo_.back());  // back to the image (and generator) before the upload
+      undo_.pop_back();
+      log::warn("session ", id_, ": cannot render the upload's result: ", e.what());
+      outcome["reason"] = "error";
+      outcome["error"] = e.what();
+    }
+  }
+  outcome["stage"] = upload_.value("stage", "projection");
+  upload_ = outcome;
+  running_ = false;
+  stop_requested_ = false;
+  nlohmann::json done = outcome;
+  done["task"] = "upload";
+  done["state"] = state_locked();
+  events_.publish("done", done);
+  idle_.notify_all();
+}
+
+}  // namespace draggan::server
