@@ -104,7 +104,9 @@ void EditorSession::publish_state_locked() { events_.publish("state", state_lock
 
 void EditorSession::check_idle_locked(const char* action) const {
   if (closed_) throw NotFoundError("session " + id_ + " is closed");
-  if (running_) throw ConflictError(std::string("cannot ") + action + " while a drag is running (stop it first)");
+  if (running_)
+    throw ConflictError(std::string("cannot ") + action + " while " + (std::string(running_task_) == "upload" ? "an upload" : "a drag") +
+                        " is running (stop it first)");
 }
 
 // --- settings

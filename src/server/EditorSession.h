@@ -144,6 +144,7 @@ class EditorSession {
   std::vector<Snapshot> redo_;
 
   std::atomic<bool> running_{false};
+  const char* running_task_ = "drag";  // what running_ is busy with, for error messages: "drag" or "upload"
   std::atomic<bool> stop_requested_{false};
   std::thread worker_;
   nlohmann::json progress_ = nullptr;   // the running/last drag: step, distance, steps/s, reason

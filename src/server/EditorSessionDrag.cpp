@@ -69,6 +69,7 @@ void EditorSession::start(const nlohmann::json& request) {
                {"steps_per_second", nullptr}, {"reason", nullptr}};
   stop_requested_ = false;
   running_ = true;
+  running_task_ = "drag";
   worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids);
   publish_state_locked();
 }

@@ -45,6 +45,7 @@ void EditorSession::upload(const std::string& bytes, const std::string& name, co
              {"pti_steps", inversion.pti.steps}, {"reason", nullptr}};
   stop_requested_ = false;
   running_ = true;
+  running_task_ = "upload";
   worker_ = std::thread(&EditorSession::run_upload, this, model_, photo, inversion);
   publish_state_locked();
 }

@@ -420,9 +420,9 @@ TEST_F(ServeApi, UploadedImageIsProjectedWithLiveProgressAndThenDrags) {
   expect_json_error(call("POST", at(s, "/upload?steps=lots"), photo, "image/png"), 400, "steps");
   EXPECT_FALSE(call("GET", at(s)).json()["running"].get<bool>());
 
-  // Stop cancels a long upload within a step; a drag-style 409 meanwhile.
+  // Stop cancels a long upload within a step; a 409 naming the upload meanwhile.
   ASSERT_EQ(call("POST", at(s, "/upload?steps=20000&pti_steps=0"), photo, "image/png").status, 202);
-  expect_json_error(call("POST", at(s, "/upload"), photo, "image/png"), 409, "stop it first");
+  expect_json_error(call("POST", at(s, "/upload"), photo, "image/png"), 409, "while an upload is running");
   ASSERT_EQ(call("POST", at(s, "/stop")).status, 200);
   const Json stopped = call("GET", at(s)).json();
   EXPECT_FALSE(stopped["running"].get<bool>());
