@@ -78,6 +78,21 @@ async function setField(id, value) {
   return answered;
 }
 
+// The page's error bar: wait until it shows a message matching `pattern` (not merely any message).
+async function waitForError(pattern) {
+  await page.waitForFunction((source) => {
+    const bar = document.getElementById('error');
+    return bar && !bar.hidden && getComputedStyle(bar).display !== 'none' &&
+      new RegExp(source).test(document.getElementById('error-text').textContent);
+  }, pattern.source, { timeout: 30000 });
+  assert.match(await text('#error-text'), pattern);
+}
+
+async function closeError() {
+  if (await page.locator('#error').isVisible()) await page.locator('#error-close').click();
+  await page.locator('#error').waitFor({ state: 'hidden' });
+}
+
 async function waitForDone(timeout = 240000) {
   await page.waitForFunction(() => document.getElementById('drag-state').textContent.startsWith('done'), null,
     { timeout });
@@ -259,14 +274,23 @@ test('errors from the server appear on the page', async () => {
   await page.locator('h1').click();
   await page.keyboard.press('Escape');  // removes every point
   await page.waitForFunction(() => document.querySelectorAll('#points li').length === 0);
+  // The list empties before the server has answered; Start must not race the removal.
+  let state;
+  for (let tries = 0; tries < 200; ++tries) {
+    ({ body: state } = await api(server.url, 'GET', `/api/sessions/${await sessionId()}`));
+    if (!state.running && (state.points ?? []).length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(!state.running && state.points.length === 0, `idle with no points: ${JSON.stringify(state).slice(0, 400)}`);
+  await closeError();  // an earlier test may have left one open
   await page.locator('#start').click();
-  await page.locator('#error').waitFor({ state: 'visible' });
-  assert.match(await text('#error-text'), /no handle has a target/);
-  await page.locator('#error-close').click();
+  await waitForError(/no handle has a target/);
+  await closeError();
 
   await setField('r1', -3);
-  await page.locator('#error').waitFor({ state: 'visible' });
-  assert.match(await text('#error-text'), /r1/);
+  await waitForError(/r1/);
+  await closeError();
+  await setField('r1', 3);
 });
 
 test('Upload image projects a photo with live progress, then shows its reconstruction', async () => {
@@ -286,10 +310,10 @@ test('Upload image projects a photo with live progress, then shows its reconstru
   assert.ok(differingValues(before, await pixels()) > 1000, 'the canvas shows the reconstruction');
   assert.equal(await page.locator('#upload').isDisabled(), false);
 
+  await closeError();
   await page.locator('#upload-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
-  await page.locator('#error').waitFor({ state: 'visible' });
-  assert.match(await text('#error-text'), /notes\.txt: not a readable image/);
-  await page.locator('#error-close').click();
+  await waitForError(/notes\.txt: not a readable image/);
+  await closeError();
 });
 
 test('two tabs are two independent sessions', async () => {
