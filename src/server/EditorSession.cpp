@@ -114,6 +114,8 @@ void EditorSession::check_idle_locked(const char* action) const {
 void EditorSession::switch_model_locked(const std::string& model_id) {
   std::shared_ptr<LoadedModel> model = models_->get(model_id);
   EditorParams params = params_;
+  // Each model starts at the step size it drags well with (the official 0.001 unless it records one).
+  params.drag.lr = model->recommended_lr.value_or(DragParams{}.lr);
   // Params chosen for another model (a feature block it has) may not fit this one: fall back to auto.
   try {
     resolve_drag_params(params.drag, model->config);

@@ -24,6 +24,7 @@ namespace {
 
 struct DragOptions {
   std::string model;
+  bool lr_given = false;  // else the model's recommended step size, when it records one
   int64_t seed = 0;
   double psi = 0.7;
   std::string latent;
@@ -133,6 +134,7 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
   const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
   LoadedModel model = load_model(model_path, device);
   const int resolution = model.config.img_resolution;
+  if (!opt.lr_given && model.recommended_lr) opt.params.lr = *model.recommended_lr;
 
   DragSession session(model.generator, start_latent(opt, model, device), opt.params, space);
   session.set_pairs(pairs);
@@ -216,7 +218,8 @@ SubcommandRunner setup_drag(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--target", opt->targets, "Target point X,Y for the handle of the same position; repeat per pair");
   sub.add_option("--mask", opt->mask, "Painted mask image (PNG of the image size): bright = may move, dark = keep");
   sub.add_option("--space", opt->space, "Optimised latent: w+ (official default) or w")->capture_default_str();
-  sub.add_option("--lr", p.lr, "Adam learning rate (official GUI 'Step Size')")->capture_default_str();
+  CLI::Option* lr = sub.add_option("--lr", p.lr, "Adam learning rate (official GUI 'Step Size'); default: the "
+                                   "model's recommended one if it records one (the shipped model: 0.01), else 0.001");
   sub.add_option("--r1", p.r1, "Motion-supervision radius at 512-px scale")->capture_default_str();
   sub.add_option("--r2", p.r2, "Point-tracking radius at 512-px scale")->capture_default_str();
   sub.add_option("--lambda-mask", p.lambda_mask, "Weight of the mask term")->capture_default_str();
@@ -234,7 +237,10 @@ SubcommandRunner setup_drag(CLI::App& sub, CommonOptions& common) {
   frames->excludes(video);
   sub.add_option("--frame-ms", opt->frame_ms, "Animation frame duration, ms")->capture_default_str();
   sub.add_option("--w-out", opt->w_out, "Save the final latent W+ [1, num_ws, w_dim] as .npy");
-  return [opt, &common] { return run_drag(*opt, common); };
+  return [opt, lr, &common] {
+    opt->lr_given = lr->count() > 0;
+    return run_drag(*opt, common);
+  };
 }
 
 const RegisterSubcommand kDrag{"drag", "Drag handle points to targets on a generated image (no UI)", 40, &setup_drag};

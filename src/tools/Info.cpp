@@ -23,7 +23,8 @@ int run_info(const InfoOptions& opt) {
                      {"num_ws", c.num_ws()},
                      {"num_blocks", c.num_blocks()},
                      {"generator_parameters", params},
-                     {"has_discriminator", !model.discriminator.empty()}};
+                     {"has_discriminator", !model.discriminator.empty()},
+                     {"drag_lr", model.recommended_lr ? nlohmann::json(*model.recommended_lr) : nlohmann::json()}};
     std::cout << j.dump(2) << '\n';
     return 0;
   }
@@ -41,6 +42,7 @@ int run_info(const InfoOptions& opt) {
             << ", num_fp16_res " << c.num_fp16_res << "\n"
             << "  parameters     " << params << " (generator)\n"
             << "  discriminator  " << (model.discriminator.empty() ? "no" : "yes") << "\n";
+  if (model.recommended_lr) std::cout << "  drag lr        " << *model.recommended_lr << " (recommended step size)\n";
   return 0;
 }
 

@@ -29,6 +29,9 @@ TEST_F(ShippedModel, IsA32PixelGrayscaleGeneratorWithItsDiscriminator) {
   EXPECT_EQ(c.img_resolution, 32);
   EXPECT_EQ(c.img_channels, 1);
   EXPECT_FALSE(model_->discriminator.empty()) << "the discriminator is kept for inversion's perceptual loss";
+  // The step size drag and the editor start from when none is given (see models/README.md).
+  ASSERT_TRUE(model_->recommended_lr.has_value());
+  EXPECT_DOUBLE_EQ(*model_->recommended_lr, 0.01);
 }
 
 TEST_F(ShippedModel, GeneratesDistinctImagesWithDarkBackgroundAndBrightGarments) {
@@ -56,12 +59,12 @@ struct ShippedDrag {
 
 class ShippedModelDrag : public ShippedModel, public ::testing::WithParamInterface<ShippedDrag> {};
 
-// lr 0.01 (the editor's "Step size" for this model, see models/README.md): the official 0.001 is tuned for
-// 256-512 px models and moves a 32-px one slowly.
+// At the model's recommended step size (0.01): the official 0.001 is tuned for 256-512 px models and moves a
+// 32-px one slowly.
 TEST_P(ShippedModelDrag, HandleReachesItsTarget) {
   const ShippedDrag& c = GetParam();
   DragParams params;
-  params.lr = 0.01;
+  params.lr = model_->recommended_lr.value_or(0.01);
   DragSession s(g(), latent_from_seed(g(), c.seed, 0.7), params);
   s.add_pair(c.handle, c.target);
   DragStepReport r;

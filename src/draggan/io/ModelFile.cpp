@@ -78,6 +78,15 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
   if (g_ema.empty()) throw CheckpointError(path + ": no 'G_ema.*' tensors");
   model.generator = build_generator(model.config, g_ema, path + ": G_ema", device);
   model.discriminator = with_prefix_removed(file.tensors, "D.");
+  if (const std::string* lr_text = meta("drag_lr")) {
+    try {
+      const double lr = std::stod(*lr_text);
+      if (!(lr > 0.0 && lr < 1.0)) throw std::out_of_range("lr");
+      model.recommended_lr = lr;
+    } catch (const std::exception&) {
+      throw CheckpointError(path + ": metadata 'drag_lr' must be a number in (0, 1), got '" + *lr_text + "'");
+    }
+  }
   if (const std::string* d_text = meta("discriminator_config")) {
     try {
       model.discriminator_config = nlohmann::json::parse(*d_text);

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -23,6 +24,9 @@ struct LoadedModel {
   nlohmann::json discriminator_config = nullptr;  // DiscriminatorConfig JSON (native) or NVIDIA init kwargs
   std::string path;
   std::string format;  // "nvidia-pkl" or "safetensors"
+  // The drag step size (Adam lr) this model is known to drag well with, from the metadata key "drag_lr";
+  // unset means the official 0.001. Small models (the shipped 32-px one) move slowly at 0.001.
+  std::optional<double> recommended_lr;
 };
 
 // Reads .pkl (NVIDIA PyTorch snapshot) or .safetensors, chosen by the file's content, not its name.
