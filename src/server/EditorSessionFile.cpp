@@ -2,12 +2,15 @@
 // machine, or from a script. Format "draggan-session" version 1:
 //   {format, version, model: {id, file, resolution, num_ws, w_dim, z_dim}, seed, psi, latent_space, params,
 //    latent: {dtype: "float32", shape: [1, num_ws, w_dim], data: base64}, points: [{handle, target}],
-//    mask: {format: "rle", ...} | null}
-// The latent is the current one (after the drags so far), so loading shows the same image.
+//    mask: {format: "rle", ...} | null, generator: {name: tensor, ...} (only after an upload)}
+// The latent is the current one (after the drags so far), so loading shows the same image. After an upload the
+// session drags a pivotal-tuned copy of the model, so its weights are saved too (the size of the model).
+
 #include <cmath>
 #include <filesystem>
 
 #include "draggan/core/Error.h"
+#include "draggan/core/StateDict.h"
 #include "server/EditorSession.h"
 #include "server/MaskCodec.h"
 #include "server/TensorCodec.h"
@@ -42,7 +45,13 @@ nlohmann::json EditorSession::save() {
                       {"target", p.target ? nlohmann::json::array({p.target->x, p.target->y}) : nlohmann::json(nullptr)}});
   nlohmann::json params = params_to_json(params_, model_->config);
   params.erase("resolved");
-  return {{"format", kFormat},
+  nlohmann::json tuned_weights = nullptr;
+  if (model_ != models_->get(model_id_)) {
+    tuned_weights = nlohmann::json::object();
+    for (const auto& [name, tensor] : state_dict_of(*model_->generator))
+      tuned_weights[name] = encode_float_tensor(tensor.detach().cpu());
+  }
+  nlohmann::json doc = {{"format", kFormat},
           {"version", kVersion},
           {"model", model_identity(model_id_, models_->path_of(model_id_), model_->config)},
           {"seed", seed_},
@@ -52,6 +61,8 @@ nlohmann::json EditorSession::save() {
           {"latent", encode_float_tensor(ws_)},
           {"points", points},
           {"mask", mask_.defined() ? encode_mask_rle(mask_) : nlohmann::json(nullptr)}};
+  if (!tuned_weights.is_null()) doc["generator"] = std::move(tuned_weights);
+  return doc;
 }
 
 void EditorSession::load(const nlohmann::json& doc) {
@@ -105,6 +116,19 @@ void EditorSession::load(const nlohmann::json& doc) {
   }
   torch::Tensor mask;
   if (doc.contains("mask") && !doc["mask"].is_null()) mask = decode_mask(doc["mask"], resolution, resolution);
+  std::shared_ptr<LoadedModel> tuned;
+  if (doc.contains("generator") && !doc["generator"].is_null()) {
+    if (!doc["generator"].is_object()) throw InputError("session file: \"generator\" must be an object of tensors");
+    StateDict weights;
+    for (const auto& [name, value] : doc["generator"].items())
+      weights[name] = decode_float_tensor(value, "session file: generator." + name);
+    tuned = std::make_shared<LoadedModel>(*model);
+    tuned->generator = Generator(config);
+    load_state_dict(*tuned->generator, weights, "session file: generator");
+    tuned->generator->eval();
+    for (auto& p : tuned->generator->parameters()) p.set_requires_grad(false);
+    tuned->generator->to(models_->device());
+  }
 
   if (model_id != model_id_) {
     seed_ = seed;
@@ -113,6 +137,7 @@ void EditorSession::load(const nlohmann::json& doc) {
   } else {
     push_undo_locked();
   }
+  if (tuned) model_ = tuned;
   seed_ = seed;
   psi_ = psi;
   latent_space_ = space;

@@ -292,6 +292,7 @@ TEST_F(ServeApi, UndoRedoSaveAndLoadRestoreExactImages) {
 
   const Json saved = call("GET", at(s, "/session.json")).json();
   EXPECT_EQ(saved["format"], "draggan-session");
+  EXPECT_FALSE(saved.contains("generator")) << "only sessions on a tuned (uploaded) generator carry weights";
   EXPECT_EQ(saved["latent"]["shape"], Json({1, 10, 64}));
 
   ASSERT_EQ(call("POST", at(s, "/undo")).status, 200);
@@ -413,6 +414,15 @@ TEST_F(ServeApi, UploadedImageIsProjectedWithLiveProgressAndThenDrags) {
   EXPECT_NE(call("GET", at(s, "/image.png")).body, reconstruction);
   ASSERT_EQ(call("POST", at(s, "/undo")).status, 200);
   EXPECT_EQ(call("GET", at(s, "/image.png")).body, reconstruction);
+
+  // A saved session carries the tuned weights: another session loading it shows the reconstruction.
+  const Json saved = call("GET", at(s, "/session.json")).json();
+  ASSERT_TRUE(saved.contains("generator"));
+  const std::string other = new_session();
+  const Reply loaded = call("POST", at(other, "/load"), saved);
+  ASSERT_EQ(loaded.status, 200) << loaded.body;
+  EXPECT_EQ(call("GET", at(other, "/image.png")).body, reconstruction);
+
   ASSERT_EQ(call("POST", at(s, "/undo")).status, 200);
   EXPECT_EQ(call("GET", at(s, "/image.png")).body, generated);
 
