@@ -8,30 +8,17 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "CliCommand.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
 namespace {
 
 const std::string kData = DRAGGAN_TEST_DATA;
-const std::string kBinary = DRAGGAN_BINARY;
 const std::string kModel = kData + "/tiny_sg2.pkl";
 
-struct CommandResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run(const std::string& args) {
-  std::string cmd = kBinary + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using ::draggan::cli_test::CommandResult;
+using ::draggan::cli_test::run;
 
 std::string temp_dir() {
   auto dir = std::filesystem::temp_directory_path() / ("draggan_cli_drag_" + std::to_string(::getpid()));

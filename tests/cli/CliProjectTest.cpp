@@ -10,6 +10,7 @@
 #include <fstream>
 #include <regex>
 
+#include "CliCommand.h"
 #include "draggan/invert/ImageMetrics.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
@@ -17,23 +18,9 @@
 namespace {
 
 const std::string kData = DRAGGAN_TEST_DATA;
-const std::string kBinary = DRAGGAN_BINARY;
 
-struct CommandResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run(const std::string& args) {
-  const std::string cmd = kBinary + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using ::draggan::cli_test::CommandResult;
+using ::draggan::cli_test::run;
 
 std::string temp_dir() {
   auto dir = std::filesystem::temp_directory_path() / ("draggan_cli_project_" + std::to_string(::getpid()));

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "CliCommand.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/ModelFile.h"
 #include "draggan/io/Safetensors.h"
@@ -15,23 +16,9 @@
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kBinary = DRAGGAN_BINARY;
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
-
-CommandResult run(const std::string& args) {
-  std::string cmd = kBinary + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using ::draggan::cli_test::CommandResult;
+using ::draggan::cli_test::run;
 
 fs::path temp_dir(const std::string& name) {
   fs::path dir = fs::temp_directory_path() / ("draggan_train_" + std::to_string(::getpid())) / name;

@@ -36,6 +36,9 @@ struct InversionCallbacks {
   bool wants_preview(int step, int total) const {
     return preview_every > 0 && (step % preview_every == 0 || step == total);
   }
+  // Calls on_step (if set) for finished step `step` of `total`; `image` [1, C, H, W] in [-1, 1] becomes the
+  // preview on the steps that want one.
+  void report(InversionStage stage, int step, int total, double loss, double mse, const torch::Tensor& image) const;
 };
 
 }  // namespace draggan

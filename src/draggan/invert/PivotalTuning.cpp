@@ -106,16 +106,8 @@ PivotalTuningResult pivotal_tuning(Generator& original, const torch::Tensor& piv
 
     result.steps_run = step + 1;
     result.final_loss = loss.item<double>();
-    if (callbacks.on_step) {
-      InversionProgress progress;
-      progress.stage = InversionStage::PivotalTuning;
-      progress.step = step + 1;
-      progress.total = options.steps;
-      progress.loss = result.final_loss;
-      progress.mse = mse.item<double>();
-      if (callbacks.wants_preview(step + 1, options.steps)) progress.preview = image_to_uint8(image.detach());
-      callbacks.on_step(progress);
-    }
+    if (callbacks.on_step)
+      callbacks.report(InversionStage::PivotalTuning, step + 1, options.steps, result.final_loss, mse.item<double>(), image);
   }
   for (auto& p : params) p.set_requires_grad(false);
   return result;

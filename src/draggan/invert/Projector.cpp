@@ -96,16 +96,8 @@ ProjectionResult project(Generator& generator, const torch::Tensor& target_in, P
 
     result.steps_run = step + 1;
     result.final_loss = loss.item<double>();
-    if (callbacks.on_step) {
-      InversionProgress progress;
-      progress.stage = InversionStage::Projection;
-      progress.step = step + 1;
-      progress.total = options.steps;
-      progress.loss = result.final_loss;
-      progress.mse = mse.item<double>();
-      if (callbacks.wants_preview(step + 1, options.steps)) progress.preview = image_to_uint8(image.detach());
-      callbacks.on_step(progress);
-    }
+    if (callbacks.on_step)
+      callbacks.report(InversionStage::Projection, step + 1, options.steps, result.final_loss, mse.item<double>(), image);
   }
   for (torch::Tensor& n : noise_maps) n.set_requires_grad(false);
   result.ws = w_opt.detach().expand({1, num_ws, w_opt.size(2)}).contiguous();
