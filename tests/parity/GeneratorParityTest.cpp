@@ -9,7 +9,7 @@
 #include "draggan/core/StateDict.h"
 #include "draggan/io/NvidiaPickle.h"
 #include "draggan/io/Npy.h"
-#include "draggan/nn/Generator.h"
+#include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
 namespace {

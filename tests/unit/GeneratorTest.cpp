@@ -7,7 +7,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/StateDict.h"
-#include "draggan/nn/Generator.h"
+#include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
 namespace {

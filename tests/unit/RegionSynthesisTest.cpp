@@ -5,8 +5,8 @@
 #include <string>
 
 #include "draggan/core/Error.h"
-#include "draggan/nn/Generator.h"
-#include "draggan/nn/RegionSynthesis.h"
+#include "draggan/nn/stylegan2/Generator.h"
+#include "draggan/nn/stylegan2/RegionSynthesis.h"
 
 namespace draggan {
 namespace {

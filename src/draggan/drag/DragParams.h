@@ -3,8 +3,8 @@
 #pragma once
 #include <string>
 
-#include "draggan/nn/GeneratorConfig.h"
-#include "draggan/nn/SynthesisRequest.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/SynthesisRequest.h"
 
 namespace draggan {
 

@@ -8,11 +8,11 @@
 #include "draggan/core/Error.h"
 #include "draggan/core/NumpyRandom.h"
 #include "draggan/drag/DragMask.h"
-#include "draggan/drag/FeatureWindow.h"
+#include "draggan/model/FeatureWindow.h"
 #include "draggan/drag/MotionSupervision.h"
 #include "draggan/drag/PointTracker.h"
 #include "draggan/io/Npy.h"
-#include "draggan/nn/RegionSynthesis.h"
+#include "draggan/nn/stylegan2/RegionSynthesis.h"
 
 namespace draggan {
 

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "draggan/drag/DragParams.h"
-#include "draggan/drag/FeatureWindow.h"
-#include "draggan/drag/FeatureWindow.h"
-#include "draggan/nn/Generator.h"
+#include "draggan/model/FeatureWindow.h"
+#include "draggan/model/FeatureWindow.h"
+#include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "draggan/drag/FeatureWindow.h"
+#include "draggan/model/FeatureWindow.h"
 
 namespace draggan {
 

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "draggan/nn/Generator.h"
+#include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
 

@@ -9,7 +9,7 @@
 
 #include "draggan/invert/InversionProgress.h"
 #include "draggan/invert/PerceptualLoss.h"
-#include "draggan/nn/Generator.h"
+#include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
 

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "draggan/core/StateDict.h"
-#include "draggan/nn/Generator.h"
-#include "draggan/nn/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/Generator.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
 

@@ -6,7 +6,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
-#include "draggan/nn/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
 

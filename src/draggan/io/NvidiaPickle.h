@@ -5,7 +5,7 @@
 #include <string>
 
 #include "draggan/core/StateDict.h"
-#include "draggan/nn/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
 

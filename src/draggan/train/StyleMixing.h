@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "draggan/nn/Generator.h"
+#include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
 

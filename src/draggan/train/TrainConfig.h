@@ -7,7 +7,7 @@
 #include <string>
 
 #include "draggan/nn/DiscriminatorConfig.h"
-#include "draggan/nn/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
 

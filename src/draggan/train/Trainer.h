@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "draggan/nn/Discriminator.h"
-#include "draggan/nn/Generator.h"
+#include "draggan/nn/stylegan2/Generator.h"
 #include "draggan/train/AdamOptimizer.h"
 #include "draggan/train/Augment.h"
 #include "draggan/train/ImageDataset.h"

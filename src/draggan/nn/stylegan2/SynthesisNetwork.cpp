@@ -1,4 +1,4 @@
-#include "draggan/nn/SynthesisNetwork.h"
+#include "draggan/nn/stylegan2/SynthesisNetwork.h"
 
 #include <string>
 

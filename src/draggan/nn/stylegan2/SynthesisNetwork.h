@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "draggan/nn/GeneratorConfig.h"
-#include "draggan/nn/SynthesisBlock.h"
-#include "draggan/nn/SynthesisRequest.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/SynthesisBlock.h"
+#include "draggan/nn/stylegan2/SynthesisRequest.h"
 
 namespace draggan {
 

@@ -5,9 +5,9 @@
 
 #include <vector>
 
-#include "draggan/nn/GeneratorConfig.h"
-#include "draggan/nn/MappingNetwork.h"
-#include "draggan/nn/SynthesisNetwork.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/MappingNetwork.h"
+#include "draggan/nn/stylegan2/SynthesisNetwork.h"
 
 namespace draggan {
 

@@ -1,4 +1,4 @@
-#include "draggan/nn/ToRGBLayer.h"
+#include "draggan/nn/stylegan2/ToRGBLayer.h"
 
 #include <cmath>
 

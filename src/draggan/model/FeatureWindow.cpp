@@ -1,4 +1,4 @@
-#include "draggan/drag/FeatureWindow.h"
+#include "draggan/model/FeatureWindow.h"
 
 #include <algorithm>
 #include <cmath>

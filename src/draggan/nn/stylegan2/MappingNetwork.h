@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "draggan/nn/FullyConnectedLayer.h"
-#include "draggan/nn/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
 

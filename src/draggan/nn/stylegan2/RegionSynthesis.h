@@ -13,8 +13,8 @@
 
 #include <vector>
 
-#include "draggan/nn/PixelWindow.h"
-#include "draggan/nn/SynthesisNetwork.h"
+#include "draggan/nn/stylegan2/PixelWindow.h"
+#include "draggan/nn/stylegan2/SynthesisNetwork.h"
 
 namespace draggan {
 

@@ -1,4 +1,4 @@
-#include "draggan/nn/SynthesisRequest.h"
+#include "draggan/model/NoiseMode.h"
 
 #include "draggan/core/Error.h"
 

@@ -6,11 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace draggan {
+#include "draggan/model/NoiseMode.h"
 
-enum class NoiseMode { Const, Random, None };
-NoiseMode parse_noise_mode(const std::string& name);  // "const" | "random" | "none", else InputError
-std::string to_string(NoiseMode mode);
+namespace draggan {
 
 struct SynthesisRequest {
   NoiseMode noise = NoiseMode::Const;

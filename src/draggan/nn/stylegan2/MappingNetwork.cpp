@@ -1,4 +1,4 @@
-#include "draggan/nn/MappingNetwork.h"
+#include "draggan/nn/stylegan2/MappingNetwork.h"
 
 #include <string>
 

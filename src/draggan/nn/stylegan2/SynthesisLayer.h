@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "draggan/nn/FullyConnectedLayer.h"
-#include "draggan/nn/SynthesisRequest.h"
+#include "draggan/nn/stylegan2/SynthesisRequest.h"
 
 namespace draggan {
 

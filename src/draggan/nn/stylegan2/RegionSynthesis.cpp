@@ -1,4 +1,4 @@
-#include "draggan/nn/RegionSynthesis.h"
+#include "draggan/nn/stylegan2/RegionSynthesis.h"
 
 #include <string>
 #include <vector>

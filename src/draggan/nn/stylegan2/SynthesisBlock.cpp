@@ -1,4 +1,4 @@
-#include "draggan/nn/SynthesisBlock.h"
+#include "draggan/nn/stylegan2/SynthesisBlock.h"
 
 #include <cmath>
 

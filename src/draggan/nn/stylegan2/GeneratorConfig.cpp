@@ -1,4 +1,4 @@
-#include "draggan/nn/GeneratorConfig.h"
+#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 #include <algorithm>
 #include <cmath>

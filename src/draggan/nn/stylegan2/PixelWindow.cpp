@@ -1,4 +1,4 @@
-#include "draggan/nn/PixelWindow.h"
+#include "draggan/nn/stylegan2/PixelWindow.h"
 
 #include <algorithm>
 

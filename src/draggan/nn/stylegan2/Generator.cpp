@@ -1,4 +1,4 @@
-#include "draggan/nn/Generator.h"
+#include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
 

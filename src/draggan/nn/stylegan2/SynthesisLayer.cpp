@@ -1,4 +1,4 @@
-#include "draggan/nn/SynthesisLayer.h"
+#include "draggan/nn/stylegan2/SynthesisLayer.h"
 
 #include <cmath>
 

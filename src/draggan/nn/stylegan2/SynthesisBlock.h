@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "draggan/nn/Conv2dLayer.h"
-#include "draggan/nn/SynthesisLayer.h"
-#include "draggan/nn/ToRGBLayer.h"
+#include "draggan/nn/stylegan2/SynthesisLayer.h"
+#include "draggan/nn/stylegan2/ToRGBLayer.h"
 
 namespace draggan {
 
