@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "draggan/core/Error.h"
+#include "draggan/drag/DragDefaults.h"
 #include "draggan/io/Image.h"
 #include "server/HttpError.h"
 #include "server/MaskCodec.h"
@@ -50,13 +51,14 @@ EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> mode
   std::lock_guard<std::mutex> lock(mutex_);
   if (request.contains("seed")) seed_ = parse_seed(request["seed"]);
   if (request.contains("psi")) psi_ = parse_psi(request["psi"]);
-  if (request.contains("latent_space")) latent_space_ = parse_space(request["latent_space"]);
   std::string model_id = models_->default_id();
   if (request.contains("model") && !request["model"].is_null()) {
     if (!request["model"].is_string()) throw InputError("model: expected a model id (string)");
     model_id = request["model"].get<std::string>();
   }
   switch_model_locked(model_id);
+  // What the request asks for wins over the model's recorded settings.
+  if (request.contains("latent_space")) latent_space_ = parse_space(request["latent_space"]);
   if (request.contains("params")) apply_params_json(request["params"], model_->config, params_);
 }
 
@@ -114,14 +116,20 @@ void EditorSession::check_idle_locked(const char* action) const {
 void EditorSession::switch_model_locked(const std::string& model_id) {
   std::shared_ptr<LoadedModel> model = models_->get(model_id);
   EditorParams params = params_;
-  // Each model starts at the step size it drags well with (the official 0.001 unless it records one).
-  params.drag.lr = model->recommended_lr.value_or(DragParams{}.lr);
-  // Params chosen for another model (a feature block it has) may not fit this one: fall back to auto.
+  // Each model starts from the drag settings it records (step size, latent space, radii, stop rule; the official
+  // defaults where it records none). The noise mode and the grid choice are the user's and carry over.
+  const DragSettings recommended = model_drag_settings(*model);
+  params.drag = recommended.params;
+  params.drag.noise = params_.drag.noise;
+  params.drag.exact_pixel_grid = params_.drag.exact_pixel_grid;
+  params.max_steps = recommended.max_steps.value_or(EditorParams{}.max_steps);
+  // A recorded feature block this generator lacks (a hand-edited file) falls back to auto.
   try {
     resolve_drag_params(params.drag, model->config);
   } catch (const InputError&) {
     params.drag.feature_block = -1;
   }
+  latent_space_ = recommended.space;
   model_id_ = model_id;
   model_ = model;
   params_ = params;
@@ -176,6 +184,9 @@ void EditorSession::update_settings(const nlohmann::json& request) {
     seed_ = seed;
     psi_ = psi;
     switch_model_locked(model_id);
+    // The new model's recorded settings, then what this request asks for (already validated above).
+    if (request.contains("latent_space")) latent_space_ = space;
+    if (request.contains("params")) apply_params_json(request["params"], model_->config, params_);
   } else if (seed != seed_ || psi != psi_) {
     push_undo_locked();  // a new seed is a new image: undo brings the old one back
     seed_ = seed;

@@ -71,4 +71,23 @@ torch::Tensor read_idx_images(const std::string& path) {
   return images;
 }
 
+torch::Tensor read_idx_labels(const std::string& path) {
+  GzFile f(path);
+  std::array<unsigned char, 4> magic{};
+  if (f.read(magic.data(), 4) != 4 || magic[0] != 0 || magic[1] != 0)
+    throw InputError(path + ": not an IDX file (bad magic)");
+  if (magic[2] != kUnsignedByte) throw InputError(path + ": IDX element type is not unsigned byte");
+  if (magic[3] != 1)
+    throw InputError(path + ": IDX file has " + std::to_string(magic[3]) +
+                     " dimensions; expected 1 (labels), is this an images file?");
+  std::array<unsigned char, 4> count_raw{};
+  if (f.read(count_raw.data(), 4) != 4) throw InputError(path + ": truncated IDX header");
+  const int64_t n = big_endian(count_raw.data());
+  if (n <= 0 || n > (int64_t{1} << 31)) throw InputError(path + ": implausible IDX label count " + std::to_string(n));
+  torch::Tensor labels = torch::empty({n}, torch::kUInt8);
+  if (f.read(labels.data_ptr(), n) != n)
+    throw InputError(path + ": truncated IDX data (expected " + std::to_string(n) + " labels)");
+  return labels.to(torch::kInt64);
+}
+
 }  // namespace draggan
