@@ -43,10 +43,12 @@ int run_train_classifier(TrainClassifierOptions opt, const CommonOptions& common
   opt.train.validate();
   const torch::Device device = common.torch_device();
   const int r = opt.config.resolution, c = opt.config.channels;
-  LabelledImages train = load_labelled_idx(idx_file(opt.data, "train-images-idx3-ubyte"),
-                                           idx_file(opt.data, "train-labels-idx1-ubyte"), r, c);
-  LabelledImages test = load_labelled_idx(idx_file(opt.data, "t10k-images-idx3-ubyte"),
-                                          idx_file(opt.data, "t10k-labels-idx1-ubyte"), r, c);
+  const std::string train_images = idx_file(opt.data, "train-images-idx3-ubyte");
+  const std::string train_labels = idx_file(opt.data, "train-labels-idx1-ubyte");
+  const std::string test_images = idx_file(opt.data, "t10k-images-idx3-ubyte");
+  const std::string test_labels = idx_file(opt.data, "t10k-labels-idx1-ubyte");
+  LabelledImages train = load_labelled_idx(train_images, train_labels, r, c);
+  LabelledImages test = load_labelled_idx(test_images, test_labels, r, c);
   if (train.labels.max().item<int64_t>() >= opt.config.num_classes() || train.labels.min().item<int64_t>() < 0)
     throw InputError("--data " + opt.data + ": labels outside 0.." + std::to_string(opt.config.num_classes() - 1));
 

@@ -86,10 +86,14 @@ TEST(DragSet, HandlesOnTextureTargetsInsideAtTheAskedDistance) {
       EXPECT_GE(moved, 0.8 * d.nominal_distance - 0.75);
       EXPECT_LE(moved, 1.2 * d.nominal_distance + 0.75);
     }
-    for (size_t i = 0; i < d.pairs.size(); ++i)
+    // Apart from each other, on one part of the image (around the first handle).
+    for (size_t i = 0; i < d.pairs.size(); ++i) {
       for (size_t j = 0; j < i; ++j)
         EXPECT_GE(std::hypot(d.pairs[i].handle.x - d.pairs[j].handle.x, d.pairs[i].handle.y - d.pairs[j].handle.y),
                   3.2 - 1e-9);
+      EXPECT_LT(std::hypot(d.pairs[i].handle.x - d.pairs[0].handle.x, d.pairs[i].handle.y - d.pairs[0].handle.y),
+                0.3 * 32);
+    }
   }
 }
 

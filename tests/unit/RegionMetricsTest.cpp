@@ -6,6 +6,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/eval/RegionMetrics.h"
+#include "draggan/invert/PerceptualLoss.h"
 
 namespace draggan {
 namespace {
@@ -52,6 +53,29 @@ TEST(RegionMetrics, PasteRegionTakesTheRegionFromBefore) {
   const torch::Tensor p = paste_region(before, after, region);
   EXPECT_TRUE(torch::equal(p[2][3], before[2][3]));
   EXPECT_TRUE(torch::equal(p[0][0], after[0][0]));
+}
+
+// A stand-in perceptual metric: mean squared pixel difference (LPIPS needs weights the tests do not have).
+class PixelDistance : public PerceptualLoss {
+ public:
+  std::string name() const override { return "pixels"; }
+  std::vector<torch::Tensor> features(const torch::Tensor& image) override { return {image}; }
+  torch::Tensor distance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) override {
+    return (a[0] - b[0]).square().mean({1, 2, 3});
+  }
+  using PerceptualLoss::distance;
+};
+
+TEST(RegionMetrics, PerceptualDistanceOutsideSeesOnlyTheOutside) {
+  const torch::Tensor before = noise_image(12, 12, 3, 6);
+  torch::Tensor after = before.clone();
+  torch::Tensor region = torch::zeros({12, 12}, torch::kBool);
+  region.slice(0, 0, 6).fill_(true);
+  after.slice(0, 0, 6).fill_(255);
+  PixelDistance metric;
+  EXPECT_EQ(perceptual_distance_outside(metric, before, after, region, torch::kCPU), 0.0);
+  after[10][3].fill_(0);
+  EXPECT_GT(perceptual_distance_outside(metric, before, after, region, torch::kCPU), 0.0);
 }
 
 TEST(RegionMetrics, RejectsMismatchedInputs) {

@@ -32,8 +32,9 @@ class DrawStream {
 };
 
 constexpr double kTextureQuantile = 0.7;  // handles among the 30% most textured pixels
-constexpr double kMaxAngleJitter = M_PI / 4;
+constexpr double kMaxAngleJitter = M_PI / 6;
 constexpr double kDistanceJitter = 0.2;
+constexpr double kPartFraction = 0.3;  // the handles of one drag lie within this fraction of the shorter side
 constexpr int kPlanAttempts = 20;   // directions tried per image
 constexpr int kImageAttempts = 50;  // images tried per drag
 
@@ -73,6 +74,7 @@ std::vector<DragPair> plan_pairs(const torch::Tensor& energy, int points, double
     const double direction = rng.uniform(0.0, 2 * M_PI);
     torch::Tensor weights = base.clone();
     std::vector<DragPair> pairs;
+    // The first handle anywhere on the texture; the others on the same part of the image, around it.
     for (int j = 0; j < points; ++j) {
       const double angle = direction + rng.uniform(-kMaxAngleJitter, kMaxAngleJitter);
       const double d = distance * rng.uniform(1.0 - kDistanceJitter, 1.0 + kDistanceJitter);
@@ -86,6 +88,7 @@ std::vector<DragPair> plan_pairs(const torch::Tensor& energy, int points, double
       const double x = static_cast<double>(pick % w), y = static_cast<double>(pick / w);
       pairs.push_back({{x, y}, {x + dx, y + dy}});
       weights *= 1.0 - near(x, y, separation, gx, gy);
+      if (j == 0) weights *= near(x, y, kPartFraction * min_side, gx, gy);
     }
     if (static_cast<int>(pairs.size()) == points) return pairs;
   }

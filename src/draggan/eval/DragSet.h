@@ -3,8 +3,10 @@
 // Drag i of a set uses only (seed, i), so a shorter set is a prefix of a longer one. Its setting cycles through
 // the point counts (1, 2, 5), then without / with a mask, then the distance levels, so every 18 drags hold each
 // combination once. Handles sit on textured pixels (texture_energy, top 30%, drawn in proportion to it), apart
-// from each other; all points of one drag move about the same way (one direction +-45 degrees, the level's
-// distance +-20%), as a person pulls one part of an object; targets are whole pixels inside the image.
+// from each other and on one part of the image (within 0.3 x the shorter side of the first); all points of a drag
+// move about the same way (one direction +-30 degrees, the level's distance +-20%), as a person pulls one part of
+// an object (translating a whole centred object is not an edit its generator can make); targets are whole pixels
+// inside the image.
 // The moved region of a drag is the union of discs of radius region_radius along each handle -> target
 // segment; a masked drag may move only there (the rest is fixed), and both kinds are scored outside it.
 #pragma once
