@@ -4,14 +4,15 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "FormatFixture.h"
-#include "draggan/io/NvidiaPickle.h"
+#include "draggan/drag/DragSession.h"
+#include "draggan/io/ModelFile.h"
 #include "draggan/nn/stylegan3/LowpassFilter.h"
-#include "draggan/nn/stylegan3/StyleGAN3Family.h"
 #include "draggan/nn/stylegan3/StyleGAN3Model.h"
 
 namespace draggan {
@@ -25,16 +26,11 @@ struct Sg3Case {
   std::string family;
 };
 
+// Loaded as every command loads a checkpoint (the family chosen by content), once per fixture.
 std::shared_ptr<StyleGAN3Model> load_fixture_model(const FormatFixture& f) {
   static std::map<std::string, std::shared_ptr<StyleGAN3Model>> cache;
   auto& slot = cache[f.dir()];
-  if (slot) return slot;
-  NvidiaSnapshot snap = read_nvidia_pkl(f.checkpoint());
-  const GeneratorFamily family =
-      stylegan3_uses_radial_filters(snap.g_init_kwargs, snap.g_ema) ? stylegan3_r_family() : stylegan3_t_family();
-  EXPECT_TRUE(family.matches_snapshot(snap.g_init_kwargs, snap.g_ema));
-  const nlohmann::json config = family.config_from_snapshot(snap.g_init_kwargs, snap.g_ema);
-  slot = std::dynamic_pointer_cast<StyleGAN3Model>(family.build(config, snap.g_ema, f.checkpoint(), torch::kCPU));
+  if (!slot) slot = std::dynamic_pointer_cast<StyleGAN3Model>(load_model(f.checkpoint()).generator);
   return slot;
 }
 
@@ -169,6 +165,72 @@ TEST_P(StyleGAN3Parity, FastAndOfficialGradientsAgree) {
   EXPECT_LE(max_abs_diff(grads[0], grads[1]), 1e-4 * scale);
   // Rows past the supervised layer (w[7..]: layers 6..14) cannot influence it.
   EXPECT_EQ(grads[0].narrow(1, 7, 9).abs().max().item<double>(), 0.0);
+}
+
+TEST_P(StyleGAN3Parity, ConvertedFileLoadsToTheSameGenerator) {
+  const std::string path = ::testing::TempDir() + "/sg3_" + GetParam().fixture + ".safetensors";
+  LoadedModel original = load_model(fixture_.checkpoint());
+  save_model(path, *original.generator, original.discriminator, original.discriminator_config);
+  LoadedModel converted = load_model(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(converted.generator->family(), GetParam().family);
+  EXPECT_EQ(converted.generator->config_json(), original.generator->config_json());
+  EXPECT_EQ(converted.discriminator.size(), original.discriminator.size());
+  torch::NoGradGuard no_grad;
+  const torch::Tensor ws = fixture_.array("seed1_w_psi07");
+  EXPECT_TRUE(torch::equal(converted.generator->synthesize(ws), original.generator->synthesize(ws)));
+  EXPECT_LE(max_abs_diff(converted.generator->synthesize(ws), fixture_.array("seed1_img_psi07")), 1e-4);
+}
+
+// The official 10-step two-handle drag through the real DragSession: tracked handles equal at every step, the
+// losses and ws close, the final image within one uint8 level.
+TEST_P(StyleGAN3Parity, DragFollowsTheOfficialTrajectory) {
+  const std::string c = "drag2";
+  const torch::Tensor ws_ref = fixture_.array(c + "_ws");            // [S+1, 16, w_dim]
+  const torch::Tensor handles_ref = fixture_.array(c + "_handles");  // [S+1, N, 2] as [row, col]
+  const torch::Tensor loss_ref = fixture_.array(c + "_loss");
+  const torch::Tensor stop_ref = fixture_.array(c + "_stop");
+  const torch::Tensor points = fixture_.array(c + "_points_init"), targets = fixture_.array(c + "_targets");
+  const int64_t steps = loss_ref.size(0), n = points.size(0);
+  const nlohmann::json hp = fixture_.manifest().at("drag_hyperparameters");
+
+  DragParams params;
+  params.lr = hp.at("lr").get<double>();
+  params.feature_block = hp.at("feature_idx").get<int>();
+  params.r1 = hp.at("r1").get<double>();
+  params.r2 = hp.at("r2").get<double>();
+  GeneratorPtr g = model_;
+  DragSession session(g, latent_from_seed(*g, 0, hp.at("trunc_psi").get<double>()), params);
+  EXPECT_LE(max_abs_diff(session.start_ws(), ws_ref[0].unsqueeze(0)), 1e-6);
+  for (int64_t j = 0; j < n; ++j)
+    session.add_pair({points[j][1].item<double>(), points[j][0].item<double>()},
+                     {targets[j][1].item<double>(), targets[j][0].item<double>()});
+
+  double worst_loss = 0.0, worst_ws = 0.0;
+  for (int64_t k = 0; k <= steps; ++k) {
+    const double ws_err = max_abs_diff(session.ws()[0], ws_ref[k]);
+    worst_ws = std::max(worst_ws, ws_err);
+    EXPECT_LE(ws_err, 1e-4) << "ws before step " << k;
+    if (k == steps) {
+      EXPECT_LE(max_abs_diff(session.image(), fixture_.array(c + "_img_final")), 1e-3);
+      const torch::Tensor u8 = session.image_uint8().to(torch::kInt32);
+      EXPECT_LE((u8 - fixture_.array(c + "_img_final_uint8").to(torch::kInt32)).abs().max().item<int>(), 1);
+    }
+    const DragStepReport r = session.step();  // the extra step k = S only tracks, for the last comparison
+    ASSERT_EQ(r.handles.size(), static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) {
+      EXPECT_EQ(r.handles[j].y, handles_ref[k][j][0].item<int64_t>()) << "step " << k << " handle " << j;
+      EXPECT_EQ(r.handles[j].x, handles_ref[k][j][1].item<int64_t>()) << "step " << k << " handle " << j;
+    }
+    if (k == steps) break;
+    const double expected = loss_ref[k].item<double>();
+    const double rel = std::abs(r.loss - expected) / std::max(std::abs(expected), 1e-12);
+    worst_loss = std::max(worst_loss, rel);
+    EXPECT_LE(rel, 1e-4) << "loss at step " << k << ": " << r.loss << " vs " << expected;
+    EXPECT_EQ(r.done, stop_ref[k].item<bool>()) << "step " << k;
+  }
+  std::printf("[%s] drag2: max loss rel err %.3g, max ws abs err %.3g\n", GetParam().family.c_str(), worst_loss,
+              worst_ws);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, StyleGAN3Parity,

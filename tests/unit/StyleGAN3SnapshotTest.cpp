@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "draggan/core/Error.h"
+#include "draggan/io/ModelFile.h"
 #include "draggan/io/NvidiaPickle.h"
 #include "draggan/nn/stylegan3/StyleGAN3Family.h"
 #include "draggan/nn/stylegan3/StyleGAN3Kwargs.h"
@@ -179,7 +180,7 @@ TEST_F(StyleGAN3Snapshot, TruncatedFileIsAnErrorWithTheOffset) {
   const std::string path = temp_path("cut.pkl");
   for (size_t cut : {size_t{10}, size_t{30000}, bytes.size() / 3, bytes.size() - 200, bytes.size() - 1}) {
     spit(path, bytes.substr(0, cut));
-    const std::string e = error_of([&] { read_nvidia_pkl(path); });
+    const std::string e = error_of([&] { load_model(path); });
     EXPECT_NE(e.find(path + ": offset"), std::string::npos) << "cut " << cut << ": " << e;
   }
   fs::remove(path);
@@ -211,10 +212,8 @@ TEST_F(StyleGAN3Snapshot, HostileKwargsInsideTheFileAreNamed) {
     else
       patched.replace(at, p.find.size(), p.replace);
     spit(path, patched);
-    const std::string e = error_of([&] {
-      NvidiaSnapshot s = read_nvidia_pkl(path);
-      stylegan3_t_family().config_from_snapshot(s.g_init_kwargs, s.g_ema);
-    });
+    const std::string e = error_of([&] { load_model(path); });
+    EXPECT_NE(e.find(path + ": G_ema init_kwargs: "), std::string::npos) << e;
     EXPECT_NE(e.find(p.expect), std::string::npos) << e;
   }
   fs::remove(path);

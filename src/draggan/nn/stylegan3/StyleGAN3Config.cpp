@@ -215,4 +215,15 @@ StyleGAN3Config StyleGAN3Config::from_json(const nlohmann::json& j) {
   return c;
 }
 
+StyleGAN3Config StyleGAN3Config::official(bool radial, int resolution) {
+  StyleGAN3Config c;
+  c.img_resolution = resolution;
+  c.channel_base = radial ? 65536 : 32768;
+  c.channel_max = radial ? 1024 : 512;
+  c.conv_kernel = radial ? 1 : 3;
+  c.use_radial_filters = radial;
+  c.validate();
+  return c;
+}
+
 }  // namespace draggan::stylegan3

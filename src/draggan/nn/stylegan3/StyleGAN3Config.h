@@ -77,6 +77,10 @@ struct StyleGAN3Config {
 
   nlohmann::json to_json() const;
   static StyleGAN3Config from_json(const nlohmann::json& j);
+
+  // The official training configs (stylegan3 train.py --cfg=stylegan3-t / -r) at `resolution`, z = w = 512:
+  // T: channel_base 32768, channel_max 512; R: twice those, conv_kernel 1, radial filters.
+  static StyleGAN3Config official(bool radial, int resolution);
 };
 
 }  // namespace draggan::stylegan3
