@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "draggan/core/Error.h"
+#include "draggan/drag/DragSession.h"
 #include "draggan/io/ModelFile.h"
 #include "draggan/io/NvidiaPickle.h"
 #include "draggan/nn/stylegan3/StyleGAN3Family.h"
@@ -220,24 +221,35 @@ TEST_F(StyleGAN3Snapshot, HostileKwargsInsideTheFileAreNamed) {
 }
 
 TEST(StyleGAN3Model, RealisticShapeBuiltFromItsConfigAlone) {
-  // A random 128-px T generator of the official config (z = w = 512): shapes of every layer, the image, the
-  // supervised feature, and a backward pass through it.
+  // A random 128-px T generator of the official config (z = w = 512): the supervised feature's shape, one drag
+  // step with the official defaults (feature_idx 5, r1 3 -> 1 px, r2 12 -> 3 px) and the image.
   torch::manual_seed(1);
   const nlohmann::json config = stylegan3::config_from_nvidia_kwargs(official_t_kwargs(128)).to_json();
   auto model = std::make_shared<StyleGAN3Model>(stylegan3::Generator(stylegan3::StyleGAN3Config::from_json(config)));
   EXPECT_EQ(model->parameter_count(), 32833523);  // 10 layers at 512 channels, then 456, 342, 256, 256
-  torch::Tensor ws = model->map(torch::randn({1, 512}), {}, 0.7);
+  const torch::Tensor ws = latent_from_seed(*model, 0, 0.7);
   ASSERT_EQ(ws.sizes(), (std::vector<int64_t>{1, 16, 512}));
-  ws.set_requires_grad(true);
-  FeatureRequest request;
-  request.layer = model->default_feature_layer();
-  const FeatureResult r = model->features(ws, request);
-  ASSERT_EQ(r.windows.size(), 1u);
-  EXPECT_EQ(r.windows[0].features.sizes(), (std::vector<int64_t>{1, 512, 128, 128}));
-  r.windows[0].features.abs().mean().backward();
-  EXPECT_GT(ws.grad().narrow(1, 0, 7).abs().sum().item<double>(), 0.0);
-  torch::NoGradGuard no_grad;
-  const torch::Tensor img = model->synthesize(ws.detach());
+  {
+    torch::NoGradGuard no_grad;
+    FeatureRequest request;
+    request.layer = model->default_feature_layer();
+    const FeatureResult r = model->features(ws, request);
+    ASSERT_EQ(r.windows.size(), 1u);
+    EXPECT_EQ(r.windows[0].features.sizes(), (std::vector<int64_t>{1, 512, 128, 128}));
+  }
+  DragSession session(model, ws);
+  EXPECT_EQ(session.resolved().feature_layer, "L5_52_512");
+  EXPECT_EQ(session.resolved().r1_pixels, 1);
+  EXPECT_EQ(session.resolved().r2_pixels, 3);
+  session.add_pair({40, 50}, {60, 50});
+  session.add_pair({90, 80}, {80, 100});
+  const DragStepReport r = session.step();
+  EXPECT_TRUE(std::isfinite(r.loss));
+  EXPECT_GT(r.loss, 0.0);
+  EXPECT_FALSE(r.done);
+  EXPECT_GT((session.ws() - ws).abs().max().item<double>(), 0.0);
+  EXPECT_EQ((session.ws() - ws).narrow(1, 6, 10).abs().max().item<double>(), 0.0);  // rows 6.. stay w0
+  const torch::Tensor img = session.image();
   EXPECT_EQ(img.sizes(), (std::vector<int64_t>{1, 3, 128, 128}));
   EXPECT_TRUE(torch::isfinite(img).all().item<bool>());
 }

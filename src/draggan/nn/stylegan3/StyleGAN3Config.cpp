@@ -126,7 +126,7 @@ void StyleGAN3Config::validate() const {
   // hostile config fails here instead of allocating.
   const double w = w_dim;
   double weights = (static_cast<double>(z_dim) + (c_dim > 0 ? w : 0)) * w + (mapping_layers - 1) * w * w +
-                   static_cast<double>(c_dim) * w;
+                   static_cast<double>(c_dim) * w + p.channels[0] * p.channels[0];
   double widest = 0;
   for (const LayerSpec& l : layers()) {
     if (l.in_sampling_rate < 1 || l.out_sampling_rate < 1 || l.out_size < 1 || l.in_size < 1)
