@@ -49,7 +49,7 @@ void apply_recorded_drag(const RecordedDragOptions& o, LoadedModel& model) {
   if (o.reg_opt->count()) r.reg = o.reg;
   if (o.lambda_mask_opt->count()) r.lambda_mask = o.lambda_mask;
   // A recorded setting this generator cannot run (a block it lacks, a negative radius) fails now, not in the editor.
-  resolve_drag_params(model_drag_settings(model).params, model.config);
+  resolve_drag_params(model_drag_settings(model).params, *model.generator);
 }
 
 int run_convert(const ConvertOptions& opt) {
@@ -59,7 +59,7 @@ int run_convert(const ConvertOptions& opt) {
   std::map<std::string, std::string> metadata{{"source", model.path}, {"source_format", model.format}};
   if (model.recommended_lr) metadata["drag_lr"] = std::to_string(*model.recommended_lr);
   for (const auto& [key, value] : model.recommended_drag.to_metadata()) metadata[key] = value;
-  save_model(opt.out, model.generator, opt.drop_discriminator ? none : model.discriminator,
+  save_model(opt.out, *model.generator, opt.drop_discriminator ? none : model.discriminator,
              opt.drop_discriminator ? nlohmann::json(nullptr) : model.discriminator_config, metadata);
   log::info("wrote ", opt.out, " (G_ema", model.discriminator.empty() || opt.drop_discriminator ? "" : " + D", ")");
   return 0;

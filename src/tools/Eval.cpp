@@ -65,7 +65,7 @@ int run_eval(EvalOptions opt, const CommonOptions& common) {
   if (!opt.lpips.empty()) lpips = std::make_unique<LpipsVgg16>(opt.vgg, opt.lpips, device);
 
   DragEvaluator evaluator(model, setup, classifier ? &classifier->net : nullptr, lpips.get());
-  const ResolvedDragParams resolved = resolve_drag_params(setup.settings.params, model.config);
+  const ResolvedDragParams resolved = resolve_drag_params(setup.settings.params, *model.generator);
   log::info("eval: ", opt.set.count, " drags (seed ", opt.set.seed, ") on ", model_path, ": ",
             to_string(setup.settings.space), ", ", resolved.optimized_layers, " layer(s), lr ",
             setup.settings.params.lr, ", r1 ", resolved.r1_pixels, " px, r2 ", resolved.r2_pixels, " px, stop at ",
@@ -101,7 +101,7 @@ int run_eval(EvalOptions opt, const CommonOptions& common) {
   info.resolved = resolved;
   info.height = evaluator.height();
   info.width = evaluator.width();
-  info.channels = model.config.img_channels;
+  info.channels = model.generator->image_shape().channels;
   info.classifier = classifier.get();
   info.perceptual = lpips ? lpips->name() : "";
   const nlohmann::json doc = eval_document(info, outcomes, groups, files);

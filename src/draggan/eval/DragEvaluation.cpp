@@ -41,15 +41,17 @@ DragEvaluator::DragEvaluator(LoadedModel& model, EvaluationSetup setup, ImageCla
       setup_(std::move(setup)),
       classifier_(classifier),
       perceptual_(perceptual),
-      device_(model.generator->parameters().front().device()) {
+      device_(model.generator->device()) {
   if (setup_.max_steps < 1) throw InputError("eval: the step limit must be >= 1");
-  const ResolvedDragParams resolved = resolve_drag_params(setup_.settings.params, model_.config);
-  height_ = width_ = resolved.img_resolution;
+  const ResolvedDragParams resolved = resolve_drag_params(setup_.settings.params, *model_.generator);
+  const ImageShape shape = model_.generator->image_shape();
+  height_ = shape.height;
+  width_ = shape.width;
   stop_distance_ = resolved.stop_distance;
 }
 
 torch::Tensor DragEvaluator::start_image(uint32_t seed) {
-  DragSession session(model_.generator, latent_from_seed(model_.generator, seed, setup_.psi), setup_.settings.params,
+  DragSession session(model_.generator, latent_from_seed(*model_.generator, seed, setup_.psi), setup_.settings.params,
                       setup_.settings.space);
   return session.image_uint8();
 }
@@ -67,7 +69,7 @@ std::optional<ClassOutcome> DragEvaluator::classify(const torch::Tensor& image) 
 DragOutcome DragEvaluator::run(const EvalDrag& drag) {
   DragOutcome out;
   out.drag = drag;
-  DragSession session(model_.generator, latent_from_seed(model_.generator, drag.image_seed, setup_.psi),
+  DragSession session(model_.generator, latent_from_seed(*model_.generator, drag.image_seed, setup_.psi),
                       setup_.settings.params, setup_.settings.space);
   session.set_pairs(drag.pairs);
   out.region = moved_region(drag.pairs, height_, width_, drag.region_radius);

@@ -135,7 +135,7 @@ nlohmann::json eval_document(const EvalRunInfo& info, const std::vector<DragOutc
             {"r1_pixels", info.resolved.r1_pixels},
             {"r2_pixels", info.resolved.r2_pixels},
             {"feature_block", info.resolved.feature_block},
-            {"feature_resolution", info.resolved.feature_resolution},
+            {"feature_layer", info.resolved.feature_layer},
             {"lambda_mask", p.lambda_mask},
             {"reg", p.reg},
             {"noise", to_string(p.noise)},
