@@ -29,7 +29,7 @@ TEST(ShippedClassifier, TestAccuracyIsWhatItsFileStates) {
   ASSERT_TRUE(c.test_accuracy.has_value());
   // Recomputed on another machine the float sums may round differently: a handful of images at most.
   EXPECT_NEAR(accuracy, *c.test_accuracy, 0.0005);
-  EXPECT_GE(accuracy, 0.91);
+  EXPECT_GE(accuracy, 0.89);
   EXPECT_LT(std::filesystem::file_size(kClassifier), 1'000'000u);
 }
 
