@@ -7,6 +7,15 @@
 namespace draggan::tools {
 namespace {
 
+// What each load_model format is, for people.
+std::string format_description(const std::string& format) {
+  if (format == "nvidia-pkl") return "NVIDIA PyTorch snapshot (G_ema)";
+  if (format == "tensorflow-pkl")
+    return "TensorFlow StyleGAN2 network pickle (Gs, converted on load as the official legacy.py does)";
+  if (format == "safetensors") return "draggan safetensors";
+  return format;
+}
+
 struct InfoOptions {
   std::string model;
   bool json = false;
@@ -19,6 +28,7 @@ int run_info(const InfoOptions& opt) {
   if (opt.json) {
     nlohmann::json j{{"path", model.path},
                      {"format", model.format},
+                     {"format_description", format_description(model.format)},
                      {"generator", c.to_json()},
                      {"num_ws", c.num_ws()},
                      {"num_blocks", c.num_blocks()},
@@ -29,6 +39,7 @@ int run_info(const InfoOptions& opt) {
     return 0;
   }
   std::cout << model.path << " (" << model.format << ")\n"
+            << "  file           " << format_description(model.format) << "\n"
             << "  StyleGAN2 generator, architecture " << c.architecture << "\n"
             << "  resolution     " << c.img_resolution << "x" << c.img_resolution << ", " << c.img_channels
             << (c.img_channels == 1 ? " channel\n" : " channels\n")

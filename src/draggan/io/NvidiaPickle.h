@@ -5,6 +5,7 @@
 #include <string>
 
 #include "draggan/core/StateDict.h"
+#include "draggan/io/PickleValue.h"
 #include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
@@ -20,5 +21,7 @@ struct NvidiaSnapshot {
 
 // Throws CheckpointError naming `path`, the byte offset and what was wrong.
 NvidiaSnapshot read_nvidia_pkl(const std::string& path);
+// The same for a pickle already parsed (load_model parses once, then picks the reader by content).
+NvidiaSnapshot read_nvidia_pkl(PickleTree& tree);
 
 }  // namespace draggan

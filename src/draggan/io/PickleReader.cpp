@@ -575,9 +575,19 @@ std::unique_ptr<PickleTree> parse_pickle(std::string bytes, std::string origin,
 }
 
 std::unique_ptr<PickleTree> read_pickle_file(const std::string& path, const PickleReadOptions& options) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw CheckpointError(path + ": cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  // One allocation of the file's size (checkpoints reach hundreds of MB); streams without a size grow.
+  if (const std::streamoff size = in.tellg(); size >= 0) {
+    bytes.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    in.read(bytes.data(), size);
+    if (in.gcount() != size) throw CheckpointError(path + ": read error");
+  } else {
+    in.clear();
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   if (in.bad()) throw CheckpointError(path + ": read error");
   return parse_pickle(std::move(bytes), path, options);
 }
