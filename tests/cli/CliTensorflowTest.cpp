@@ -35,6 +35,12 @@ std::string temp_dir() {
   return dir.string();
 }
 
+// The files the tests write go away with the test program.
+struct RemoveTempDir : ::testing::Environment {
+  void TearDown() override { std::filesystem::remove_all(temp_dir()); }
+};
+[[maybe_unused]] const auto* const kRemoveTempDir = ::testing::AddGlobalTestEnvironment(new RemoveTempDir);
+
 torch::Tensor fixture(const std::string& name) { return draggan::read_npy(kFixture + "/" + name + ".npy"); }
 
 int max_uint8_diff(const torch::Tensor& a, const torch::Tensor& b) {

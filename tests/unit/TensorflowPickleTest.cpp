@@ -26,11 +26,20 @@ using test::TfVariable;
 const std::string kOfficial =
     std::string(DRAGGAN_TEST_DATA) + "/formats/tf_stylegan2/stylegan2-tiny64-tf-config-f.pkl";
 
-std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("draggan_tf_unit_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
+std::filesystem::path temp_dir() {
+  return std::filesystem::temp_directory_path() / ("draggan_tf_unit_" + std::to_string(::getpid()));
 }
+
+std::string temp_path(const std::string& name) {
+  std::filesystem::create_directories(temp_dir());
+  return (temp_dir() / name).string();
+}
+
+// The files the tests write go away with the test program.
+struct RemoveTempDir : ::testing::Environment {
+  void TearDown() override { std::filesystem::remove_all(temp_dir()); }
+};
+[[maybe_unused]] const auto* const kRemoveTempDir = ::testing::AddGlobalTestEnvironment(new RemoveTempDir);
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -65,8 +65,7 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
       model.discriminator_config = std::move(snap.discriminator_config);
       return model;
     }
-    NvidiaSnapshot snap = read_nvidia_pkl(*tree);
-    tree.reset();
+    NvidiaSnapshot snap = read_nvidia_pkl(std::move(tree));
     model.format = "nvidia-pkl";
     model.config = snap.generator_config;
     model.generator = build_generator(model.config, snap.g_ema, path + ": G_ema", device);

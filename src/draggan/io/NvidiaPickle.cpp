@@ -70,26 +70,27 @@ void check_generator(const PickleTree& tree, const PickledModule& g, const std::
 
 }  // namespace
 
-NvidiaSnapshot read_nvidia_pkl(const std::string& path) { return read_nvidia_pkl(*read_pickle_file(path)); }
+NvidiaSnapshot read_nvidia_pkl(const std::string& path) { return read_nvidia_pkl(read_pickle_file(path)); }
 
-NvidiaSnapshot read_nvidia_pkl(PickleTree& tree) {
-  const std::string& path = tree.origin();
-  const PickleValue& root = *tree.root();
+NvidiaSnapshot read_nvidia_pkl(std::unique_ptr<PickleTree> tree) {
+  const std::string& path = tree->origin();
+  const PickleValue& root = *tree->root();
   if (root.is(Kind::Tuple))
-    tree.fail(root, "a tuple at the top, which is how TensorFlow network pickles start, but not of "
-                     "dnnlib.tflib.network.Network objects: not an NVIDIA PyTorch snapshot");
+    tree->fail(root,
+               "a tuple at the top, as TensorFlow network pickles have, but not of dnnlib.tflib.network.Network "
+               "objects: not an NVIDIA PyTorch snapshot either");
   if (!root.is(Kind::Dict))
-    tree.fail(root, "not an NVIDIA snapshot: the top is " + describe(root) + ", expected a dict");
+    tree->fail(root, "not an NVIDIA snapshot: the top is " + describe(root) + ", expected a dict");
 
   NvidiaSnapshot snap;
-  TorchTensors tensors(tree);
-  const PickledModule g = network(tree, root, "G_ema");
+  TorchTensors tensors(*tree);
+  const PickledModule g = network(*tree, root, "G_ema");
   snap.g_class_name = class_name(g);
   if (snap.g_class_name.find("networks_stylegan3") != std::string::npos)
-    tree.fail(*g.object, "G_ema is " + snap.g_class_name + ": StyleGAN3 generators are not supported");
+    tree->fail(*g.object, "G_ema is " + snap.g_class_name + ": StyleGAN3 generators are not supported");
   snap.g_ema = module_state_dict(tensors, g);
-  check_generator(tree, g, snap.g_class_name, snap.g_ema);
-  snap.g_init_kwargs = init_kwargs(tree, g, true);
+  check_generator(*tree, g, snap.g_class_name, snap.g_ema);
+  snap.g_init_kwargs = init_kwargs(*tree, g, true);
   try {
     snap.generator_config = generator_config_from_nvidia_kwargs(snap.g_init_kwargs);
   } catch (const CheckpointError& e) {
@@ -97,9 +98,9 @@ NvidiaSnapshot read_nvidia_pkl(PickleTree& tree) {
   }
 
   if (const PickleValue* d = root.get("D"); d && !d->is_none()) {
-    const PickledModule dm = network(tree, root, "D");
+    const PickledModule dm = network(*tree, root, "D");
     snap.discriminator = module_state_dict(tensors, dm);
-    snap.d_init_kwargs = init_kwargs(tree, dm, false);
+    snap.d_init_kwargs = init_kwargs(*tree, dm, false);
   }
   return snap;
 }

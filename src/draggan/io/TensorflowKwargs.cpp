@@ -110,8 +110,8 @@ json convert(const json& tf, const std::vector<KwargRule>& rules, const std::set
   for (const auto& [key, _] : tf.items())
     if (!known.count(key)) unknown += (unknown.empty() ? "'" : ", '") + key + "'";
   if (!unknown.empty())
-    fail("unknown TensorFlow kwarg" + std::string(unknown.find(',') == std::string::npos ? " " : "s ") +
-         unknown + " (the official converter refuses them)");
+    fail("unknown TensorFlow kwarg" + std::string(unknown.find(',') == std::string::npos ? " " : "s ") + unknown +
+         " (the official converter refuses kwargs it does not know)");
 
   const json& base = out["channel_base"];
   if (!base.is_number()) fail("'fmap_base' is " + base.dump() + ", expected a number");

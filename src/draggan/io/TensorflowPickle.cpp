@@ -109,7 +109,7 @@ TensorflowNetworks read_tensorflow_networks(PickleTree& tree) {
   if (is_network(root)) return TensorflowNetworks{std::nullopt, std::nullopt, walker.read(root, "Gs")};
   if (!root.is(Kind::Tuple) || root.items.size() != 3)
     tree.fail(root,
-              "a TensorFlow network pickle holds the tuple (G, D, Gs); this one holds " + describe(root));
+              "a TensorFlow network pickle holds the tuple (G, D, Gs); this one holds a " + describe(root));
   TensorflowNetworks nets;
   nets.G = walker.read(*root.items[0], kRoles[0]);
   nets.D = walker.read(*root.items[1], kRoles[1]);
