@@ -57,7 +57,7 @@ EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> mode
     model_id = request["model"].get<std::string>();
   }
   switch_model_locked(model_id);
-  if (request.contains("params")) apply_params_json(request["params"], model_->config, params_);
+  if (request.contains("params")) apply_params_json(request["params"], *model_->generator, params_);
 }
 
 EditorSession::~EditorSession() { close(); }
@@ -83,12 +83,13 @@ nlohmann::json EditorSession::state_locked() const {
                       {"target", p.target ? point_json(*p.target) : nlohmann::json(nullptr)}});
   return {{"id", id_},
           {"model", model_id_},
-          {"width", resolution_},
-          {"height", resolution_},
+          {"width", width_},
+          {"height", height_},
+          {"family", model_->generator->family()},
           {"seed", seed_},
           {"psi", psi_},
           {"latent_space", space_name(latent_space_)},
-          {"params", params_to_json(params_, model_->config)},
+          {"params", params_to_json(params_, *model_->generator)},
           {"points", points},
           {"mask", mask_.defined() ? encode_mask_rle(mask_) : nlohmann::json(nullptr)},
           {"running", running_.load()},
@@ -118,29 +119,28 @@ void EditorSession::switch_model_locked(const std::string& model_id) {
   params.drag.lr = model->recommended_lr.value_or(DragParams{}.lr);
   // Params chosen for another model (a feature block it has) may not fit this one: fall back to auto.
   try {
-    resolve_drag_params(params.drag, model->config);
+    resolve_drag_params(params.drag, *model->generator);
   } catch (const InputError&) {
     params.drag.feature_block = -1;
   }
   model_id_ = model_id;
   model_ = model;
   params_ = params;
-  resolution_ = model->config.img_resolution;
+  height_ = model->generator->image_shape().height;
+  width_ = model->generator->image_shape().width;
   points_.clear();
   mask_ = torch::Tensor();
   undo_.clear();
   redo_.clear();
   frames_.clear();
   progress_ = nullptr;
-  set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
 }
 
 void EditorSession::set_latent_locked(const torch::Tensor& ws) {
   torch::NoGradGuard no_grad;
   ws_ = ws.detach().clone();
-  SynthesisRequest request;
-  request.noise = params_.drag.noise;
-  torch::Tensor image = image_to_uint8(model_->generator->synthesize(ws_, request).image.cpu());
+  torch::Tensor image = image_to_uint8(model_->generator->synthesize(ws_, params_.drag.noise).cpu());
   set_image_locked(image, encode_png(image));
 }
 
@@ -168,7 +168,7 @@ void EditorSession::update_settings(const nlohmann::json& request) {
   }
   EditorParams params = params_;
   if (request.contains("params"))
-    apply_params_json(request["params"], models_->get(model_id)->config, params);
+    apply_params_json(request["params"], *models_->get(model_id)->generator, params);
 
   latent_space_ = space;
   params_ = params;
@@ -180,7 +180,7 @@ void EditorSession::update_settings(const nlohmann::json& request) {
     push_undo_locked();  // a new seed is a new image: undo brings the old one back
     seed_ = seed;
     psi_ = psi;
-    set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+    set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
   }
   publish_state_locked();
 }
@@ -189,21 +189,21 @@ void EditorSession::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("reset");
   push_undo_locked();
-  set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
   publish_state_locked();
 }
 
 // --- points
 
-DragPoint EditorSession::parse_point(const nlohmann::json& value, const char* what, int64_t resolution) {
+DragPoint EditorSession::parse_point(const nlohmann::json& value, const char* what, int64_t height, int64_t width) {
   if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
     throw InputError(std::string(what) + ": expected [x, y] (image pixels), got " + value.dump());
   const double x = value[0].get<double>(), y = value[1].get<double>();
-  const double last = static_cast<double>(resolution - 1);
-  if (!std::isfinite(x) || !std::isfinite(y) || x < 0 || y < 0 || x > last || y > last)
+  if (!std::isfinite(x) || !std::isfinite(y) || x < 0 || y < 0 || x > static_cast<double>(width - 1) ||
+      y > static_cast<double>(height - 1))
     throw InputError(std::string(what) + ": [" + value[0].dump() + ", " + value[1].dump() + "] is outside the " +
-                     std::to_string(resolution) + "x" + std::to_string(resolution) + " image (0.." +
-                     std::to_string(resolution - 1) + ")");
+                     std::to_string(width) + "x" + std::to_string(height) + " image (width x height: x 0.." +
+                     std::to_string(width - 1) + ", y 0.." + std::to_string(height - 1) + ")");
   return {x, y};
 }
 
@@ -213,11 +213,11 @@ void EditorSession::add_point(const nlohmann::json& request) {
   if (!request.contains("handle")) throw InputError("point: \"handle\": [x, y] is required");
   if (points_.size() >= kMaxPoints) throw InputError("point: at most " + std::to_string(kMaxPoints) + " points");
   EditorPoint point;
-  point.handle = parse_point(request["handle"], "handle", resolution_);
+  point.handle = parse_point(request["handle"], "handle", height_, width_);
   // Handles are whole pixels, as tracking returns them.
   point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
   if (request.contains("target") && !request["target"].is_null())
-    point.target = parse_point(request["target"], "target", resolution_);
+    point.target = parse_point(request["target"], "target", height_, width_);
   point.id = next_point_id_++;
   points_.push_back(point);
   publish_state_locked();
@@ -230,12 +230,12 @@ void EditorSession::update_point(int point_id, const nlohmann::json& request) {
   if (it == points_.end()) throw NotFoundError("unknown point " + std::to_string(point_id));
   EditorPoint point = *it;
   if (request.contains("handle")) {
-    point.handle = parse_point(request["handle"], "handle", resolution_);
+    point.handle = parse_point(request["handle"], "handle", height_, width_);
     point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
   }
   if (request.contains("target"))
     point.target = request["target"].is_null() ? std::nullopt
-                                               : std::optional<DragPoint>(parse_point(request["target"], "target", resolution_));
+                                               : std::optional<DragPoint>(parse_point(request["target"], "target", height_, width_));
   *it = point;
   publish_state_locked();
 }
@@ -261,8 +261,9 @@ void EditorSession::clear_points() {
 void EditorSession::set_mask(const torch::Tensor& movable) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("change the mask");
-  if (movable.defined() && (movable.dim() != 2 || movable.size(0) != resolution_ || movable.size(1) != resolution_))
-    throw InputError("mask: expected " + std::to_string(resolution_) + "x" + std::to_string(resolution_));
+  if (movable.defined() && (movable.dim() != 2 || movable.size(0) != height_ || movable.size(1) != width_))
+    throw InputError("mask: expected " + std::to_string(width_) + "x" + std::to_string(height_) +
+                     " (width x height)");
   mask_ = movable.defined() ? movable.to(torch::kCPU, torch::kBool).contiguous() : torch::Tensor();
   publish_state_locked();
 }

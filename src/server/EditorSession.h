@@ -39,8 +39,8 @@ class EditorSession {
   EditorSession& operator=(const EditorSession&) = delete;
 
   const std::string& id() const { return id_; }
-  int64_t width() const { return resolution_; }
-  int64_t height() const { return resolution_; }
+  int64_t width() const { return width_; }
+  int64_t height() const { return height_; }
 
   nlohmann::json state();
   void update_settings(const nlohmann::json& request);
@@ -109,8 +109,8 @@ class EditorSession {
   Snapshot snapshot_locked() const;
   void restore_locked(const Snapshot& snapshot);
   void publish_state_locked();
-  // [x, y] inside a resolution x resolution image, else InputError naming `what`.
-  static DragPoint parse_point(const nlohmann::json& value, const char* what, int64_t resolution);
+  // [x, y] inside a width x height image, else InputError naming `what`.
+  static DragPoint parse_point(const nlohmann::json& value, const char* what, int64_t height, int64_t width);
   void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
   void finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress);
   void run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options);
@@ -127,7 +127,8 @@ class EditorSession {
   std::condition_variable idle_;
   std::string model_id_;
   std::shared_ptr<LoadedModel> model_;
-  int64_t resolution_ = 0;
+  int64_t height_ = 0;
+  int64_t width_ = 0;
   uint32_t seed_ = 0;
   double psi_ = 0.7;
   LatentSpace latent_space_ = LatentSpace::WPlus;

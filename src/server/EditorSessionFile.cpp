@@ -1,6 +1,7 @@
 // EditorSession save/load: a self-contained JSON document, so a drag can be continued later, on another
 // machine, or from a script. Format "draggan-session" version 1:
-//   {format, version, model: {id, file, resolution, num_ws, w_dim, z_dim}, seed, psi, latent_space, params,
+//   {format, version, model: {id, file, family, resolution (= height), height, width, num_ws, w_dim, z_dim}, seed,
+//    psi, latent_space, params,
 //    latent: {dtype: "float32", shape: [1, num_ws, w_dim], data: base64}, points: [{handle, target}],
 //    mask: {format: "rle", ...} | null, generator: {name: tensor, ...} (only after an upload)}
 // The latent is the current one (after the drags so far), so loading shows the same image. After an upload the
@@ -21,18 +22,29 @@ namespace {
 constexpr char kFormat[] = "draggan-session";
 constexpr int kVersion = 1;
 
-nlohmann::json model_identity(const std::string& id, const std::string& path, const GeneratorConfig& config) {
+nlohmann::json model_identity(const std::string& id, const std::string& path, const GeneratorModel& generator) {
+  const ImageShape shape = generator.image_shape();
+  const LatentLayout latent = generator.latent_layout();
   return {{"id", id},
           {"file", std::filesystem::path(path).filename().string()},
-          {"resolution", config.img_resolution},
-          {"num_ws", config.num_ws()},
-          {"w_dim", config.w_dim},
-          {"z_dim", config.z_dim}};
+          {"family", generator.family()},
+          {"resolution", shape.height},
+          {"height", shape.height},
+          {"width", shape.width},
+          {"num_ws", latent.num_ws},
+          {"w_dim", latent.w_dim},
+          {"z_dim", latent.z_dim}};
 }
 
-bool same_shape(const nlohmann::json& saved, const GeneratorConfig& config) {
-  return saved.is_object() && saved.value("resolution", -1) == config.img_resolution &&
-         saved.value("num_ws", -1) == config.num_ws() && saved.value("w_dim", -1) == config.w_dim;
+// Files from before non-square models have only "resolution" (height = width).
+bool same_shape(const nlohmann::json& saved, const GeneratorModel& generator) {
+  if (!saved.is_object()) return false;
+  const ImageShape shape = generator.image_shape();
+  const LatentLayout latent = generator.latent_layout();
+  const int height = saved.value("height", saved.value("resolution", -1));
+  const int width = saved.value("width", saved.value("resolution", -1));
+  return height == shape.height && width == shape.width && saved.value("num_ws", -1) == latent.num_ws &&
+         saved.value("w_dim", -1) == latent.w_dim;
 }
 
 }  // namespace
@@ -43,17 +55,17 @@ nlohmann::json EditorSession::save() {
   for (const auto& p : points_)
     points.push_back({{"handle", {p.handle.x, p.handle.y}},
                       {"target", p.target ? nlohmann::json::array({p.target->x, p.target->y}) : nlohmann::json(nullptr)}});
-  nlohmann::json params = params_to_json(params_, model_->config);
+  nlohmann::json params = params_to_json(params_, *model_->generator);
   params.erase("resolved");
   nlohmann::json tuned_weights = nullptr;
   if (model_ != models_->get(model_id_)) {
     tuned_weights = nlohmann::json::object();
-    for (const auto& [name, tensor] : state_dict_of(*model_->generator))
+    for (const auto& [name, tensor] : state_dict_of(model_->generator->module()))
       tuned_weights[name] = encode_float_tensor(tensor.detach().cpu());
   }
   nlohmann::json doc = {{"format", kFormat},
           {"version", kVersion},
-          {"model", model_identity(model_id_, models_->path_of(model_id_), model_->config)},
+          {"model", model_identity(model_id_, models_->path_of(model_id_), *model_->generator)},
           {"seed", seed_},
           {"psi", psi_},
           {"latent_space", latent_space_ == LatentSpace::W ? "w" : "w+"},
@@ -79,10 +91,12 @@ void EditorSession::load(const nlohmann::json& doc) {
   if (saved_model.contains("id") && saved_model["id"].is_string() && models_->has(saved_model["id"].get<std::string>()))
     model_id = saved_model["id"].get<std::string>();
   const std::shared_ptr<LoadedModel> model = models_->get(model_id);
-  const GeneratorConfig& config = model->config;
-  if (model_id != saved_model.value("id", std::string()) && !same_shape(saved_model, config))
+  GeneratorModel& generator = *model->generator;
+  const ImageShape shape = generator.image_shape();
+  const LatentLayout latent = generator.latent_layout();
+  if (model_id != saved_model.value("id", std::string()) && !same_shape(saved_model, generator))
     throw InputError("session file: saved with model " + saved_model.dump() + ", which this server does not serve (" +
-                     model_id + " is " + std::to_string(config.img_resolution) + " px)");
+                     model_id + " is " + std::to_string(shape.width) + "x" + std::to_string(shape.height) + ")");
 
   // Parse everything before changing anything: a bad file leaves the session as it was.
   uint32_t seed = 0;
@@ -95,27 +109,26 @@ void EditorSession::load(const nlohmann::json& doc) {
   const double psi = doc.value("psi", 0.7);
   const LatentSpace space = parse_latent_space(doc.value("latent_space", std::string("w+")));
   EditorParams params;
-  if (doc.contains("params")) apply_params_json(doc["params"], config, params);
+  if (doc.contains("params")) apply_params_json(doc["params"], generator, params);
   if (!doc.contains("latent")) throw InputError("session file: \"latent\" is missing");
   torch::Tensor ws = decode_float_tensor(doc["latent"], "session file: latent");
-  if (ws.dim() != 3 || ws.size(0) != 1 || ws.size(1) != config.num_ws() || ws.size(2) != config.w_dim)
+  if (ws.dim() != 3 || ws.size(0) != 1 || ws.size(1) != latent.num_ws || ws.size(2) != latent.w_dim)
     throw InputError("session file: latent has shape " + c10::str(ws.sizes()) + ", this model needs [1, " +
-                     std::to_string(config.num_ws()) + ", " + std::to_string(config.w_dim) + "]");
-  const int64_t resolution = config.img_resolution;
+                     std::to_string(latent.num_ws) + ", " + std::to_string(latent.w_dim) + "]");
   std::vector<EditorPoint> points;
   const nlohmann::json saved_points = doc.value("points", nlohmann::json::array());
   if (!saved_points.is_array()) throw InputError("session file: \"points\" must be an array");
   for (const auto& p : saved_points) {
     if (!p.is_object() || !p.contains("handle")) throw InputError("session file: each point needs a \"handle\"");
     EditorPoint point;
-    point.handle = parse_point(p["handle"], "session file: handle", resolution);
+    point.handle = parse_point(p["handle"], "session file: handle", shape.height, shape.width);
     point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
     if (p.contains("target") && !p["target"].is_null())
-      point.target = parse_point(p["target"], "session file: target", resolution);
+      point.target = parse_point(p["target"], "session file: target", shape.height, shape.width);
     points.push_back(point);
   }
   torch::Tensor mask;
-  if (doc.contains("mask") && !doc["mask"].is_null()) mask = decode_mask(doc["mask"], resolution, resolution);
+  if (doc.contains("mask") && !doc["mask"].is_null()) mask = decode_mask(doc["mask"], shape.height, shape.width);
   std::shared_ptr<LoadedModel> tuned;
   if (doc.contains("generator") && !doc["generator"].is_null()) {
     if (!doc["generator"].is_object()) throw InputError("session file: \"generator\" must be an object of tensors");
@@ -123,11 +136,8 @@ void EditorSession::load(const nlohmann::json& doc) {
     for (const auto& [name, value] : doc["generator"].items())
       weights[name] = decode_float_tensor(value, "session file: generator." + name);
     tuned = std::make_shared<LoadedModel>(*model);
-    tuned->generator = Generator(config);
-    load_state_dict(*tuned->generator, weights, "session file: generator");
-    tuned->generator->eval();
-    for (auto& p : tuned->generator->parameters()) p.set_requires_grad(false);
-    tuned->generator->to(models_->device());
+    tuned->generator = generator.clone();
+    load_state_dict(tuned->generator->module(), weights, "session file: generator");
   }
 
   if (model_id != model_id_) {

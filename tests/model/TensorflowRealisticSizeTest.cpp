@@ -14,6 +14,7 @@
 #include <string>
 
 #include "draggan/io/ModelFile.h"
+#include "draggan/nn/stylegan2/StyleGAN2Model.h"
 #include "support/TensorflowPickleWriter.h"
 
 namespace draggan {
@@ -94,7 +95,8 @@ void expect_same(const StateDict& got, const StateDict& expected) {
 
 TEST_F(TensorflowRealisticSize, LoadsWithTheOfficialConfigFShapes) {
   EXPECT_EQ(model_->format, "tensorflow-pkl");
-  const GeneratorConfig& c = model_->config;
+  EXPECT_EQ(model_->generator->image_shape().height, 256);
+  const GeneratorConfig& c = dynamic_cast<StyleGAN2Model&>(*model_->generator).config();
   EXPECT_EQ(c.img_resolution, 256);
   EXPECT_EQ(c.z_dim, 512);
   EXPECT_EQ(c.w_dim, 512);
@@ -103,26 +105,26 @@ TEST_F(TensorflowRealisticSize, LoadsWithTheOfficialConfigFShapes) {
   EXPECT_EQ(c.channels_at(128), 256);
   EXPECT_EQ(c.channels_at(256), 128);
   EXPECT_EQ(c.mapping_layers, 8);
-  EXPECT_EQ(parameter_count(*model_->generator), parameter_count(**source_g_));
-  EXPECT_GT(parameter_count(*model_->generator), 20'000'000);
+  EXPECT_EQ(parameter_count(model_->generator->module()), parameter_count(**source_g_));
+  EXPECT_GT(parameter_count(model_->generator->module()), 20'000'000);
   EXPECT_EQ(model_->discriminator_config["img_resolution"], 256);
 }
 
 TEST_F(TensorflowRealisticSize, EveryTensorOfGsAndDComesBackExactly) {
-  expect_same(state_dict_of(*model_->generator), state_dict_of(**source_g_));
+  expect_same(state_dict_of(model_->generator->module()), state_dict_of(**source_g_));
   expect_same(model_->discriminator, state_dict_of(**source_d_));
 }
 
 TEST_F(TensorflowRealisticSize, ConvertedSafetensorsLoadToTheSameModelAndImage) {
   const std::string out = (dir_ / "converted.safetensors").string();
-  save_model(out, model_->generator, model_->discriminator, model_->discriminator_config);
+  save_model(out, *model_->generator, model_->discriminator, model_->discriminator_config);
   LoadedModel back = load_model(out);
-  EXPECT_EQ(back.config.to_json(), model_->config.to_json());
-  expect_same(state_dict_of(*back.generator), state_dict_of(*model_->generator));
+  EXPECT_EQ(back.generator->config_json(), model_->generator->config_json());
+  expect_same(state_dict_of(back.generator->module()), state_dict_of(model_->generator->module()));
   expect_same(back.discriminator, model_->discriminator);
   torch::NoGradGuard no_grad;
   const torch::Tensor z = torch::randn({1, 512});
-  const torch::Tensor image = back.generator->forward(z, {}, 0.7);
+  const torch::Tensor image = back.generator->synthesize(back.generator->map(z, {}, 0.7));
   EXPECT_EQ(image.sizes(), (std::vector<int64_t>{1, 3, 256, 256}));
   EXPECT_TRUE(torch::equal(image, (*source_g_)->forward(z, {}, 0.7)));
 }

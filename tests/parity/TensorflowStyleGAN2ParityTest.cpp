@@ -16,6 +16,7 @@
 #include "draggan/io/ModelFile.h"
 #include "draggan/io/TensorflowStyleGAN2.h"
 #include "draggan/model/FeatureWindow.h"
+#include "draggan/nn/stylegan2/StyleGAN2Model.h"
 #include "support/StateHash.h"
 
 namespace draggan {
@@ -39,7 +40,9 @@ class TensorflowStyleGAN2Parity : public ::testing::Test {
     fixture_.reset();
   }
   static const FormatFixture& fx() { return *fixture_; }
-  static Generator& g() { return model_->generator; }
+  static const GeneratorPtr& model() { return model_->generator; }
+  // The StyleGAN2 network under the interface, for block-level outputs.
+  static Generator& g() { return dynamic_cast<StyleGAN2Model&>(*model_->generator).network(); }
 
   static std::unique_ptr<FormatFixture> fixture_;
   static std::unique_ptr<LoadedModel> model_;
@@ -49,7 +52,8 @@ std::unique_ptr<LoadedModel> TensorflowStyleGAN2Parity::model_;
 
 TEST_F(TensorflowStyleGAN2Parity, IsReadAsATensorflowPickle) {
   EXPECT_EQ(model_->format, "tensorflow-pkl");
-  const GeneratorConfig& c = model_->config;
+  EXPECT_EQ(model()->family(), "stylegan2");
+  const GeneratorConfig& c = g()->config();
   EXPECT_EQ(c.num_ws(), fx().manifest()["generator"]["num_ws"].get<int>());
   EXPECT_EQ(c.img_resolution, 64);
   EXPECT_EQ(c.channel_base, 1024);  // 2 * fmap_base
@@ -67,7 +71,8 @@ TEST_F(TensorflowStyleGAN2Parity, InitKwargsAreTheOfficialConvertersExactly) {
 }
 
 TEST_F(TensorflowStyleGAN2Parity, EveryConvertedTensorIsBitIdenticalToTheOfficialConverters) {
-  EXPECT_EQ(test::state_sha256(*g()), fx().manifest()["generator"]["G_ema_state_sha256"].get<std::string>());
+  EXPECT_EQ(test::state_sha256(model()->module()),
+            fx().manifest()["generator"]["G_ema_state_sha256"].get<std::string>());
 }
 
 TEST_F(TensorflowStyleGAN2Parity, MappingMatchesOfficialForEverySeed) {
@@ -76,10 +81,10 @@ TEST_F(TensorflowStyleGAN2Parity, MappingMatchesOfficialForEverySeed) {
   for (int seed = 0; seed < 3; ++seed) {
     const std::string s = "seed" + std::to_string(seed);
     const torch::Tensor z = fx().array(s + "_z");
-    worst = std::max(worst, max_abs_diff(g()->map(z), fx().array(s + "_w_psi1")));
-    worst = std::max(worst, max_abs_diff(g()->map(z, {}, 0.7), fx().array(s + "_w_psi07")));
+    worst = std::max(worst, max_abs_diff(model()->map(z), fx().array(s + "_w_psi1")));
+    worst = std::max(worst, max_abs_diff(model()->map(z, {}, 0.7), fx().array(s + "_w_psi07")));
     // The seed path the tools use: NumPy's RandomState draws, as the official renderer makes z.
-    worst = std::max(worst, max_abs_diff(latent_from_seed(g(), seed, 0.7), fx().array(s + "_w_psi07")));
+    worst = std::max(worst, max_abs_diff(latent_from_seed(*model(), seed, 0.7), fx().array(s + "_w_psi07")));
   }
   std::printf("[ parity ] tf_stylegan2 max |w - official| %.3g\n", worst);
   EXPECT_LE(worst, 1e-6);
@@ -92,13 +97,13 @@ TEST_F(TensorflowStyleGAN2Parity, ImagesMatchOfficialWithinOneUint8Level) {
   for (int seed = 0; seed < 3; ++seed) {
     for (const std::string psi : {"psi1", "psi07"}) {
       const std::string s = "seed" + std::to_string(seed) + "_";
-      const torch::Tensor img = g()->synthesize(fx().array(s + "w_" + psi)).image;
+      const torch::Tensor img = model()->synthesize(fx().array(s + "w_" + psi));
       worst = std::max(worst, max_abs_diff(img, fx().array(s + "img_" + psi)));
     }
     // The displayed image, from the seed as a user asks for it.
-    const torch::Tensor ws = latent_from_seed(g(), seed, 0.7);
+    const torch::Tensor ws = latent_from_seed(*model(), seed, 0.7);
     const torch::Tensor u8 =
-        (g()->synthesize(ws).image[0].permute({1, 2, 0}) * 127.5 + 128).clamp(0, 255).to(torch::kUInt8);
+        (model()->synthesize(ws)[0].permute({1, 2, 0}) * 127.5 + 128).clamp(0, 255).to(torch::kUInt8);
     const torch::Tensor ref = fx().array("seed" + std::to_string(seed) + "_img_psi07_uint8");
     worst_u8 = std::max(worst_u8, (u8.to(torch::kInt32) - ref.to(torch::kInt32)).abs().max().item<int>());
   }
@@ -120,7 +125,7 @@ TEST_F(TensorflowStyleGAN2Parity, SupervisedFeaturesMatchOfficial) {
         std::max(worst, max_abs_diff(r.features[i], fx().array("seed0_block" + std::to_string(i) + "_out")));
   worst = std::max(worst, max_abs_diff(r.features[3], fx().array("seed0_feat3")));
   // The map the drag supervises: block 3 resized to the image as the renderer does.
-  const FeatureWindow resized = resize_features(r.features[3], 64);
+  const FeatureWindow resized = resize_features(r.features[3], 64, 64);
   const double resized_err = max_abs_diff(resized.features, fx().array("seed0_feat3_resized"));
   std::printf("[ parity ] tf_stylegan2 max |block features - official| %.3g, resized %.3g\n", worst,
               resized_err);
@@ -141,8 +146,8 @@ TEST_F(TensorflowStyleGAN2Parity, DragFollowsTheOfficialTrajectory) {
   params.lambda_mask = hp["lambda_mask"].get<double>();
   const int64_t steps = loss_ref.size(0), n = points.size(0);
 
-  DragSession session(g(), latent_from_seed(g(), hp["seed"].get<uint32_t>(), hp["trunc_psi"].get<double>()),
-                      params);
+  DragSession session(
+      model(), latent_from_seed(*model(), hp["seed"].get<uint32_t>(), hp["trunc_psi"].get<double>()), params);
   for (int64_t j = 0; j < n; ++j)  // fixture points are [row, col]
     session.add_pair({points[j][1].item<double>(), points[j][0].item<double>()},
                      {targets[j][1].item<double>(), targets[j][0].item<double>()});
@@ -181,13 +186,14 @@ TEST_F(TensorflowStyleGAN2Parity, ConvertedSafetensorsGiveTheSameImageAndDiscrim
       std::filesystem::temp_directory_path() / ("draggan_tf_parity_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string out = (dir / "tf.safetensors").string();
-  save_model(out, g(), model_->discriminator, model_->discriminator_config);
+  save_model(out, *model(), model_->discriminator, model_->discriminator_config);
   LoadedModel back = load_model(out);
   EXPECT_EQ(back.format, "safetensors");
-  EXPECT_EQ(back.config.to_json(), model_->config.to_json());
+  EXPECT_EQ(back.generator->family(), "stylegan2");
+  EXPECT_EQ(back.generator->config_json(), model()->config_json());
   torch::NoGradGuard no_grad;
   const torch::Tensor ws = fx().array("seed1_w_psi07");
-  EXPECT_TRUE(torch::equal(back.generator->synthesize(ws).image, g()->synthesize(ws).image));
+  EXPECT_TRUE(torch::equal(back.generator->synthesize(ws), model()->synthesize(ws)));
   ASSERT_EQ(back.discriminator.size(), model_->discriminator.size());
   for (const auto& [name, t] : model_->discriminator)
     EXPECT_TRUE(torch::equal(back.discriminator.at(name), t)) << name;
