@@ -22,12 +22,8 @@
 namespace draggan {
 namespace {
 
-using test::FormatFixture;
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
+using testing::FormatFixture;
+using testing::max_abs_diff;
 
 class TensorflowStyleGAN2Parity : public ::testing::Test {
  protected:
