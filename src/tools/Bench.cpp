@@ -21,6 +21,7 @@ namespace {
 struct BenchOptions {
   std::string model;
   int random_config = 0;  // 256 or 512: a randomly initialised generator of the official shape
+  bool human = false;     // ... in StyleGAN-Human's 2:1 layout (256x128 / 512x256)
   int steps = 10;
   int warmup = 2;
   int handles = 2;
@@ -28,8 +29,9 @@ struct BenchOptions {
   bool json = false;
 };
 
-// The official shapes: stylegan2 256-px configs (channel_base 16384, 24.8 M parameters) and ffhq 512.
-GeneratorConfig official_shape(int resolution) {
+// The official shapes: stylegan2 256-px configs (channel_base 16384, 24.8 M parameters) and ffhq 512; with
+// `human`, the same networks with StyleGAN-Human's 2:1 maps (the weights are the same, the maps half as wide).
+GeneratorConfig official_shape(int resolution, bool human) {
   if (resolution != 256 && resolution != 512) throw InputError("--random-config must be 256 or 512");
   GeneratorConfig c;
   c.z_dim = c.w_dim = 512;
@@ -38,6 +40,8 @@ GeneratorConfig official_shape(int resolution) {
   c.channel_base = resolution == 256 ? 16384 : 32768;
   c.channel_max = 512;
   c.conv_clamp = 256.0;
+  c.square = !human;
+  if (human) c.w_avg_beta = 0.995;
   return c;
 }
 
@@ -86,12 +90,13 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
   GeneratorPtr g;
   std::string source;
   if (opt.random_config) {
-    Generator network(official_shape(opt.random_config));
+    Generator network(official_shape(opt.random_config, opt.human));
     network->to(device);
     network->eval();
     for (auto& p : network->parameters()) p.requires_grad_(false);
     g = std::make_shared<StyleGAN2Model>(network);
-    source = "random " + std::to_string(opt.random_config) + "-px generator";
+    source = "random " + std::to_string(opt.random_config) + "-px " + (opt.human ? "StyleGAN-Human " : "") +
+             "generator";
   } else {
     source = opt.model.empty() ? default_model_path() : opt.model;
     g = load_model(source, device).generator;
@@ -154,6 +159,8 @@ SubcommandRunner setup_bench(CLI::App& sub, CommonOptions& common) {
   auto* random = sub.add_option("--random-config", opt->random_config,
                                 "Benchmark a random generator of the official shape instead: 256 or 512");
   model->excludes(random);
+  sub.add_flag("--human", opt->human, "With --random-config: StyleGAN-Human's 2:1 layout (256x128 or 512x256)")
+      ->needs(random);
   sub.add_option("--steps", opt->steps, "Measured steps per path (median reported)")->capture_default_str();
   sub.add_option("--warmup", opt->warmup, "Unmeasured steps first")->capture_default_str();
   sub.add_option("--handles", opt->handles, "Number of handle/target pairs")->capture_default_str();
