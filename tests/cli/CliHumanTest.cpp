@@ -74,10 +74,16 @@ TEST(CliHuman, ConvertedModelWorksInEveryCommand) {
   ASSERT_EQ(run("generate --model " + kModel + " --seed 0 --out " + dir + "/a.png").exit_code, 0);
   ASSERT_EQ(run("generate --model " + st + " --seed 0 --out " + dir + "/b.png").exit_code, 0);
   EXPECT_TRUE(torch::equal(draggan::read_image(dir + "/a.png"), draggan::read_image(dir + "/b.png")));
-  const std::string drag = " --seed 0 --handle 6,20 --target 12,26 --steps 3 --lr 0.01 --r1 16 --r2 48";
+  const std::string drag = " --seed 0 --handle 6,20 --target 12,26 --steps 3 --lr 0.01 --r1 16 --r2 48 --threads 1";
   ASSERT_EQ(run("drag --model " + kModel + drag + " --out " + dir + "/da.png").exit_code, 0);
   ASSERT_EQ(run("drag --model " + st + drag + " --out " + dir + "/db.png").exit_code, 0);
   EXPECT_TRUE(torch::equal(draggan::read_image(dir + "/da.png"), draggan::read_image(dir + "/db.png")));
+  // The converted file keeps the 2:1 discriminator, which projection uses as its perceptual loss.
+  const CommandResult project = run("project --model " + st + " --image " + dir + "/a.png --steps 2 --pti-steps 1" +
+                                    " --threads 1 --out " + dir + "/p.png --out-latent " + dir + "/p.npy --out-model " +
+                                    dir + "/p.safetensors");
+  ASSERT_EQ(project.exit_code, 0) << project.output;
+  EXPECT_NE(project.output.find("perceptual loss: discriminator"), std::string::npos) << project.output;
 }
 
 TEST(CliHuman, DragTakesATwoToOneMaskAndWritesTwoToOneFrames) {

@@ -285,6 +285,26 @@ TEST(StyleGANHumanFiles, ContradictoryConfigsAreRefused) {
   EXPECT_TRUE(human.matches_snapshot(kwargs, tensors));
   EXPECT_FALSE(sg2.matches_snapshot(kwargs, tensors));
   EXPECT_THROW(human.config_from_snapshot(kwargs, tensors), CheckpointError);
+  // A square noise map in a 2:1 snapshot (what loading one as plain StyleGAN2 used to hit): the tensor is named.
+  StateDict mixed = tensors;
+  mixed["synthesis.b32.conv0.noise_const"] = torch::zeros({32, 32});
+  try {
+    human.build(model.generator->config_json(), mixed, "mixed.pkl: G_ema", torch::kCPU);
+    ADD_FAILURE() << "a square noise map was accepted";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("synthesis.b32.conv0.noise_const"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("mixed.pkl"), std::string::npos) << e.what();
+  }
+  // Kwargs claiming far more channels than the file holds fail before anything that size is allocated.
+  nlohmann::json huge = model.generator->config_json();
+  huge["channel_base"] = 1 << 30;
+  huge["channel_max"] = 1 << 16;
+  try {
+    human.build(huge, tensors, "huge.pkl: G_ema", torch::kCPU);
+    ADD_FAILURE() << "a 65536-channel config was built from 64-channel tensors";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("synthesis.b4.const"), std::string::npos) << e.what();
+  }
   // A const that is neither 4x4 nor 4x2: no family, and the error says what was found.
   StateDict odd = tensors;
   odd["synthesis.b4.const"] = torch::zeros({64, 4, 3});

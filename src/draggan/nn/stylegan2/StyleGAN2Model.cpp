@@ -188,8 +188,36 @@ std::shared_ptr<GeneratorModel> StyleGAN2Model::clone() {
   return make_stylegan2_model(config(), state_dict_of(*network_), "generator copy", device());
 }
 
+namespace {
+
+// The largest layers' shapes as the config implies them, checked before the network (and its random init) is
+// built: a config that claims far more channels than the file holds (a hostile or mismatched snapshot) fails
+// here, naming the tensor, instead of allocating gigabytes first.
+void check_large_tensors(const GeneratorConfig& c, const StateDict& tensors, const std::string& origin) {
+  auto expect = [&](const std::string& name, const std::vector<int64_t>& shape) {
+    const auto it = tensors.find(name);
+    if (it == tensors.end()) throw CheckpointError(origin + ": missing tensor '" + name + "'");
+    if (it->second.sizes() != torch::IntArrayRef(shape))
+      throw CheckpointError(origin + ": tensor '" + name + "' has shape " + c10::str(it->second.sizes()) +
+                            ", the architecture implies " + c10::str(torch::IntArrayRef(shape)));
+  };
+  expect("synthesis.b4.const", {c.channels_at(4), 4, c.map_width(4)});
+  for (int r : c.block_resolutions()) {
+    const int64_t ch = c.channels_at(r);
+    expect("synthesis.b" + std::to_string(r) + ".conv1.weight", {ch, ch, 3, 3});
+  }
+  const int64_t features = c.layer_features.value_or(c.w_dim);
+  const int64_t embed = c.c_dim > 0 ? c.embed_features.value_or(c.w_dim) : 0;
+  const int last = c.mapping_layers - 1;
+  expect("mapping.fc0.weight", {last == 0 ? c.w_dim : features, c.z_dim + embed});
+  if (last > 0) expect("mapping.fc" + std::to_string(last) + ".weight", {c.w_dim, features});
+}
+
+}  // namespace
+
 std::shared_ptr<StyleGAN2Model> make_stylegan2_model(const GeneratorConfig& config, const StateDict& tensors,
                                                      const std::string& origin, torch::Device device) {
+  check_large_tensors(config, tensors, origin);
   Generator g(config);
   load_state_dict(*g, tensors, origin);
   g->eval();
