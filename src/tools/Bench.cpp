@@ -14,14 +14,16 @@
 #include "draggan/drag/DragSession.h"
 #include "draggan/io/ModelFile.h"
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
+#include "draggan/nn/stylegan3/StyleGAN3Model.h"
 
 namespace draggan::tools {
 namespace {
 
 struct BenchOptions {
   std::string model;
-  int random_config = 0;  // 256 or 512: a randomly initialised generator of the official shape
-  bool human = false;     // ... in StyleGAN-Human's 2:1 layout (256x128 / 512x256)
+  int random_config = 0;  // a resolution: a randomly initialised generator of the official shape
+  std::string random_family = "stylegan2";
+  bool human = false;  // ... StyleGAN2 in StyleGAN-Human's 2:1 layout (256x128 / 512x256)
   int steps = 10;
   int warmup = 2;
   int handles = 2;
@@ -89,7 +91,20 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
   const torch::Device device = common.torch_device();
   GeneratorPtr g;
   std::string source;
-  if (opt.random_config) {
+  if (opt.human && opt.random_family != "stylegan2")
+    throw InputError("--human is StyleGAN2's 2:1 layout; it does not combine with --random-family " +
+                     opt.random_family);
+  if (opt.random_config && opt.random_family != "stylegan2") {
+    if (opt.random_family != "stylegan3-t" && opt.random_family != "stylegan3-r")
+      throw InputError("--random-family must be stylegan2, stylegan3-t or stylegan3-r");
+    if (opt.random_config < 16 || opt.random_config > 1024)
+      throw InputError("--random-config for StyleGAN3 must be a resolution in 16..1024");
+    const bool radial = opt.random_family == "stylegan3-r";
+    g = std::make_shared<StyleGAN3Model>(
+        stylegan3::Generator(stylegan3::StyleGAN3Config::official(radial, opt.random_config)));
+    g->module().to(device);
+    source = "random " + std::to_string(opt.random_config) + "-px " + opt.random_family + " generator";
+  } else if (opt.random_config) {
     Generator network(official_shape(opt.random_config, opt.human));
     network->to(device);
     network->eval();
@@ -157,10 +172,14 @@ SubcommandRunner setup_bench(CLI::App& sub, CommonOptions& common) {
   auto opt = std::make_shared<BenchOptions>();
   auto* model = sub.add_option("-m,--model", opt->model, "Checkpoint to benchmark; default: the shipped model");
   auto* random = sub.add_option("--random-config", opt->random_config,
-                                "Benchmark a random generator of the official shape instead: 256 or 512");
+                                "Benchmark a random generator of the official shape instead: its resolution "
+                                "(StyleGAN2: 256 or 512)");
   model->excludes(random);
   sub.add_flag("--human", opt->human, "With --random-config: StyleGAN-Human's 2:1 layout (256x128 or 512x256)")
       ->needs(random);
+  sub.add_option("--random-family", opt->random_family,
+                 "Family of the random generator: stylegan2, stylegan3-t or stylegan3-r")
+      ->capture_default_str();
   sub.add_option("--steps", opt->steps, "Measured steps per path (median reported)")->capture_default_str();
   sub.add_option("--warmup", opt->warmup, "Unmeasured steps first")->capture_default_str();
   sub.add_option("--handles", opt->handles, "Number of handle/target pairs")->capture_default_str();

@@ -20,17 +20,12 @@
 namespace draggan {
 namespace {
 
-using test::FormatFixture;
+using testing::FormatFixture;
+using testing::max_abs_diff;
 
 const FormatFixture& fixture() {
   static const FormatFixture f("stylegan_human");
   return f;
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  if (a.sizes() != b.sizes()) return INFINITY;
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
 
 std::string temp_path(const std::string& name) {

@@ -53,6 +53,10 @@ TEST(DragParams, OfficialDefaultsScaleWithTheResolution) {
   EXPECT_EQ(r.r2_pixels, 12);
   r = resolve_drag_params(p, config_at(1024));
   EXPECT_DOUBLE_EQ(r.stop_distance, 4.0);
+  // 128 px: round(0.75) = 1 px, a disc the official linspace grid never leaves empty: kept, as officially.
+  r = resolve_drag_params(p, config_at(128));
+  EXPECT_EQ(r.r1_pixels, 1);
+  EXPECT_EQ(r.r2_pixels, 3);
 }
 
 TEST(DragParams, SmallModelsGetFloorsAndAHalfResolutionBlock) {

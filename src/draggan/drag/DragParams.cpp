@@ -73,7 +73,9 @@ ResolvedDragParams resolve_drag_params(const DragParams& params, const Generator
   }
   r.feature_layer = generator.feature_layer_name(r.feature_block);
   // Same expression order as the official round(r / 512 * h).
-  r.r1_pixels = std::max(python_round(params.r1 / 512.0 * h), kMinR1Pixels);
+  // The official radius whenever it is a pixel or more (128-px models at the default r1 3 get the official 1 px).
+  const int r1_pixels = python_round(params.r1 / 512.0 * h);
+  r.r1_pixels = r1_pixels >= 1 ? r1_pixels : kMinR1Pixels;
   r.r2_pixels = std::max(python_round(params.r2 / 512.0 * h), kMinR2Pixels);
   r.stop_distance = params.stop_distance < 0.0 ? std::max(2.0 / 512.0 * h, 2.0) : params.stop_distance;
   r.optimized_layers = std::min(params.optimized_layers, generator.latent_layout().num_ws);

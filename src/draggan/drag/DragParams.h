@@ -29,7 +29,8 @@ struct DragParams {
   // height (the image height; StyleGAN-Human's padded square has the same height)
   // (Python round: half to even). r1: motion-supervision disc; r2: point-tracking window half-size.
   // Official defaults 3 and 12. On small images the official scaling gives 0 px (an empty disc, NaN loss),
-  // so the scaled radii have floors: r1 >= kMinR1Pixels, r2 >= kMinR2Pixels (see ResolvedDragParams).
+  // so an r1 that rounds to 0 becomes kMinR1Pixels (a 1-px r1, e.g. 128-px models at the default 3, is kept: its
+  // disc on the official grid is never empty) and r2 has the floor kMinR2Pixels (see ResolvedDragParams).
   double r1 = 3.0;
   double r2 = 12.0;
   // Weight of the mask term (keeps the features of the fixed region): lambda_mask * l1(F*m, F0*m).
@@ -56,7 +57,7 @@ struct DragParams {
   void validate() const;
 };
 
-constexpr int kMinR1Pixels = 2;  // a 1-px disc on the official linspace grid is empty at the last row/column
+constexpr int kMinR1Pixels = 2;  // r1 where the official scaling rounds to 0 px (an empty disc)
 constexpr int kMinR2Pixels = 3;  // a tracking window of at least 7x7 px
 
 // DragParams turned into pixels for one generator.
@@ -64,7 +65,7 @@ struct ResolvedDragParams {
   FeatureCanvas canvas;        // the plane the drag runs on (see GeneratorModel.h)
   int feature_block = 0;       // index into the generator's feature layers
   std::string feature_layer;   // its name ("b64", "L5_52_512")
-  int r1_pixels = 0;           // max(round(r1 / 512 * h), kMinR1Pixels)
+  int r1_pixels = 0;           // round(r1 / 512 * h), kMinR1Pixels where that is 0
   int r2_pixels = 0;           // max(round(r2 / 512 * h), kMinR2Pixels)
   double stop_distance = 0.0;  // pixels
   int optimized_layers = 0;    // min(params.optimized_layers, num_ws)

@@ -3,6 +3,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/model/GeneratorFamily.h"
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
+#include "draggan/nn/stylegan3/StyleGAN3Family.h"
 
 namespace draggan {
 
@@ -10,6 +11,8 @@ const std::vector<GeneratorFamily>& generator_families() {
   static const std::vector<GeneratorFamily> families = {
       stylegan_human_family(),
       stylegan2_family(),
+      stylegan3_t_family(),
+      stylegan3_r_family(),
   };
   return families;
 }
