@@ -9,31 +9,14 @@
 #include "draggan/io/Image.h"
 #include "server/HttpError.h"
 #include "server/MaskCodec.h"
+#include "server/SessionInput.h"
 
 namespace draggan::server {
 namespace {
 
 constexpr size_t kMaxUndo = 50;  // each entry holds a latent and an image: small, but not unbounded
-constexpr size_t kMaxPoints = 64;
 
 int64_t now_ticks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
-
-uint32_t parse_seed(const nlohmann::json& value) {
-  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > 0xffffffffLL)
-    throw InputError("seed: expected an integer in 0..4294967295, got " + value.dump());
-  return static_cast<uint32_t>(value.get<int64_t>());
-}
-
-double parse_psi(const nlohmann::json& value) {
-  if (!value.is_number() || !std::isfinite(value.get<double>()) || std::abs(value.get<double>()) > 10)
-    throw InputError("psi: expected a number in -10..10, got " + value.dump());
-  return value.get<double>();
-}
-
-LatentSpace parse_space(const nlohmann::json& value) {
-  if (!value.is_string()) throw InputError("latent_space: expected \"w\" or \"w+\", got " + value.dump());
-  return parse_latent_space(value.get<std::string>());
-}
 
 std::string space_name(LatentSpace space) { return space == LatentSpace::W ? "w" : "w+"; }
 
@@ -43,10 +26,7 @@ nlohmann::json point_json(const DragPoint& p) { return nlohmann::json::array({p.
 
 EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request)
     : id_(std::move(id)), models_(std::move(models)), last_used_(now_ticks()) {
-  if (!request.is_object()) throw InputError("session: expected a JSON object");
-  for (const auto& [key, value] : request.items())
-    if (key != "model" && key != "seed" && key != "psi" && key != "latent_space" && key != "params")
-      throw InputError("session: unknown field \"" + key + "\"");
+  check_fields(request, {"model", "seed", "psi", "latent_space", "params"}, "session");
   std::lock_guard<std::mutex> lock(mutex_);
   if (request.contains("seed")) seed_ = parse_seed(request["seed"]);
   if (request.contains("psi")) psi_ = parse_psi(request["psi"]);
@@ -58,7 +38,11 @@ EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> mode
   }
   switch_model_locked(model_id);
   if (request.contains("params")) apply_params_json(request["params"], model_->config, params_);
+  update_bytes_locked();
 }
+
+EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, RestoreTag)
+    : id_(std::move(id)), models_(std::move(models)), last_used_(now_ticks()) {}
 
 EditorSession::~EditorSession() { close(); }
 
@@ -83,8 +67,8 @@ nlohmann::json EditorSession::state_locked() const {
                       {"target", p.target ? point_json(*p.target) : nlohmann::json(nullptr)}});
   return {{"id", id_},
           {"model", model_id_},
-          {"width", resolution_},
-          {"height", resolution_},
+          {"width", width_},
+          {"height", height_},
           {"seed", seed_},
           {"psi", psi_},
           {"latent_space", space_name(latent_space_)},
@@ -100,7 +84,29 @@ nlohmann::json EditorSession::state_locked() const {
           {"has_animation", frames_.size() >= 2}};
 }
 
-void EditorSession::publish_state_locked() { events_.publish("state", state_locked()); }
+void EditorSession::publish_state_locked() {
+  update_bytes_locked();
+  events_.publish("state", state_locked());
+}
+
+void EditorSession::update_bytes_locked() {
+  const auto bytes_of = [](const torch::Tensor& t) -> uint64_t { return t.defined() ? t.nbytes() : 0; };
+  uint64_t total = bytes_of(ws_) + bytes_of(image_) + image_png_.size() + bytes_of(mask_);
+  std::vector<const LoadedModel*> tuned;  // each tuned generator once, however many snapshots share it
+  const auto count_model = [&](const std::shared_ptr<LoadedModel>& m) {
+    if (!m || m == models_->get(model_id_) || std::find(tuned.begin(), tuned.end(), m.get()) != tuned.end()) return;
+    tuned.push_back(m.get());
+    for (const auto& p : m->generator->parameters()) total += bytes_of(p);
+  };
+  count_model(model_);
+  for (const auto* stack : {&undo_, &redo_})
+    for (const auto& snap : *stack) {
+      total += bytes_of(snap.ws) + bytes_of(snap.image) + snap.image_png.size();
+      count_model(snap.model);
+    }
+  for (const auto& f : frames_) total += bytes_of(f);
+  bytes_ = total;
+}
 
 void EditorSession::check_idle_locked(const char* action) const {
   if (closed_) throw NotFoundError("session " + id_ + " is closed");
@@ -125,7 +131,7 @@ void EditorSession::switch_model_locked(const std::string& model_id) {
   model_id_ = model_id;
   model_ = model;
   params_ = params;
-  resolution_ = model->config.img_resolution;
+  height_ = width_ = model->config.img_resolution;
   points_.clear();
   mask_ = torch::Tensor();
   undo_.clear();
@@ -153,9 +159,7 @@ void EditorSession::set_image_locked(torch::Tensor image, std::string png) {
 void EditorSession::update_settings(const nlohmann::json& request) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("change settings");
-  for (const auto& [key, value] : request.items())
-    if (key != "model" && key != "seed" && key != "psi" && key != "latent_space" && key != "params")
-      throw InputError("settings: unknown field \"" + key + "\"");
+  check_fields(request, {"model", "seed", "psi", "latent_space", "params"}, "settings");
   // Parse everything first, so a bad field changes nothing.
   const uint32_t seed = request.contains("seed") ? parse_seed(request["seed"]) : seed_;
   const double psi = request.contains("psi") ? parse_psi(request["psi"]) : psi_;
@@ -195,29 +199,18 @@ void EditorSession::reset() {
 
 // --- points
 
-DragPoint EditorSession::parse_point(const nlohmann::json& value, const char* what, int64_t resolution) {
-  if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
-    throw InputError(std::string(what) + ": expected [x, y] (image pixels), got " + value.dump());
-  const double x = value[0].get<double>(), y = value[1].get<double>();
-  const double last = static_cast<double>(resolution - 1);
-  if (!std::isfinite(x) || !std::isfinite(y) || x < 0 || y < 0 || x > last || y > last)
-    throw InputError(std::string(what) + ": [" + value[0].dump() + ", " + value[1].dump() + "] is outside the " +
-                     std::to_string(resolution) + "x" + std::to_string(resolution) + " image (0.." +
-                     std::to_string(resolution - 1) + ")");
-  return {x, y};
-}
-
 void EditorSession::add_point(const nlohmann::json& request) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("add a point");
+  check_fields(request, {"handle", "target"}, "point");
   if (!request.contains("handle")) throw InputError("point: \"handle\": [x, y] is required");
-  if (points_.size() >= kMaxPoints) throw InputError("point: at most " + std::to_string(kMaxPoints) + " points");
+  check_point_count(points_.size() + 1, "point");
   EditorPoint point;
-  point.handle = parse_point(request["handle"], "handle", resolution_);
+  point.handle = parse_point(request["handle"], "handle", height_, width_);
   // Handles are whole pixels, as tracking returns them.
   point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
   if (request.contains("target") && !request["target"].is_null())
-    point.target = parse_point(request["target"], "target", resolution_);
+    point.target = parse_point(request["target"], "target", height_, width_);
   point.id = next_point_id_++;
   points_.push_back(point);
   publish_state_locked();
@@ -226,16 +219,18 @@ void EditorSession::add_point(const nlohmann::json& request) {
 void EditorSession::update_point(int point_id, const nlohmann::json& request) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("move a point");
+  check_fields(request, {"handle", "target"}, "point");
   auto it = std::find_if(points_.begin(), points_.end(), [&](const EditorPoint& p) { return p.id == point_id; });
   if (it == points_.end()) throw NotFoundError("unknown point " + std::to_string(point_id));
   EditorPoint point = *it;
   if (request.contains("handle")) {
-    point.handle = parse_point(request["handle"], "handle", resolution_);
+    point.handle = parse_point(request["handle"], "handle", height_, width_);
     point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
   }
   if (request.contains("target"))
-    point.target = request["target"].is_null() ? std::nullopt
-                                               : std::optional<DragPoint>(parse_point(request["target"], "target", resolution_));
+    point.target = request["target"].is_null()
+                       ? std::nullopt
+                       : std::optional<DragPoint>(parse_point(request["target"], "target", height_, width_));
   *it = point;
   publish_state_locked();
 }
@@ -261,8 +256,8 @@ void EditorSession::clear_points() {
 void EditorSession::set_mask(const torch::Tensor& movable) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("change the mask");
-  if (movable.defined() && (movable.dim() != 2 || movable.size(0) != resolution_ || movable.size(1) != resolution_))
-    throw InputError("mask: expected " + std::to_string(resolution_) + "x" + std::to_string(resolution_));
+  if (movable.defined() && (movable.dim() != 2 || movable.size(0) != height_ || movable.size(1) != width_))
+    throw InputError("mask: expected " + std::to_string(width_) + "x" + std::to_string(height_));
   mask_ = movable.defined() ? movable.to(torch::kCPU, torch::kBool).contiguous() : torch::Tensor();
   publish_state_locked();
 }
@@ -320,9 +315,12 @@ std::string EditorSession::image_png() {
   return image_png_;
 }
 
-std::shared_ptr<EventQueue> EditorSession::subscribe() {
+std::shared_ptr<EventQueue> EditorSession::subscribe(size_t max_streams) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) throw NotFoundError("session " + id_ + " is closed");
+  if (events_.subscriber_count() >= max_streams)
+    throw HttpError(429, "this session already has " + std::to_string(max_streams) +
+                             " event streams open (close a tab or an old stream first)");
   auto queue = events_.subscribe();
   queue->push(EventHub::format("state", state_locked()), false);
   return queue;

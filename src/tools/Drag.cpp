@@ -65,11 +65,13 @@ torch::Tensor start_latent(const DragOptions& opt, LoadedModel& model, torch::De
 }
 
 torch::Tensor read_movable_mask(const std::string& path, int resolution) {
-  torch::Tensor painted = read_image(path);
-  if (painted.size(0) != resolution || painted.size(1) != resolution)
-    throw InputError("--mask " + path + ": the mask is " + std::to_string(painted.size(1)) + "x" +
-                     std::to_string(painted.size(0)) + " but the model makes " + std::to_string(resolution) + "x" +
+  // The size from the header first: a mask is never decoded at any other size than the model's.
+  const ImageInfo info = read_image_info(path);
+  if (info.height != resolution || info.width != resolution)
+    throw InputError("--mask " + path + ": the mask is " + std::to_string(info.width) + "x" +
+                     std::to_string(info.height) + " but the model makes " + std::to_string(resolution) + "x" +
                      std::to_string(resolution) + " images");
+  torch::Tensor painted = read_image(path, {resolution, int64_t{resolution} * resolution});
   return mask_from_movable_image(painted, resolution, resolution);
 }
 

@@ -51,6 +51,8 @@ int run_generate(const GenerateOptions& opt, const CommonOptions& common) {
     if (ws.dim() != 3 || ws.size(0) != 1 || ws.size(1) != cfg.num_ws() || ws.size(2) != cfg.w_dim)
       throw InputError(opt.latent + ": expected a latent of shape [1, " + std::to_string(cfg.num_ws()) + ", " +
                        std::to_string(cfg.w_dim) + "] (or [1, 1, w_dim]), got " + c10::str(ws.sizes()));
+    if (!torch::isfinite(ws).all().item<bool>())
+      throw InputError(opt.latent + ": the latent contains NaN or infinity");
     ws = ws.to(device);
   } else {
     if (opt.seed < 0 || opt.seed > 0xffffffffLL) throw InputError("--seed must be in 0..2^32-1");

@@ -1,0 +1,86 @@
+// Bounded decoding: an image's size comes from its header and is checked against a budget before anything is
+// decoded; a PNG whose pixel data inflates beyond its declared size is refused while inflating; the GIF
+// encoder takes gray frames and writes to memory.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "draggan/core/Error.h"
+#include "draggan/io/GifWriter.h"
+#include "draggan/io/Image.h"
+
+namespace draggan {
+namespace {
+
+std::string chunk(const std::string& type, const std::string& data) {
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((data.size() >> shift) & 0xff);
+  out += type + data;
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>((type + data).data()), static_cast<uInt>(type.size() + data.size()));
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((crc >> shift) & 0xff);
+  return out;
+}
+
+// A width x height 8-bit gray PNG whose IDAT holds `raw` (filter bytes included), compressed.
+std::string gray_png(uint32_t width, uint32_t height, const std::string& raw) {
+  std::string ihdr;
+  for (uint32_t v : {width, height})
+    for (int shift = 24; shift >= 0; shift -= 8) ihdr += static_cast<char>((v >> shift) & 0xff);
+  ihdr += std::string("\x08\x00\x00\x00\x00", 5);
+  uLongf size = compressBound(raw.size());
+  std::string packed(size, '\0');
+  compress2(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(raw.data()), raw.size(), 9);
+  packed.resize(size);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", packed) + chunk("IEND", "");
+}
+
+template <typename F>
+std::string input_error(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ImageLimits, ReadsTheSizeFromTheHeaderAndRefusesAboveTheBudget) {
+  const std::string png = encode_png(torch::zeros({3, 5, 3}, torch::kUInt8));
+  const ImageInfo info = image_info(png, "x.png");
+  EXPECT_EQ(info.width, 5);
+  EXPECT_EQ(info.height, 3);
+  EXPECT_EQ(info.channels, 3);
+  EXPECT_EQ(decode_image(png, "x.png", {5, 15}).sizes(), (std::vector<int64_t>{3, 5, 3}));
+  EXPECT_NE(input_error([&] { decode_image(png, "x.png", {5, 14}); }).find("5x3, larger than the limit"), std::string::npos);
+  EXPECT_NE(input_error([&] { decode_image(png, "x.png", {4, 100}); }).find("x.png"), std::string::npos);
+  EXPECT_NE(input_error([&] { image_info("nope", "junk.bin"); }).find("junk.bin: not a readable image"), std::string::npos);
+}
+
+TEST(ImageLimits, APngWhosePixelDataInflatesPastItsSizeIsRefused) {
+  // 4x2 gray: two rows of (filter byte + 4 pixels) = 10 bytes. Exactly that decodes.
+  const std::string rows = std::string("\0\x10\x20\x30\x40\0\x50\x60\x70\x80", 10);
+  EXPECT_EQ(decode_image(gray_png(4, 2, rows), "ok.png").sizes(), (std::vector<int64_t>{2, 4, 1}));
+  // The same header over 64 MB of zeros: refused while inflating, before stb grows a buffer for it.
+  const std::string bomb = gray_png(4, 2, std::string(64u << 20, '\0'));
+  EXPECT_LT(bomb.size(), 200000u);
+  EXPECT_NE(input_error([&] { decode_image(bomb, "bomb.png"); }).find("bomb.png: PNG pixel data inflates"),
+            std::string::npos);
+}
+
+TEST(ImageLimits, GifWriterTakesGrayFramesAndWritesToMemory) {
+  std::string bytes;
+  GifWriter gif(&bytes, 4, 3, 50);
+  gif.add_frame(torch::full({3, 4, 1}, 200, torch::kUInt8));  // a one-channel model's image
+  gif.add_frame(torch::zeros({3, 4}, torch::kUInt8));
+  gif.add_frame(torch::zeros({3, 4, 3}, torch::kUInt8));
+  gif.close();
+  EXPECT_EQ(gif.frames(), 3);
+  ASSERT_GT(bytes.size(), 13u);
+  EXPECT_EQ(bytes.substr(0, 6), "GIF89a");
+  EXPECT_EQ(static_cast<unsigned char>(bytes[6]), 4);  // width, little-endian
+  EXPECT_EQ(bytes.back(), ';');                        // trailer
+  GifWriter wrong(&bytes, 4, 3);
+  EXPECT_NE(input_error([&] { wrong.add_frame(torch::zeros({3, 4, 2}, torch::kUInt8)); }).find("GIF:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace draggan
