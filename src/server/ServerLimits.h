@@ -16,6 +16,7 @@ constexpr size_t kBodyBytesInFlight = 192u << 20; // all bodies being received a
 
 // --- JSON documents (nlohmann builds ~16+ bytes per value: a 1 MB array of zeros would be 8 MB)
 constexpr int kJsonDepth = 32;
+constexpr size_t kJsonContainersPerContainer = 4096;  // objects/arrays in one array or object (numbers: any)
 constexpr size_t kJsonValues = 1u << 18;          // any route but load
 constexpr size_t kSessionFileJsonValues = 4u << 20; // load: a run-length mask of a noisy 1024-px image
 

@@ -415,8 +415,14 @@ TEST_F(ServeAbuse, LoadChecksWhatTheRoutesCheck) {
   };
   Json many = saved;
   many["points"] = Json::array();
-  for (int i = 0; i < 100000; ++i) many["points"].push_back({{"handle", {1, 1}}, {"target", nullptr}});
+  for (int i = 0; i < 1000; ++i) many["points"].push_back({{"handle", {1, 1}}, {"target", nullptr}});
   EXPECT_NE(load_error(many).find("at most 64 points"), std::string::npos);
+  // 100 000 points are refused while parsing, long before they could cost memory.
+  for (int i = 0; i < 99000; ++i) many["points"].push_back({{"handle", {1, 1}}, {"target", nullptr}});
+  const Reply huge = call("POST", at(s, "/load"), many);
+  EXPECT_EQ(huge.status, 400);
+  EXPECT_NE(huge.error().find("more than 4096 objects or arrays"), std::string::npos) << huge.body;
+  EXPECT_LT(huge.seconds, 2.0);
   for (const Json& psi : {Json(1e300), Json(-11), Json("0.7")}) {
     Json doc = saved;
     doc["psi"] = psi;
