@@ -45,8 +45,23 @@ void address_of(const sockaddr_storage& address, std::string& ip, int& port) {
 BoundedSocketStream::BoundedSocketStream(socket_t sock, milliseconds read_stall, milliseconds write_stall)
     : sock_(sock), read_stall_(read_stall), write_stall_(write_stall) {}
 
+namespace {
+
+int64_t ticks(BoundedSocketStream::Clock::time_point t) { return t.time_since_epoch().count(); }
+
+// Marks the stream as waiting for the client while it lives.
+struct Waiting {
+  explicit Waiting(std::atomic<bool>& flag) : flag_(flag) { flag_ = true; }
+  ~Waiting() { flag_ = false; }
+  std::atomic<bool>& flag_;
+};
+
+}  // namespace
+
 bool BoundedSocketStream::wait_for_request(milliseconds idle, const std::function<bool()>& stop) {
   if (buffered_begin_ < buffered_end_) return true;  // a pipelined request is already here
+  since_ = ticks(Clock::now());
+  const Waiting waiting(waiting_);
   const auto end = Clock::now() + idle;
   // In slices, so that a server shutting down does not wait for every idle keep-alive connection.
   while (!stop()) {
@@ -60,12 +75,14 @@ bool BoundedSocketStream::wait_for_request(milliseconds idle, const std::functio
 }
 
 void BoundedSocketStream::begin_request(milliseconds arrival, size_t header_bytes) {
+  since_ = ticks(Clock::now());
   deadline_ = Clock::now() + arrival;
   read_budget_ = header_bytes;
   failure_ = "";
 }
 
 bool BoundedSocketStream::wait_readable() {
+  const Waiting waiting(waiting_);
   const auto now = Clock::now();
   if (now >= deadline_) {
     failure_ = "the request did not arrive in time";

@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -25,6 +26,10 @@ class BoundedSocketStream : public httplib::Stream {
   void allow_more_bytes(size_t bytes) { read_budget_ += bytes; }
   // Why the last read failed ("" when none did), for the log.
   const char* read_failure() const { return failure_; }
+  // While the connection waits for the client (an idle keep-alive, a request still arriving): since when the
+  // idle wait or the current request began (steady-clock ticks); 0 while the server handles or answers.
+  // Read from other threads to pick the connection to drop when the server is full.
+  int64_t waiting_since() const { return waiting_.load() ? since_.load() : 0; }
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -43,6 +48,8 @@ class BoundedSocketStream : public httplib::Stream {
   Clock::time_point deadline_ = Clock::time_point::max();
   size_t read_budget_ = 0;  // bytes the current request may still read
   const char* failure_ = "";
+  std::atomic<int64_t> since_{0};
+  std::atomic<bool> waiting_{false};
   std::array<char, 8192> buffer_{};
   size_t buffered_begin_ = 0, buffered_end_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "draggan/core/Log.h"
@@ -93,8 +94,9 @@ constexpr char kBusyAnswer[] =
 }  // namespace
 
 ConnectionServer::ConnectionServer(ConnectionLimits limits) : limits_(limits) {
-  // A few threads beyond the cap refuse the excess politely; the accept thread refuses beyond that.
-  const size_t threads = limits_.max_connections + 16;
+  // Threads beyond the cap serve connections that replace dropped ones (while those threads end) or refuse
+  // the excess politely; the accept thread refuses beyond that.
+  const size_t threads = limits_.max_connections + 64;
   new_task_queue = [threads] { return new ConnectionThreads(threads); };
   const auto seconds = [](std::chrono::milliseconds ms) { return static_cast<time_t>((ms.count() + 999) / 1000); };
   set_write_timeout(seconds(limits_.write_stall), 0);  // also SO_SNDTIMEO on accepted sockets
@@ -143,13 +145,27 @@ bool ConnectionServer::process_and_close_socket(socket_t sock) {
     explicit OpenCount(std::atomic<size_t>& o) : open(o), before(o.fetch_add(1)) {}
     ~OpenCount() { open.fetch_sub(1); }
   } count(open_);
-  if (on_accept_thread || count.before >= limits_.max_connections) {
+  if (on_accept_thread || (count.before >= limits_.max_connections && !drop_a_waiting_connection())) {
     log::warn("refusing a connection: ", count.before, " are open (limit ", limits_.max_connections, ")");
     refuse_connection(sock);
     return false;
   }
 
   BoundedSocketStream stream(sock, limits_.read_stall, limits_.write_stall);
+  struct Registration {
+    ConnectionServer& server;
+    socket_t sock;
+    Registration(ConnectionServer& s, socket_t k, const BoundedSocketStream* stream) : server(s), sock(k) {
+      std::lock_guard<std::mutex> lock(server.streams_mutex_);
+      server.streams_[sock] = stream;
+    }
+    ~Registration() {  // before the socket is closed: a dropper never shuts down a reused descriptor
+      std::lock_guard<std::mutex> lock(server.streams_mutex_);
+      server.streams_.erase(sock);
+    }
+  };
+  std::optional<Registration> registration;
+  registration.emplace(*this, sock, &stream);
   const auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
   bool ok = true;
   for (size_t left = keep_alive_max_count_; left > 0 && ok && !stopping(); --left) {
@@ -168,13 +184,35 @@ bool ConnectionServer::process_and_close_socket(socket_t sock) {
     }
     if (connection_closed) break;
     if (request.close) {
+      registration.reset();
       linger_close(sock);
       return ok;
     }
   }
+  registration.reset();
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   return ok;
+}
+
+bool ConnectionServer::drop_a_waiting_connection() {
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  const int64_t patience = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(2)).count();
+  std::lock_guard<std::mutex> lock(streams_mutex_);
+  socket_t victim = INVALID_SOCKET;
+  int64_t oldest = now - patience;
+  for (const auto& [sock, stream] : streams_) {
+    const int64_t since = stream->waiting_since();
+    if (since != 0 && since < oldest) {
+      oldest = since;
+      victim = sock;
+    }
+  }
+  if (victim == INVALID_SOCKET) return false;
+  ::shutdown(victim, SHUT_RDWR);  // its thread sees the end of the connection and closes it
+  streams_.erase(victim);         // not picked twice
+  log::debug("dropped a connection that waited ", (now - oldest) / 1000000, " ms for its client, to serve a new one");
+  return true;
 }
 
 void ConnectionServer::linger_close(socket_t sock) {

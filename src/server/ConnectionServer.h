@@ -1,7 +1,9 @@
 // httplib's Server with the connection handling an editor needs when some clients are hostile:
 //  - one thread per connection, so event streams, slow uploads and idle keep-alive connections never hold
 //    the threads other requests need (httplib's pool is fixed: 32 open event streams answered nobody else);
-//    at most `max_connections` at once, beyond that a short 503 written without blocking the accept loop;
+//    at most `max_connections` at once. A new connection beyond that drops the one that has waited longest
+//    (more than 2 s) for its client to send a request (an idle keep-alive, a trickling body): slow clients
+//    cannot crowd out a fresh one. Only when none is waiting is the new one refused with a short 503;
 //  - every request must arrive whole within `request_arrival`, reads stall out after `read_stall`, and a
 //    request reads only the bytes it was allowed (BoundedSocketStream);
 //  - request bodies are admitted against one server-wide budget of bytes in flight before they are read;
@@ -12,8 +14,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <mutex>
 
 namespace draggan::server {
+
+class BoundedSocketStream;
 
 struct ConnectionLimits {
   size_t max_connections = 256;
@@ -47,12 +53,16 @@ class ConnectionServer : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override;
+  // Shuts down the connection waiting longest for its client (its thread then ends it); false if none waits.
+  bool drop_a_waiting_connection();
   void refuse_connection(socket_t sock);
   void linger_close(socket_t sock);
 
   ConnectionLimits limits_;
   std::atomic<size_t> open_{0};
   std::atomic<size_t> body_bytes_{0};
+  std::mutex streams_mutex_;
+  std::map<socket_t, const BoundedSocketStream*> streams_;  // every connection being served
 };
 
 }  // namespace draggan::server

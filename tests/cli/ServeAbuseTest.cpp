@@ -31,6 +31,7 @@ constexpr int kMaxSessions = 6;
 constexpr int kIdleSeconds = 2;
 constexpr int kMaxStreams = 10;
 constexpr int kRequestTimeout = 3;
+constexpr int kMaxConnections = 48;
 
 struct Reply {
   int status = 0;
@@ -50,7 +51,8 @@ class ServeAbuse : public ::testing::Test {
     signal(SIGPIPE, SIG_IGN);
     server_ = new ServerProcess({"--max-sessions", std::to_string(kMaxSessions), "--session-idle",
                                  std::to_string(kIdleSeconds), "--max-event-streams", std::to_string(kMaxStreams),
-                                 "--request-timeout", std::to_string(kRequestTimeout)});
+                                 "--request-timeout", std::to_string(kRequestTimeout), "--max-connections",
+                                 std::to_string(kMaxConnections)});
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -276,6 +278,18 @@ TEST_F(ServeAbuse, SlowBodiesAreCutOffAndNobodyWaitsForThem) {
   EXPECT_EQ(closed, 40);
 }
 
+TEST_F(ServeAbuse, IdleConnectionsCannotLockOutANewClient) {
+  // Twice as many silent connections as the server serves at once.
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 2 * kMaxConnections; ++i) idle.push_back(std::make_unique<RawConnection>(server_->port()));
+  std::this_thread::sleep_for(2500ms);  // older than the 2 s a connection may wait before it can be dropped
+  for (int i = 0; i < 5; ++i) {
+    const Reply r = call("GET", "/api/models");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_LT(r.seconds, 1.0);
+  }
+}
+
 // --- event streams
 
 TEST_F(ServeAbuse, EventStreamsAreCappedPerSessionAndInAllAndStarveNoOne) {
@@ -320,7 +334,8 @@ TEST_F(ServeAbuse, EventStreamsAreCappedPerSessionAndInAllAndStarveNoOne) {
 TEST_F(ServeAbuse, AFloodOfNewSessionsNeverDeletesAnOpenOne) {
   const std::string user = new_session();
   int status = 0;
-  auto page = open_stream(user, &status);  // the user's tab
+  std::unique_ptr<RawConnection> page;  // the user's tab (slots of an earlier test's streams free within a second)
+  for (auto deadline = Clock::now() + 5s; status != 200 && Clock::now() < deadline;) page = open_stream(user, &status);
   ASSERT_EQ(status, 200);
   ASSERT_EQ(call("POST", at(user, "/points"), Json{{"handle", {10, 20}}, {"target", {30, 20}}}).status, 201);
   const std::string image = call("GET", at(user, "/image.png")).body;
