@@ -28,7 +28,7 @@ built=$(date +%s)
 if [ $# -gt 0 ]; then
   harnesses=("$@")
 else
-  read -r -a harnesses < <(tr ';' ' ' < "$BUILD_DIR/harnesses.txt" | sed 's/_fuzz//g')
+  read -r -a harnesses < <(tr ';' ' ' < "$BUILD_DIR/harnesses.txt"; echo) || true
 fi
 mkdir -p "$BUILD_DIR/findings"
 summary="$BUILD_DIR/fuzz-summary.txt"
@@ -39,7 +39,7 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$corpus"
   log="$BUILD_DIR/$h.log"
   # -detect_leaks=0: LibTorch keeps process-wide caches that LeakSanitizer would report once per process.
-  if "$BUILD_DIR/${h}_fuzz" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=3072 -malloc_limit_mb=512 \
+  if "$BUILD_DIR/draggan_fuzz" --target="$h" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=3072 -malloc_limit_mb=512 \
       -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$BUILD_DIR/findings/$h-" \
       "$corpus" "tests/fuzz/corpus/$h" >"$log" 2>&1; then
     result=ok

@@ -1,4 +1,5 @@
-// Shared by the libFuzzer harnesses: the input as a string or as a file (a memfd: the path-based readers
+// Shared by the libFuzzer harnesses (all linked into one executable, draggan_fuzz, so that LibTorch and the
+// sanitizers are linked once): the input as a string or as a file (a memfd: the path-based readers
 // read it like any file, mmap included), and the rule every harness enforces: a reader may refuse an input
 // only with draggan::Error (one clear line); any other exception, a crash, a sanitizer report, a hang or a
 // huge allocation is a finding.
@@ -55,5 +56,17 @@ void expect_clean(F&& read) {
     std::abort();
   }
 }
+
+// One per reader (<Name>Fuzz.cpp); FuzzMain.cpp runs the one named by --target=<name>.
+int fuzz_pickle(const uint8_t* data, size_t size);
+int fuzz_torch_file(const uint8_t* data, size_t size);
+int fuzz_nvidia_snapshot(const uint8_t* data, size_t size);
+int fuzz_safetensors(const uint8_t* data, size_t size);
+int fuzz_npy(const uint8_t* data, size_t size);
+int fuzz_idx(const uint8_t* data, size_t size);
+int fuzz_image(const uint8_t* data, size_t size);
+int fuzz_mask(const uint8_t* data, size_t size);
+int fuzz_session_json(const uint8_t* data, size_t size);
+int fuzz_request_guard(const uint8_t* data, size_t size);
 
 }  // namespace draggan::fuzz

@@ -2,7 +2,7 @@
 #include "FuzzInput.h"
 #include "draggan/train/IdxFile.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_idx(const uint8_t* data, size_t size) {
   draggan::fuzz::InputFile file(data, size);
   draggan::fuzz::expect_clean([&] {
     if (draggan::looks_like_idx(file.path())) draggan::read_idx_images(file.path());

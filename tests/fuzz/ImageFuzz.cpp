@@ -3,7 +3,7 @@
 #include "FuzzInput.h"
 #include "draggan/io/Image.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_image(const uint8_t* data, size_t size) {
   const std::string bytes = draggan::fuzz::as_string(data, size);
   draggan::fuzz::expect_clean([&] { draggan::image_info(bytes, "fuzz image"); });
   draggan::fuzz::expect_clean([&] { draggan::decode_image(bytes, "fuzz image", {1024, 1 << 20}); });

@@ -6,7 +6,7 @@
 #include "server/MaskCodec.h"
 #include "server/ServerLimits.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_mask(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string bytes = draggan::fuzz::as_string(data + 1, size - 1);
   // The first byte picks the route: PUT /mask with a JSON body or with an image body.

@@ -2,7 +2,7 @@
 #include "FuzzInput.h"
 #include "draggan/io/Npy.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_npy(const uint8_t* data, size_t size) {
   draggan::fuzz::expect_clean([&] { draggan::parse_npy(draggan::fuzz::as_string(data, size), "fuzz.npy"); });
   return 0;
 }

@@ -3,7 +3,7 @@
 #include "FuzzInput.h"
 #include "draggan/io/NvidiaPickle.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_nvidia_snapshot(const uint8_t* data, size_t size) {
   draggan::fuzz::InputFile file(data, size);
   draggan::fuzz::expect_clean([&] { draggan::read_nvidia_pkl(file.path()); });
   return 0;

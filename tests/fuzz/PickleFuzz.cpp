@@ -2,7 +2,7 @@
 #include "FuzzInput.h"
 #include "draggan/io/PickleReader.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_pickle(const uint8_t* data, size_t size) {
   draggan::fuzz::expect_clean([&] { draggan::parse_pickle(draggan::fuzz::as_string(data, size), "fuzz.pkl"); });
   return 0;
 }

@@ -3,7 +3,7 @@
 #include "FuzzInput.h"
 #include "server/RequestGuard.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_request_guard(const uint8_t* data, size_t size) {
   static const draggan::server::RequestGuard guard = [] {
     draggan::server::RequestGuard g("127.0.0.1", {"editor.lan"});
     g.set_port(7860);

@@ -2,7 +2,7 @@
 #include "FuzzInput.h"
 #include "draggan/io/Safetensors.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_safetensors(const uint8_t* data, size_t size) {
   draggan::fuzz::expect_clean([&] { draggan::parse_safetensors(draggan::fuzz::as_string(data, size), "fuzz.safetensors"); });
   return 0;
 }

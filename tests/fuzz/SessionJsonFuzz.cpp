@@ -22,7 +22,7 @@ draggan::GeneratorConfig fixture_config() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_session_json(const uint8_t* data, size_t size) {
   static const draggan::GeneratorConfig config = fixture_config();
   draggan::fuzz::expect_clean([&] {
     const nlohmann::json doc = draggan::server::parse_json_object(

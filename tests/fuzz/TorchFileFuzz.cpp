@@ -3,7 +3,7 @@
 #include "FuzzInput.h"
 #include "draggan/io/TorchFile.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int draggan::fuzz::fuzz_torch_file(const uint8_t* data, size_t size) {
   draggan::fuzz::InputFile file(data, size);
   draggan::fuzz::expect_clean([&] {
     draggan::TorchFile torch_file = draggan::read_torch_file(file.path());
