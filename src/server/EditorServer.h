@@ -46,7 +46,7 @@ struct ServerOptions {
   std::vector<std::string> allowed_hosts;   // Host names answered besides loopback and the bound address
   std::chrono::seconds session_timeout{600};  // no page and no request for this long: the session is deleted
   std::chrono::seconds session_idle{60};      // a request this recent keeps a session open (never moved out)
-  size_t max_sessions = 32;                   // in memory; idle ones beyond go to the spill directory
+  size_t max_sessions = 128;                  // in memory; idle ones beyond go to the spill directory
   uint64_t session_memory = uint64_t{1} << 30;  // estimated bytes of the sessions in memory
   std::string spill_dir;                      // "" = no spilling (a full server refuses new sessions)
   uint64_t spill_bytes = uint64_t{512} << 20;

@@ -192,8 +192,11 @@ size_t RequestGuard::check_body(const httplib::Request& req) const {
   if (!has_type || type.empty())
     throw HttpError(415, "Content-Type is missing: " + req.method + " " + req.path.substr(0, 200) + " takes " +
                              wanted + " (with curl: -H 'Content-Type: application/json')");
+  const std::string hint = type == "application/x-www-form-urlencoded"
+                               ? " (curl's default for -d/--data-binary: add -H 'Content-Type: application/json')"
+                               : "";
   throw HttpError(415, "Content-Type " + type.substr(0, 100) + " is not accepted: " + req.method + " " +
-                           req.path.substr(0, 200) + " takes " + wanted);
+                           req.path.substr(0, 200) + " takes " + wanted + hint);
 }
 
 size_t RequestGuard::check(const httplib::Request& req) const {

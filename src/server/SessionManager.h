@@ -30,7 +30,7 @@ namespace draggan::server {
 struct SessionPolicy {
   std::chrono::seconds idle_window{60};
   std::chrono::seconds expiry{600};
-  size_t max_live = 32;
+  size_t max_live = 128;
   uint64_t live_bytes = uint64_t{1} << 30;
   std::string spill_dir;  // "" = nothing is spilled: a full server refuses new sessions
   uint64_t spill_bytes = uint64_t{512} << 20;

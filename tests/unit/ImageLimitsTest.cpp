@@ -7,6 +7,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/io/GifWriter.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/ImageResize.h"
 
 namespace draggan {
 namespace {
@@ -80,6 +81,21 @@ TEST(ImageLimits, GifWriterTakesGrayFramesAndWritesToMemory) {
   EXPECT_EQ(bytes.back(), ';');                        // trailer
   GifWriter wrong(&bytes, 4, 3);
   EXPECT_NE(input_error([&] { wrong.add_frame(torch::zeros({3, 4, 2}, torch::kUInt8)); }).find("GIF:"), std::string::npos);
+}
+
+TEST(ImageLimits, FittingALargePhotoBandByBandGivesTheNumbersOfOneResize) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(3);
+  const torch::Tensor photo = torch::randint(0, 256, {1500, 2200, 3}, torch::kUInt8);  // banded: > 4 M floats
+  for (int channels : {1, 3}) {
+    const torch::Tensor square = photo.slice(1, 350, 350 + 1500);  // the centred crop
+    torch::Tensor x = square.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+    if (channels == 1) x = (x * torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1})).sum(1, true);
+    x = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{32, 32}).mode(torch::kBilinear)
+                              .align_corners(false).antialias(true));
+    const torch::Tensor reference = (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 32, 32});
+    EXPECT_TRUE(torch::equal(fit_image(photo, 32, channels, FitMode::CenterCrop), reference)) << channels;
+  }
 }
 
 }  // namespace

@@ -87,10 +87,9 @@ torch::Tensor decode_image(const std::string& bytes, const std::string& origin, 
   if (comp < 1 || comp > 4) throw InputError(origin + ": unsupported channel count " + std::to_string(comp));
 
   const int64_t keep = comp <= 2 ? 1 : 3;  // gray+alpha -> gray, RGBA -> RGB
-  return torch::from_blob(pixels.get(), {height, width, comp}, torch::kUInt8)
-      .slice(2, 0, keep)
-      .contiguous()
-      .clone();
+  const torch::Tensor view = torch::from_blob(pixels.get(), {height, width, comp}, torch::kUInt8);
+  // One copy out of stb's buffer (dropping alpha makes it non-contiguous, and contiguous() then copies).
+  return keep == comp ? view.clone() : view.slice(2, 0, keep).contiguous();
 }
 
 torch::Tensor read_image(const std::string& path, const ImageBudget& budget) {
