@@ -41,7 +41,17 @@ void SessionManager::release(Entry& entry) {
 
 SessionManager::SessionManager(std::shared_ptr<ModelRegistry> models, SessionPolicy policy)
     : models_(std::move(models)), policy_(std::move(policy)) {
-  if (!policy_.spill_dir.empty()) fs::create_directories(policy_.spill_dir);
+  if (!policy_.spill_dir.empty()) {
+    // Sessions are the users' work: the folder is the server user's alone.
+    std::error_code ec;
+    fs::create_directories(policy_.spill_dir, ec);
+    if (!ec) fs::permissions(policy_.spill_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) {
+      log::warn("cannot use ", policy_.spill_dir, " for idle sessions (", ec.message(),
+                "): a full server refuses new sessions instead");
+      policy_.spill_dir.clear();
+    }
+  }
   reaper_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mutex_);
     const auto period = std::min<std::chrono::seconds>(
