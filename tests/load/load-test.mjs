@@ -17,13 +17,11 @@
 //   node tests/load/load-test.mjs                 # 60 s, the full mix (about 2 minutes in all)
 //   node tests/load/load-test.mjs --short         # 15 s, what ctest runs
 //   node tests/load/load-test.mjs --json report.json --binary build/src/tools/draggan --model models/default.safetensors
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { Client, bombPng, hugeHeaderPng, memoryKb, photoPng, sleep, startServer } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -47,161 +45,16 @@ const config = {
   json: option('--json', null),
 };
 
-// ------------------------------------------------------------------ the server
-
-async function startServer() {
-  if (config.url) return { url: config.url, pid: Number(option('--pid', 0)), stop: async () => {} };
-  const child = spawn(config.binary, ['serve', '--model', config.model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL in 60 s:\n${output}`)), 60000);
-    const onData = (chunk) => {
-      output += chunk;
-      const m = output.match(/http:\/\/127\.0\.0\.1:\d+/);
-      if (m) { clearTimeout(timer); resolve(m[0]); }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`draggan serve exited (${code}):\n${output}`)));
-  });
-  child.stdout.on('data', () => {});
-  child.stderr.on('data', () => {});
-  return {
-    url, pid: child.pid,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
-      child.once('exit', (code, signal) => resolve(code ?? signal));
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10000).unref();
-    }),
-    alive: () => child.exitCode === null && child.signalCode === null,
-  };
-}
-
-function memoryKb(pid, field) {
-  try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm'));
-    return m ? Number(m[1]) : -1;
-  } catch (e) {
-    return -1;
-  }
-}
-
-// ------------------------------------------------------------------ requests and statistics
-
-const stats = new Map();  // category -> {latencies: [], statuses: {}}
 const failures = [];
 const fail = (what) => { if (failures.length < 200) failures.push(what); };
 
-function record(category, status, ms) {
-  if (!stats.has(category)) stats.set(category, { latencies: [], statuses: {} });
-  const s = stats.get(category);
-  s.latencies.push(ms);
-  s.statuses[status] = (s.statuses[status] || 0) + 1;
-}
+const photo = photoPng();
+const hugePng = hugeHeaderPng(16000, 16000);
+const bomb = bombPng(32, 32);
 
-let base;
-let hostHeader;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-// One request: {status, body (parsed JSON when it is), ms}. Never throws: a connection error is status -1.
-function request(category, method, route, { body, type = 'application/json', headers = {}, raw = false, fresh = false } = {}) {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const data = body === undefined ? null : (Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body));
-    const h = { ...headers };
-    if (data !== null) { h['Content-Type'] = h['Content-Type'] ?? type; h['Content-Length'] = Buffer.byteLength(data); }
-    const req = http.request(base + route, { method, headers: h, agent: fresh ? false : agent, timeout: 60000 }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const ms = performance.now() - started;
-        const buffer = Buffer.concat(chunks);
-        let parsed = buffer;
-        if (!raw && (res.headers['content-type'] || '').includes('json')) {
-          try { parsed = JSON.parse(buffer.toString()); } catch (e) { parsed = null; }
-        }
-        record(category, res.statusCode, ms);
-        resolve({ status: res.statusCode, body: parsed, ms });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => {
-      const ms = performance.now() - started;
-      record(category, -1, ms);
-      resolve({ status: -1, body: null, ms, error: e.message });
-    });
-    if (data !== null) req.write(data);
-    req.end();
-  });
-}
-
-// An event stream held open: resolves once its answer starts; `events` collects the event names.
-function openStream(category, route, onEvent = () => {}) {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const stream = { status: 0, ended: false, events: [], close: () => req.destroy() };
-    const req = http.get(base + route, { agent: false }, (res) => {
-      stream.status = res.statusCode;
-      record(category, res.statusCode, performance.now() - started);
-      let buffer = '';
-      res.on('data', (chunk) => {
-        buffer += chunk;
-        for (let end; (end = buffer.indexOf('\n\n')) >= 0; buffer = buffer.slice(end + 2)) {
-          const frame = buffer.slice(0, end);
-          const event = (frame.match(/^event: (.*)$/m) || [])[1];
-          if (!event) continue;
-          stream.events.push(event);
-          const data = (frame.match(/^data: (.*)$/m) || [])[1];
-          try { onEvent(event, JSON.parse(data)); } catch (e) { /* a partial frame is completed later */ }
-        }
-      });
-      res.on('end', () => { stream.ended = true; });
-      res.on('error', () => { stream.ended = true; });
-      resolve(stream);
-    });
-    req.on('error', () => { stream.ended = true; if (!stream.status) { record(category, -1, 0); resolve(stream); } });
-  });
-}
-
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ------------------------------------------------------------------ test images
-
-function pngChunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32 ? zlib.crc32(body) : 0);  // the server does not check CRCs
-  return Buffer.concat([len, body, crc]);
-}
-
-function grayPng(width, height, raw) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;  // 8-bit gray
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', zlib.deflateSync(raw, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-// A smooth 64x64 gray photo (the shipped model is 32x32 gray: it is fitted on arrival).
-const photo = (() => {
-  const rows = [];
-  for (let y = 0; y < 64; y++) {
-    rows.push(0);
-    for (let x = 0; x < 64; x++) rows.push(Math.round(128 + 100 * Math.sin(x / 9) * Math.cos(y / 11)));
-  }
-  return grayPng(64, 64, Buffer.from(rows));
-})();
-const hugePng = (() => { const p = Buffer.from(photo); p.writeUInt32BE(16000, 16); p.writeUInt32BE(16000, 20); return p; })();
-const bombPng = grayPng(32, 32, Buffer.alloc(64 << 20));
+let client;
+const request = (...args) => client.request(...args);
+const openStream = (...args) => client.openStream(...args);
 
 // ------------------------------------------------------------------ actors
 
@@ -286,11 +139,11 @@ async function streamer() {
 
 const trickling = [];
 function trickle() {
-  const url = new URL(base);
+  const url = new URL(client.base);
   for (let i = 0; i < config.trickle; i++) {
     const socket = net.connect(Number(url.port), url.hostname);
     socket.on('error', () => {});
-    socket.write(`POST /api/sessions HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
+    socket.write(`POST /api/sessions HTTP/1.1\r\nHost: ${client.host}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
     const timer = setInterval(() => { if (!socket.destroyed) socket.write(' '); }, 1000);
     trickling.push({ socket, timer, closedByServer: false });
     socket.on('close', () => { trickling[i].closedByServer = running; });
@@ -314,7 +167,7 @@ async function hostile() {
       expectRefused(await request('hostile', 'POST', at('/points'), { body: 'handle=1,2', type: 'application/x-www-form-urlencoded' }), 'form POST');
       expectRefused(await request('hostile', 'POST', at('/upload'), { body: hugePng, type: 'image/png' }), '16000x16000 upload');
       expectRefused(await request('hostile', 'PUT', at('/mask'), { body: hugePng, type: 'image/png' }), '16000x16000 mask');
-      expectRefused(await request('hostile', 'PUT', at('/mask'), { body: bombPng, type: 'image/png' }), 'PNG bomb mask');
+      expectRefused(await request('hostile', 'PUT', at('/mask'), { body: bomb, type: 'image/png' }), 'PNG bomb mask');
       const saved = await request('hostile', 'GET', at('/session.json'));
       if (saved.status === 200) {
         const many = { ...saved.body, points: Array.from({ length: 100000 }, () => ({ handle: [1, 1], target: null })) };
@@ -343,10 +196,11 @@ async function probe() {
 
 // ------------------------------------------------------------------ run
 
-const server = await startServer();
-base = server.url;
-hostHeader = new URL(base).host;
-console.log(`load test: ${base}, ${config.duration / 1000} s, ${config.users} users, ${config.creators} creators, ` +
+const server = config.url
+  ? { url: config.url, pid: Number(option('--pid', 0)), stop: async () => {}, alive: () => true }
+  : await startServer(config.binary, config.model);
+client = new Client(server.url);
+console.log(`load test: ${server.url}, ${config.duration / 1000} s, ${config.users} users, ${config.creators} creators, ` +
             `${config.streams} streams, ${config.trickle} trickling bodies`);
 let peakRss = 0;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, memoryKb(server.pid, 'VmRSS')); }, 250);
@@ -379,8 +233,8 @@ peakRss = Math.max(peakRss, hwmKb);
 for (const s of heldStreams) s.close();
 for (const t of trickling) { clearInterval(t.timer); t.socket.destroy(); }
 clearInterval(sampler);
-agent.destroy();
-const alive = server.alive ? server.alive() : true;
+client.close();
+const alive = server.alive();
 if (!alive) fail('the server died');
 await server.stop();
 
@@ -394,13 +248,8 @@ const report = {
   categories: {},
   failures,
 };
-let answered = 0;
-for (const [category, s] of stats) {
-  const sorted = [...s.latencies].sort((a, b) => a - b);
-  answered += sorted.length - (s.statuses[-1] || 0);
-  report.categories[category] = { requests: sorted.length, statuses: s.statuses, p50_ms: percentile(sorted, 50),
-    p90_ms: percentile(sorted, 90), p99_ms: percentile(sorted, 99), max_ms: percentile(sorted, 100) };
-}
+const { categories, answered } = client.summary();
+report.categories = categories;
 report.answered_requests = answered;
 if (hwmKb > 0 && peakRss / 1024 > config.rssLimitMb) failures.push(`peak RSS ${report.peak_rss_mb} MB > ${config.rssLimitMb} MB`);
 
