@@ -144,14 +144,22 @@ void RequestGuard::check_host(const std::string& value) const {
 void RequestGuard::check_origin(const httplib::Request& req, const std::string& host_value) const {
   const bool changes_state = req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
   if (req.has_header("Origin")) {
+    // A page of this server, under any name the server answers to (http://localhost:P or http://127.0.0.1:P):
+    // the Host rule again, on the Origin's host and port.
     const std::string origin = lower(trim(req.get_header_value("Origin")));
+    const std::string scheme = "http://";
     std::string origin_host, host;
     int origin_port = -1, port = -1;
-    const std::string scheme = "http://";
-    const bool same = origin.rfind(scheme, 0) == 0 && split_host_port(origin.substr(scheme.size()), origin_host, origin_port) &&
-                      split_host_port(host_value, host, port) && origin_host == host &&
-                      (origin_port == -1 ? 80 : origin_port) == (port == -1 ? 80 : port);
-    if (!same)
+    bool ours = origin.rfind(scheme, 0) == 0 && split_host_port(origin.substr(scheme.size()), origin_host, origin_port);
+    if (ours) {
+      if (origin_port == -1) origin_port = 80;
+      if (any_host_) {
+        ours = split_host_port(host_value, host, port) && origin_host == host && origin_port == (port == -1 ? 80 : port);
+      } else {
+        ours = hosts_.count(origin_host) && origin_port == port_;
+      }
+    }
+    if (!ours)
       throw HttpError(403, "cross-origin request refused: Origin \"" + origin.substr(0, 100) +
                                "\" is not this server's page");
   }

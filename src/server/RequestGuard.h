@@ -3,9 +3,9 @@
 //  - Host must name this server: the loopback names (localhost, 127.0.0.1, [::1]), the bound address (every
 //    interface address when bound to 0.0.0.0 / ::), or a name given with --allowed-host; with the server's
 //    port. A DNS-rebinding page reaches the server under its own host name, which is refused.
-//  - Origin, when the browser sends one, must be this server's own (http://<the Host>). State-changing
-//    requests (anything but GET/HEAD/OPTIONS) that the browser marks Sec-Fetch-Site cross-site or same-site
-//    are refused as well.
+//  - Origin, when the browser sends one, must be a page of this server: http://<a name it answers to>:<its
+//    port>. State-changing requests (anything but GET/HEAD/OPTIONS) that the browser marks Sec-Fetch-Site
+//    cross-site or same-site are refused as well.
 //  - A body must come with Content-Length (no chunked uploads) within the route's limit, and with a
 //    Content-Type the route takes: application/json, or an image type on upload/mask. None of those is a
 //    CORS-safelisted type (text/plain, the form encodings), so no cross-site "simple" request carries a

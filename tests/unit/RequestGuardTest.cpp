@@ -58,7 +58,9 @@ TEST(RequestGuard, RefusesForeignOriginsAndCrossSiteStateChanges) {
   };
   EXPECT_EQ(status_of(guard, post({{"Origin", "http://127.0.0.1:7860"}})), 200);
   EXPECT_EQ(status_of(guard, post({{"Sec-Fetch-Site", "same-origin"}})), 200);
-  EXPECT_EQ(status_of(guard, post({{"Origin", "http://localhost:7860"}})), 403) << "another origin, same machine";
+  EXPECT_EQ(status_of(guard, post({{"Origin", "http://localhost:7860"}})), 200) << "this server under another name";
+  EXPECT_EQ(status_of(guard, post({{"Origin", "http://localhost:7861"}})), 403) << "another server on this machine";
+  EXPECT_EQ(status_of(guard, post({{"Origin", "https://127.0.0.1:7860"}})), 403);
   EXPECT_EQ(status_of(guard, post({{"Origin", "null"}})), 403);
   EXPECT_EQ(status_of(guard, post({{"Origin", "http://evil.example"}})), 403);
   EXPECT_EQ(status_of(guard, post({{"Sec-Fetch-Site", "cross-site"}})), 403);
