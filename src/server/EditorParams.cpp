@@ -24,7 +24,7 @@ int integer(const nlohmann::json& value, const std::string& key, int lo, int hi)
 
 }  // namespace
 
-void apply_params_json(const nlohmann::json& request, const GeneratorConfig& config, EditorParams& params) {
+void apply_params_json(const nlohmann::json& request, const GeneratorModel& generator, EditorParams& params) {
   if (!request.is_object()) throw InputError("params: expected a JSON object");
   EditorParams next = params;
   DragParams& d = next.drag;
@@ -49,13 +49,13 @@ void apply_params_json(const nlohmann::json& request, const GeneratorConfig& con
     else throw InputError("params: unknown parameter \"" + key + "\"");
   }
   d.validate();
-  resolve_drag_params(d, config);  // throws for a feature block this model does not have
+  resolve_drag_params(d, generator);  // throws for a feature layer this model does not have
   params = next;
 }
 
-nlohmann::json params_to_json(const EditorParams& params, const GeneratorConfig& config) {
+nlohmann::json params_to_json(const EditorParams& params, const GeneratorModel& generator) {
   const DragParams& d = params.drag;
-  const ResolvedDragParams r = resolve_drag_params(d, config);
+  const ResolvedDragParams r = resolve_drag_params(d, generator);
   return {{"lr", d.lr},
           {"r1", d.r1},
           {"r2", d.r2},
@@ -70,7 +70,7 @@ nlohmann::json params_to_json(const EditorParams& params, const GeneratorConfig&
           {"preview_every", params.preview_every},
           {"resolved",
            {{"feature_block", r.feature_block},
-            {"feature_resolution", r.feature_resolution},
+            {"feature_layer", r.feature_layer},
             {"r1_pixels", r.r1_pixels},
             {"r2_pixels", r.r2_pixels},
             {"stop_distance", r.stop_distance},

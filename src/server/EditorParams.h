@@ -16,9 +16,9 @@ struct EditorParams {
 // Applies the keys present in `request` (an object) onto `params`, then validates the result against the
 // model (InputError naming the key on a wrong type, an unknown key or a value out of range). `params` is
 // unchanged when it throws.
-void apply_params_json(const nlohmann::json& request, const GeneratorConfig& config, EditorParams& params);
+void apply_params_json(const nlohmann::json& request, const GeneratorModel& generator, EditorParams& params);
 
 // Every key, with the pixel values they resolve to on this model under "resolved".
-nlohmann::json params_to_json(const EditorParams& params, const GeneratorConfig& config);
+nlohmann::json params_to_json(const EditorParams& params, const GeneratorModel& generator);
 
 }  // namespace draggan::server

@@ -37,7 +37,7 @@ EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> mode
     model_id = request["model"].get<std::string>();
   }
   switch_model_locked(model_id);
-  if (request.contains("params")) apply_params_json(request["params"], model_->config, params_);
+  if (request.contains("params")) apply_params_json(request["params"], *model_->generator, params_);
   update_bytes_locked();
 }
 
@@ -69,10 +69,11 @@ nlohmann::json EditorSession::state_locked() const {
           {"model", model_id_},
           {"width", width_},
           {"height", height_},
+          {"family", model_->generator->family()},
           {"seed", seed_},
           {"psi", psi_},
           {"latent_space", space_name(latent_space_)},
-          {"params", params_to_json(params_, model_->config)},
+          {"params", params_to_json(params_, *model_->generator)},
           {"points", points},
           {"mask", mask_.defined() ? encode_mask_rle(mask_) : nlohmann::json(nullptr)},
           {"running", running_.load()},
@@ -96,7 +97,8 @@ void EditorSession::update_bytes_locked() {
   const auto count_model = [&](const std::shared_ptr<LoadedModel>& m) {
     if (!m || m == models_->get(model_id_) || std::find(tuned.begin(), tuned.end(), m.get()) != tuned.end()) return;
     tuned.push_back(m.get());
-    for (const auto& p : m->generator->parameters()) total += bytes_of(p);
+    for (const auto& p : m->generator->module().parameters()) total += bytes_of(p);
+    for (const auto& b : m->generator->module().buffers()) total += bytes_of(b);
   };
   count_model(model_);
   for (const auto* stack : {&undo_, &redo_})
@@ -124,29 +126,28 @@ void EditorSession::switch_model_locked(const std::string& model_id) {
   params.drag.lr = model->recommended_lr.value_or(DragParams{}.lr);
   // Params chosen for another model (a feature block it has) may not fit this one: fall back to auto.
   try {
-    resolve_drag_params(params.drag, model->config);
+    resolve_drag_params(params.drag, *model->generator);
   } catch (const InputError&) {
     params.drag.feature_block = -1;
   }
   model_id_ = model_id;
   model_ = model;
   params_ = params;
-  height_ = width_ = model->config.img_resolution;
+  height_ = model->generator->image_shape().height;
+  width_ = model->generator->image_shape().width;
   points_.clear();
   mask_ = torch::Tensor();
   undo_.clear();
   redo_.clear();
   frames_.clear();
   progress_ = nullptr;
-  set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
 }
 
 void EditorSession::set_latent_locked(const torch::Tensor& ws) {
   torch::NoGradGuard no_grad;
   ws_ = ws.detach().clone();
-  SynthesisRequest request;
-  request.noise = params_.drag.noise;
-  torch::Tensor image = image_to_uint8(model_->generator->synthesize(ws_, request).image.cpu());
+  torch::Tensor image = image_to_uint8(model_->generator->synthesize(ws_, params_.drag.noise).cpu());
   set_image_locked(image, encode_png(image));
 }
 
@@ -172,7 +173,7 @@ void EditorSession::update_settings(const nlohmann::json& request) {
   }
   EditorParams params = params_;
   if (request.contains("params"))
-    apply_params_json(request["params"], models_->get(model_id)->config, params);
+    apply_params_json(request["params"], *models_->get(model_id)->generator, params);
 
   latent_space_ = space;
   params_ = params;
@@ -184,7 +185,7 @@ void EditorSession::update_settings(const nlohmann::json& request) {
     push_undo_locked();  // a new seed is a new image: undo brings the old one back
     seed_ = seed;
     psi_ = psi;
-    set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+    set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
   }
   publish_state_locked();
 }
@@ -193,7 +194,7 @@ void EditorSession::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("reset");
   push_undo_locked();
-  set_latent_locked(latent_from_seed(model_->generator, seed_, psi_));
+  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
   publish_state_locked();
 }
 
@@ -257,7 +258,8 @@ void EditorSession::set_mask(const torch::Tensor& movable) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("change the mask");
   if (movable.defined() && (movable.dim() != 2 || movable.size(0) != height_ || movable.size(1) != width_))
-    throw InputError("mask: expected " + std::to_string(width_) + "x" + std::to_string(height_));
+    throw InputError("mask: expected " + std::to_string(width_) + "x" + std::to_string(height_) +
+                     " (width x height)");
   mask_ = movable.defined() ? movable.to(torch::kCPU, torch::kBool).contiguous() : torch::Tensor();
   publish_state_locked();
 }

@@ -35,8 +35,8 @@ void EditorSession::start(const nlohmann::json& request) {
   for (const auto& [key, value] : request.items())
     if (key != "max_steps" && key != "params") throw InputError("start: unknown field \"" + key + "\"");
   EditorParams params = params_;
-  if (request.contains("params")) apply_params_json(request["params"], model_->config, params);
-  if (request.contains("max_steps")) apply_params_json({{"max_steps", request["max_steps"]}}, model_->config, params);
+  if (request.contains("params")) apply_params_json(request["params"], *model_->generator, params);
+  if (request.contains("max_steps")) apply_params_json({{"max_steps", request["max_steps"]}}, *model_->generator, params);
 
   std::vector<DragPair> pairs;
   std::vector<int> point_ids;

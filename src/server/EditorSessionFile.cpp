@@ -17,21 +17,31 @@
 namespace draggan::server {
 namespace {
 
-nlohmann::json model_identity(const std::string& id, const std::string& path, const GeneratorConfig& config) {
+nlohmann::json model_identity(const std::string& id, const std::string& path, const GeneratorModel& generator) {
+  const ImageShape shape = generator.image_shape();
+  const LatentLayout latent = generator.latent_layout();
   return {{"id", id},
           {"file", std::filesystem::path(path).filename().string()},
-          {"resolution", config.img_resolution},
-          {"num_ws", config.num_ws()},
-          {"w_dim", config.w_dim},
-          {"z_dim", config.z_dim}};
+          {"family", generator.family()},
+          {"resolution", shape.height},
+          {"height", shape.height},
+          {"width", shape.width},
+          {"num_ws", latent.num_ws},
+          {"w_dim", latent.w_dim},
+          {"z_dim", latent.z_dim}};
 }
 
-bool same_shape(const nlohmann::json& saved, const GeneratorConfig& config) {
-  const auto field = [&](const char* key) {
-    return saved.contains(key) && saved[key].is_number_integer() ? saved[key].get<int64_t>() : int64_t{-1};
+// Files from before non-square models have only "resolution" (height = width).
+bool same_shape(const nlohmann::json& saved, const GeneratorModel& generator) {
+  const auto field = [&](const char* key, const char* fallback = nullptr) {
+    if (saved.contains(key)) return saved[key].is_number_integer() ? saved[key].get<int64_t>() : int64_t{-1};
+    return fallback && saved.contains(fallback) && saved[fallback].is_number_integer() ? saved[fallback].get<int64_t>()
+                                                                                       : int64_t{-1};
   };
-  return field("resolution") == config.img_resolution && field("num_ws") == config.num_ws() &&
-         field("w_dim") == config.w_dim;
+  const ImageShape shape = generator.image_shape();
+  const LatentLayout latent = generator.latent_layout();
+  return field("height", "resolution") == shape.height && field("width", "resolution") == shape.width &&
+         field("num_ws") == latent.num_ws && field("w_dim") == latent.w_dim;
 }
 
 }  // namespace
@@ -42,11 +52,11 @@ nlohmann::json EditorSession::save() {
   for (const auto& p : points_)
     points.push_back({{"handle", {p.handle.x, p.handle.y}},
                       {"target", p.target ? nlohmann::json::array({p.target->x, p.target->y}) : nlohmann::json(nullptr)}});
-  nlohmann::json params = params_to_json(params_, model_->config);
+  nlohmann::json params = params_to_json(params_, *model_->generator);
   params.erase("resolved");
   nlohmann::json doc = {{"format", kSessionFormat},
                         {"version", kSessionVersion},
-                        {"model", model_identity(model_id_, models_->path_of(model_id_), model_->config)},
+                        {"model", model_identity(model_id_, models_->path_of(model_id_), *model_->generator)},
                         {"seed", seed_},
                         {"psi", psi_},
                         {"latent_space", latent_space_ == LatentSpace::W ? "w" : "w+"},
@@ -71,14 +81,15 @@ void EditorSession::load(const nlohmann::json& doc) {
   const std::string saved_id = session_document_model(doc, saved_model);
   const std::string model_id = !saved_id.empty() && models_->has(saved_id) ? saved_id : model_id_;
   const std::shared_ptr<LoadedModel> model = models_->get(model_id);
-  const GeneratorConfig& config = model->config;
-  if (model_id != saved_id && !same_shape(saved_model, config))
+  GeneratorModel& generator = *model->generator;
+  const ImageShape shape = generator.image_shape();
+  if (model_id != saved_id && !same_shape(saved_model, generator))
     throw InputError("session file: saved with model " + saved_model.dump().substr(0, 200) +
-                     ", which this server does not serve (" + model_id + " is " +
-                     std::to_string(config.img_resolution) + " px)");
+                     ", which this server does not serve (" + model_id + " is " + std::to_string(shape.width) + "x" +
+                     std::to_string(shape.height) + ")");
 
   // Everything is checked before anything changes: a bad file leaves the session as it was.
-  SessionDocument file = read_session_document(doc, config);
+  SessionDocument file = read_session_document(doc, generator);
   std::shared_ptr<LoadedModel> tuned;
   if (!file.generator.empty()) tuned = with_tuned_weights(*model, file.generator, "session file: generator");
 

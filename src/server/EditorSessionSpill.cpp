@@ -93,7 +93,7 @@ void EditorSession::write_spill(const std::string& path) {
   tensors["png"] = bytes_tensor(image_png_);
   if (mask_.defined()) tensors["mask"] = mask_.cpu();
   for (size_t i = 0; i < frames_.size(); ++i) tensors["frame." + std::to_string(i)] = frames_[i].cpu();
-  nlohmann::json params = params_to_json(params_, model_->config);
+  nlohmann::json params = params_to_json(params_, *model_->generator);
   params.erase("resolved");
   const nlohmann::json meta = {{"version", kSpillVersion},
                                {"model", model_id_},
@@ -159,11 +159,12 @@ void EditorSession::read_spill(const std::string& path) {
   };
 
   model_ = model_at(meta.at("generator"));
-  height_ = width_ = model_->config.img_resolution;
+  height_ = model_->generator->image_shape().height;
+  width_ = model_->generator->image_shape().width;
   seed_ = meta.at("seed").get<uint32_t>();
   psi_ = meta.at("psi").get<double>();
   latent_space_ = parse_space(meta.at("latent_space"));
-  apply_params_json(meta.at("params"), model_->config, params_);
+  apply_params_json(meta.at("params"), *model_->generator, params_);
   ws_ = tensor_at(tensors, "ws").to(device);
   image_ = tensor_at(tensors, "image");
   image_png_ = tensor_bytes(tensor_at(tensors, "png"));

@@ -34,11 +34,10 @@ nlohmann::json quality_json(const ReconstructionQuality& q) { return {{"psnr", q
 
 torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget) {
   if (bytes.empty()) throw InputError("upload: the request body is empty (send the image file's bytes)");
-  int resolution = 0, channels = 0;
+  ImageShape shape;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    resolution = model_->config.img_resolution;
-    channels = model_->config.img_channels;
+    shape = model_->generator->image_shape();
   }
   // The name is the client's: keep it short and printable in messages.
   std::string origin = name.empty() ? "uploaded image" : name.substr(0, 100);
@@ -46,7 +45,7 @@ torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::stri
     if (static_cast<unsigned char>(c) < 32) c = '?';
   const torch::Tensor photo = decode_image(bytes, origin, budget);  // InputError if unreadable or too large
   // The projection fits the photo the same way again, which leaves a fitted image as it is.
-  return fitted_to_uint8(fit_image(photo, resolution, channels, InversionOptions{}.fit));
+  return fitted_to_uint8(fit_image(photo, shape.height, shape.width, shape.channels, InversionOptions{}.fit));
 }
 
 void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& options) {

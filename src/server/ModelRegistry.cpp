@@ -78,9 +78,13 @@ nlohmann::json ModelRegistry::describe() {
     }
     item["loaded"] = static_cast<bool>(loaded);
     if (loaded) {
-      item["resolution"] = loaded->config.img_resolution;
-      item["num_ws"] = loaded->config.num_ws();
-      item["w_dim"] = loaded->config.w_dim;
+      const ImageShape shape = loaded->generator->image_shape();
+      item["family"] = loaded->generator->family();
+      item["resolution"] = shape.height;
+      item["height"] = shape.height;
+      item["width"] = shape.width;
+      item["num_ws"] = loaded->generator->latent_layout().num_ws;
+      item["w_dim"] = loaded->generator->latent_layout().w_dim;
       item["format"] = loaded->format;
     }
     list.push_back(item);

@@ -24,21 +24,23 @@ std::string session_document_model(const nlohmann::json& doc, nlohmann::json& id
   return identity.value("id", std::string());
 }
 
-SessionDocument read_session_document(const nlohmann::json& doc, const GeneratorConfig& config) {
+SessionDocument read_session_document(const nlohmann::json& doc, const GeneratorModel& generator) {
+  const LatentLayout layout = generator.latent_layout();
+  const ImageShape shape = generator.image_shape();
   SessionDocument out;
   if (doc.contains("seed")) out.seed = parse_seed(doc["seed"], "session file: seed");
   if (doc.contains("psi")) out.psi = parse_psi(doc["psi"], "session file: psi");
   if (doc.contains("latent_space")) out.space = parse_space(doc["latent_space"], "session file: latent_space");
-  if (doc.contains("params")) apply_params_json(doc["params"], config, out.params);
+  if (doc.contains("params")) apply_params_json(doc["params"], generator, out.params);
 
   if (!doc.contains("latent")) throw InputError("session file: \"latent\" is missing");
   out.latent = decode_float_tensor(doc["latent"], "session file: latent");  // finite values only
   const torch::Tensor& ws = out.latent;
-  if (ws.dim() != 3 || ws.size(0) != 1 || ws.size(1) != config.num_ws() || ws.size(2) != config.w_dim)
+  if (ws.dim() != 3 || ws.size(0) != 1 || ws.size(1) != layout.num_ws || ws.size(2) != layout.w_dim)
     throw InputError("session file: latent has shape " + c10::str(ws.sizes()) + ", this model needs [1, " +
-                     std::to_string(config.num_ws()) + ", " + std::to_string(config.w_dim) + "]");
+                     std::to_string(layout.num_ws) + ", " + std::to_string(layout.w_dim) + "]");
 
-  const int64_t height = config.img_resolution, width = config.img_resolution;
+  const int64_t height = shape.height, width = shape.width;
   const nlohmann::json points = doc.value("points", nlohmann::json::array());
   if (!points.is_array()) throw InputError("session file: \"points\" must be an array");
   check_point_count(points.size(), "session file: points");

@@ -1,6 +1,7 @@
 // The editor's session file, read and checked completely before a session changes. Format "draggan-session"
 // version 1:
-//   {format, version, model: {id, file, resolution, num_ws, w_dim, z_dim}, seed, psi, latent_space, params,
+//   {format, version, model: {id, file, family, resolution (= height), height, width, num_ws, w_dim, z_dim}, seed,
+//    psi, latent_space, params,
 //    latent: {dtype: "float32", shape: [1, num_ws, w_dim], data: base64}, points: [{handle, target}],
 //    mask: {format: "rle", ...} | null, generator: {name: tensor, ...} (only after an upload)}
 // Every field passes the check of the route it replays: seed/psi/latent_space/params as PATCH, points as
@@ -11,7 +12,7 @@
 #include <vector>
 
 #include "draggan/core/StateDict.h"
-#include "draggan/nn/stylegan2/GeneratorConfig.h"
+#include "draggan/model/GeneratorModel.h"
 #include "server/EditorParams.h"
 #include "server/EditorPoint.h"
 
@@ -34,7 +35,8 @@ constexpr int kSessionVersion = 1;
 // Checks format and version; returns the model id the file names ("" when none) and its saved identity.
 std::string session_document_model(const nlohmann::json& doc, nlohmann::json& identity);
 
-// The rest of the file, checked against `config`, the model chosen for it. Throws InputError naming the field.
-SessionDocument read_session_document(const nlohmann::json& doc, const GeneratorConfig& config);
+// The rest of the file, checked against `generator`, the model chosen for it (latent layout, height x width).
+// Throws InputError naming the field.
+SessionDocument read_session_document(const nlohmann::json& doc, const GeneratorModel& generator);
 
 }  // namespace draggan::server

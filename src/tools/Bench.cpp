@@ -13,13 +13,16 @@
 #include "draggan/core/Log.h"
 #include "draggan/drag/DragSession.h"
 #include "draggan/io/ModelFile.h"
+#include "draggan/nn/stylegan2/StyleGAN2Model.h"
+#include "draggan/nn/stylegan3/StyleGAN3Model.h"
 
 namespace draggan::tools {
 namespace {
 
 struct BenchOptions {
   std::string model;
-  int random_config = 0;  // 256 or 512: a randomly initialised generator of the official shape
+  int random_config = 0;  // a resolution: a randomly initialised generator of the official shape
+  std::string random_family = "stylegan2";
   int steps = 10;
   int warmup = 2;
   int handles = 2;
@@ -55,18 +58,18 @@ double median(std::vector<double> v) {
 
 // Handles spread over the middle of the image, each dragged a quarter of the image to the right: far enough
 // that no run stops early.
-std::vector<DragPair> bench_pairs(int count, int resolution) {
+std::vector<DragPair> bench_pairs(int count, const ImageShape& shape) {
   std::vector<DragPair> pairs;
   for (int j = 0; j < count; ++j) {
-    const double y = resolution * (0.2 + 0.6 * (j + 0.5) / count);
-    const double x = resolution * 0.3;
-    pairs.push_back({{std::round(x), std::round(y)}, {std::round(x + resolution * 0.25), std::round(y)}});
+    const double y = shape.height * (0.2 + 0.6 * (j + 0.5) / count);
+    const double x = shape.width * 0.3;
+    pairs.push_back({{std::round(x), std::round(y)}, {std::round(x + shape.width * 0.25), std::round(y)}});
   }
   return pairs;
 }
 
 // ms of each measured step (after warm-up) of one drag.
-std::vector<double> time_steps(Generator& g, const torch::Tensor& ws0, const DragParams& params,
+std::vector<double> time_steps(const GeneratorPtr& g, const torch::Tensor& ws0, const DragParams& params,
                                const std::vector<DragPair>& pairs, int warmup, int steps) {
   DragSession session(g, ws0, params);
   session.set_pairs(pairs);
@@ -82,26 +85,37 @@ std::vector<double> time_steps(Generator& g, const torch::Tensor& ws0, const Dra
 int run_bench(const BenchOptions& opt, const CommonOptions& common) {
   if (opt.steps < 1 || opt.warmup < 0 || opt.handles < 1) throw InputError("bench: --steps and --handles must be >= 1");
   const torch::Device device = common.torch_device();
-  Generator g{nullptr};
+  GeneratorPtr g;
   std::string source;
-  if (opt.random_config) {
-    g = Generator(official_shape(opt.random_config));
-    g->to(device);
-    g->eval();
-    for (auto& p : g->parameters()) p.requires_grad_(false);
+  if (opt.random_config && opt.random_family != "stylegan2") {
+    if (opt.random_family != "stylegan3-t" && opt.random_family != "stylegan3-r")
+      throw InputError("--random-family must be stylegan2, stylegan3-t or stylegan3-r");
+    if (opt.random_config < 16 || opt.random_config > 1024)
+      throw InputError("--random-config for StyleGAN3 must be a resolution in 16..1024");
+    const bool radial = opt.random_family == "stylegan3-r";
+    g = std::make_shared<StyleGAN3Model>(
+        stylegan3::Generator(stylegan3::StyleGAN3Config::official(radial, opt.random_config)));
+    g->module().to(device);
+    source = "random " + std::to_string(opt.random_config) + "-px " + opt.random_family + " generator";
+  } else if (opt.random_config) {
+    Generator network(official_shape(opt.random_config));
+    network->to(device);
+    network->eval();
+    for (auto& p : network->parameters()) p.requires_grad_(false);
+    g = std::make_shared<StyleGAN2Model>(network);
     source = "random " + std::to_string(opt.random_config) + "-px generator";
   } else {
     source = opt.model.empty() ? default_model_path() : opt.model;
     g = load_model(source, device).generator;
   }
-  const GeneratorConfig& cfg = g->config();
-  const torch::Tensor ws0 = latent_from_seed(g, 0, 0.7);
-  const auto pairs = bench_pairs(opt.handles, cfg.img_resolution);
+  const ImageShape shape = g->image_shape();
+  const torch::Tensor ws0 = latent_from_seed(*g, 0, 0.7);
+  const auto pairs = bench_pairs(opt.handles, shape);
   DragParams params;  // official defaults
-  const ResolvedDragParams rp = resolve_drag_params(params, cfg);
-  log::info("bench: ", source, " (", parameter_count(*g) / 1e6, " M parameters), ", opt.handles, " handle(s), ",
-            torch::get_num_threads(), " thread(s), feature block ", rp.feature_block, ", ", opt.warmup,
-            " warm-up + ", opt.steps, " steps");
+  const ResolvedDragParams rp = resolve_drag_params(params, *g);
+  log::info("bench: ", source, " (", g->family(), ", ", g->parameter_count() / 1e6, " M parameters), ", opt.handles,
+            " handle(s), ", torch::get_num_threads(), " thread(s), feature layer ", rp.feature_layer, ", ",
+            opt.warmup, " warm-up + ", opt.steps, " steps");
 
   const std::vector<double> fast = time_steps(g, ws0, params, pairs, opt.warmup, opt.steps);
   const double fast_rss = peak_rss_mb();
@@ -114,8 +128,11 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
   const double ms = median(fast), naive_ms = median(naive);
 
   nlohmann::json out{{"model", source},
-                     {"img_resolution", cfg.img_resolution},
-                     {"parameters", parameter_count(*g)},
+                     {"family", g->family()},
+                     {"img_resolution", shape.height},
+                     {"height", shape.height},
+                     {"width", shape.width},
+                     {"parameters", g->parameter_count()},
                      {"threads", torch::get_num_threads()},
                      {"device", device.str()},
                      {"handles", opt.handles},
@@ -147,8 +164,12 @@ SubcommandRunner setup_bench(CLI::App& sub, CommonOptions& common) {
   auto opt = std::make_shared<BenchOptions>();
   auto* model = sub.add_option("-m,--model", opt->model, "Checkpoint to benchmark; default: the shipped model");
   auto* random = sub.add_option("--random-config", opt->random_config,
-                                "Benchmark a random generator of the official shape instead: 256 or 512");
+                                "Benchmark a random generator of the official shape instead: its resolution "
+                                "(StyleGAN2: 256 or 512)");
   model->excludes(random);
+  sub.add_option("--random-family", opt->random_family,
+                 "Family of the random generator: stylegan2, stylegan3-t or stylegan3-r")
+      ->capture_default_str();
   sub.add_option("--steps", opt->steps, "Measured steps per path (median reported)")->capture_default_str();
   sub.add_option("--warmup", opt->warmup, "Unmeasured steps first")->capture_default_str();
   sub.add_option("--handles", opt->handles, "Number of handle/target pairs")->capture_default_str();

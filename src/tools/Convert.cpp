@@ -21,7 +21,7 @@ int run_convert(const ConvertOptions& opt) {
   if (opt.drag_lr < 0.0 || opt.drag_lr >= 1.0) throw InputError("--drag-lr must be in (0, 1)");
   const std::optional<double> lr = opt.drag_lr > 0.0 ? std::optional<double>(opt.drag_lr) : model.recommended_lr;
   if (lr) metadata["drag_lr"] = std::to_string(*lr);
-  save_model(opt.out, model.generator, opt.drop_discriminator ? none : model.discriminator,
+  save_model(opt.out, *model.generator, opt.drop_discriminator ? none : model.discriminator,
              opt.drop_discriminator ? nlohmann::json(nullptr) : model.discriminator_config, metadata);
   log::info("wrote ", opt.out, " (G_ema", model.discriminator.empty() || opt.drop_discriminator ? "" : " + D", ")");
   return 0;

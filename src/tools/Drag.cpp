@@ -1,5 +1,6 @@
 // `draggan drag`: one drag from a shell, no UI: seed (or saved latent) + handle/target pairs (+ mask) ->
 // the official DragGAN loop step by step -> final image, trajectory JSON, latent, animation.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -59,20 +60,20 @@ void ensure_parent(const std::string& path) {
 }
 
 torch::Tensor start_latent(const DragOptions& opt, LoadedModel& model, torch::Device device) {
-  if (!opt.latent.empty()) return latent_from_npy(opt.latent, model.config, device);
+  if (!opt.latent.empty()) return latent_from_npy(opt.latent, model.generator->latent_layout(), device);
   if (opt.seed < 0 || opt.seed > 0xffffffffLL) throw InputError("--seed must be in 0..2^32-1");
-  return latent_from_seed(model.generator, static_cast<uint32_t>(opt.seed), opt.psi);
+  return latent_from_seed(*model.generator, static_cast<uint32_t>(opt.seed), opt.psi);
 }
 
-torch::Tensor read_movable_mask(const std::string& path, int resolution) {
+torch::Tensor read_movable_mask(const std::string& path, const ImageShape& shape) {
   // The size from the header first: a mask is never decoded at any other size than the model's.
   const ImageInfo info = read_image_info(path);
-  if (info.height != resolution || info.width != resolution)
+  if (info.height != shape.height || info.width != shape.width)
     throw InputError("--mask " + path + ": the mask is " + std::to_string(info.width) + "x" +
-                     std::to_string(info.height) + " but the model makes " + std::to_string(resolution) + "x" +
-                     std::to_string(resolution) + " images");
-  torch::Tensor painted = read_image(path, {resolution, int64_t{resolution} * resolution});
-  return mask_from_movable_image(painted, resolution, resolution);
+                     std::to_string(info.height) + " but the model makes " + std::to_string(shape.width) + "x" +
+                     std::to_string(shape.height) + " images");
+  torch::Tensor painted = read_image(path, {std::max(shape.height, shape.width), int64_t{shape.height} * shape.width});
+  return mask_from_movable_image(painted, shape.height, shape.width);
 }
 
 nlohmann::json xy_list(const std::vector<DragPoint>& points) {
@@ -90,11 +91,11 @@ std::vector<DragPoint> targets_of(const std::vector<DragPair>& pairs) {
 // Frames of the animation: PNG files in a folder, or one GIF.
 class FrameSink {
  public:
-  FrameSink(const DragOptions& opt, int resolution) : dir_(opt.frames_dir) {
+  FrameSink(const DragOptions& opt, const ImageShape& shape) : dir_(opt.frames_dir) {
     if (!dir_.empty()) std::filesystem::create_directories(dir_);
     if (!opt.video.empty()) {
       ensure_parent(opt.video);
-      gif_ = std::make_unique<GifWriter>(opt.video, resolution, resolution, opt.frame_ms);
+      gif_ = std::make_unique<GifWriter>(opt.video, shape.width, shape.height, opt.frame_ms);
     }
   }
   bool wanted() const { return !dir_.empty() || gif_; }
@@ -135,18 +136,18 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
   const torch::Device device = common.torch_device();
   const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
   LoadedModel model = load_model(model_path, device);
-  const int resolution = model.config.img_resolution;
+  const ImageShape shape = model.generator->image_shape();
   if (!opt.lr_given && model.recommended_lr) opt.params.lr = *model.recommended_lr;
 
   DragSession session(model.generator, start_latent(opt, model, device), opt.params, space);
   session.set_pairs(pairs);
-  if (!opt.mask.empty()) session.set_mask(read_movable_mask(opt.mask, resolution));
+  if (!opt.mask.empty()) session.set_mask(read_movable_mask(opt.mask, shape));
   const ResolvedDragParams& rp = session.resolved();
-  log::info("drag: ", model.config.img_resolution, " px, ", pairs.size(), " pair(s), ", to_string(space),
-            ", feature block ", rp.feature_block, " (", rp.feature_resolution, " px), r1 ", rp.r1_pixels,
-            " px, r2 ", rp.r2_pixels, " px, lr ", opt.params.lr);
+  log::info("drag: ", model.generator->family(), " ", shape.width, "x", shape.height, ", ", pairs.size(),
+            " pair(s), ", to_string(space), ", feature layer ", rp.feature_block, " (", rp.feature_layer, "), r1 ",
+            rp.r1_pixels, " px, r2 ", rp.r2_pixels, " px, lr ", opt.params.lr);
 
-  FrameSink frames(opt, resolution);
+  FrameSink frames(opt, shape);
   nlohmann::json steps = nlohmann::json::array();
   bool done = false;
   double total_ms = 0.0;

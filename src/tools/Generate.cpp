@@ -5,6 +5,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
 #include "draggan/core/NumpyRandom.h"
+#include "draggan/drag/DragSession.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/ModelFile.h"
 #include "draggan/io/Npy.h"
@@ -24,7 +25,7 @@ struct GenerateOptions {
   std::string w_out;
 };
 
-torch::Tensor class_vector(const GeneratorConfig& config, int class_index) {
+torch::Tensor class_vector(const LatentLayout& config, int class_index) {
   if (config.c_dim == 0) {
     if (class_index >= 0) throw InputError("--class: this model is unconditional (c_dim = 0)");
     return {};
@@ -40,20 +41,12 @@ int run_generate(const GenerateOptions& opt, const CommonOptions& common) {
   const torch::Device device = common.torch_device();
   const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
   LoadedModel model = load_model(model_path, device);
-  const GeneratorConfig& cfg = model.config;
+  const LatentLayout cfg = model.generator->latent_layout();
   torch::NoGradGuard no_grad;
 
   torch::Tensor ws;
   if (!opt.latent.empty()) {
-    ws = read_npy(opt.latent).to(torch::kFloat32);
-    if (ws.dim() == 2) ws = ws.unsqueeze(0);
-    if (ws.dim() == 3 && ws.size(1) == 1) ws = ws.expand({1, cfg.num_ws(), ws.size(2)});
-    if (ws.dim() != 3 || ws.size(0) != 1 || ws.size(1) != cfg.num_ws() || ws.size(2) != cfg.w_dim)
-      throw InputError(opt.latent + ": expected a latent of shape [1, " + std::to_string(cfg.num_ws()) + ", " +
-                       std::to_string(cfg.w_dim) + "] (or [1, 1, w_dim]), got " + c10::str(ws.sizes()));
-    if (!torch::isfinite(ws).all().item<bool>())
-      throw InputError(opt.latent + ": the latent contains NaN or infinity");
-    ws = ws.to(device);
+    ws = latent_from_npy(opt.latent, cfg, device);  // the shapes drag takes; NaN/infinity refused
   } else {
     if (opt.seed < 0 || opt.seed > 0xffffffffLL) throw InputError("--seed must be in 0..2^32-1");
     torch::Tensor z = z_from_seed(static_cast<uint32_t>(opt.seed), cfg.z_dim).to(device);
@@ -61,14 +54,14 @@ int run_generate(const GenerateOptions& opt, const CommonOptions& common) {
     if (c.defined()) c = c.to(device);
     ws = model.generator->map(z, c, opt.psi, opt.cutoff);
   }
-  SynthesisRequest request;
-  request.noise = parse_noise_mode(opt.noise);
-  torch::Tensor image = model.generator->synthesize(ws, request).image;
+  torch::Tensor image = model.generator->synthesize(ws, parse_noise_mode(opt.noise));
 
   std::filesystem::path out(opt.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   write_png(opt.out, image_to_uint8(image.cpu()));
-  log::info("wrote ", opt.out, " (", cfg.img_resolution, "x", cfg.img_resolution, ", ", model.format, ")");
+  const ImageShape shape = model.generator->image_shape();
+  log::info("wrote ", opt.out, " (", shape.width, "x", shape.height, ", ", model.generator->family(), ", ",
+            model.format, ")");
   if (!opt.w_out.empty()) {
     write_npy(opt.w_out, ws.cpu());
     log::info("wrote ", opt.w_out, " (latent ", c10::str(ws.sizes()), ")");

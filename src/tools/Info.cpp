@@ -14,14 +14,26 @@ struct InfoOptions {
 
 int run_info(const InfoOptions& opt) {
   LoadedModel model = load_model(opt.model);
-  const GeneratorConfig& c = model.config;
-  const int64_t params = parameter_count(*model.generator);
+  GeneratorModel& g = *model.generator;
+  const LatentLayout latent = g.latent_layout();
+  const ImageShape shape = g.image_shape();
+  const int64_t params = g.parameter_count();
+  const int layers = g.num_feature_layers();
   if (opt.json) {
     nlohmann::json j{{"path", model.path},
                      {"format", model.format},
-                     {"generator", c.to_json()},
-                     {"num_ws", c.num_ws()},
-                     {"num_blocks", c.num_blocks()},
+                     {"family", g.family()},
+                     {"description", g.description()},
+                     {"generator", g.config_json()},
+                     {"height", shape.height},
+                     {"width", shape.width},
+                     {"channels", shape.channels},
+                     {"z_dim", latent.z_dim},
+                     {"w_dim", latent.w_dim},
+                     {"c_dim", latent.c_dim},
+                     {"num_ws", latent.num_ws},
+                     {"num_feature_layers", layers},
+                     {"default_feature_layer", g.default_feature_layer()},
                      {"generator_parameters", params},
                      {"has_discriminator", !model.discriminator.empty()},
                      {"drag_lr", model.recommended_lr ? nlohmann::json(*model.recommended_lr) : nlohmann::json()}};
@@ -29,19 +41,17 @@ int run_info(const InfoOptions& opt) {
     return 0;
   }
   std::cout << model.path << " (" << model.format << ")\n"
-            << "  StyleGAN2 generator, architecture " << c.architecture << "\n"
-            << "  resolution     " << c.img_resolution << "x" << c.img_resolution << ", " << c.img_channels
-            << (c.img_channels == 1 ? " channel\n" : " channels\n")
-            << "  z_dim / w_dim  " << c.z_dim << " / " << c.w_dim << ", c_dim " << c.c_dim << "\n"
-            << "  mapping        " << c.mapping_layers << " layers, lr multiplier " << c.mapping_lr_multiplier << "\n"
-            << "  synthesis      " << c.num_blocks() << " blocks, num_ws " << c.num_ws() << ", channel_base "
-            << c.channel_base << ", channel_max " << c.channel_max << "\n"
-            << "  channels       ";
-  for (int r : c.block_resolutions()) std::cout << "b" << r << ":" << c.channels_at(r) << " ";
-  std::cout << "\n  conv_clamp     " << (c.conv_clamp ? std::to_string(*c.conv_clamp) : std::string("none"))
-            << ", num_fp16_res " << c.num_fp16_res << "\n"
+            << "  family         " << g.family() << ": " << g.description() << "\n"
+            << "  image          " << shape.width << "x" << shape.height << " (width x height), " << shape.channels
+            << (shape.channels == 1 ? " channel\n" : " channels\n")
+            << "  z_dim / w_dim  " << latent.z_dim << " / " << latent.w_dim << ", c_dim " << latent.c_dim
+            << ", num_ws " << latent.num_ws << "\n"
+            << "  features       " << layers << " layers (" << g.feature_layer_name(0) << " .. "
+            << g.feature_layer_name(layers - 1) << "), drag supervises "
+            << g.feature_layer_name(g.default_feature_layer()) << " by default\n"
             << "  parameters     " << params << " (generator)\n"
-            << "  discriminator  " << (model.discriminator.empty() ? "no" : "yes") << "\n";
+            << "  discriminator  " << (model.discriminator.empty() ? "no" : "yes") << "\n"
+            << "  architecture   " << g.config_json().dump() << "\n";
   if (model.recommended_lr) std::cout << "  drag lr        " << *model.recommended_lr << " (recommended step size)\n";
   return 0;
 }

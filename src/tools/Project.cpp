@@ -109,8 +109,8 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   if (!opt.out_target.empty()) {
     make_parent_dirs(opt.out_target);
     write_png(opt.out_target, result.target);
-    std::printf("wrote %s (target fitted to %dx%d)\n", opt.out_target.c_str(), model.config.img_resolution,
-                model.config.img_resolution);
+    std::printf("wrote %s (target fitted to %dx%d)\n", opt.out_target.c_str(), model.generator->image_shape().width,
+                model.generator->image_shape().height);
   }
   make_parent_dirs(opt.out_latent);
   write_npy(opt.out_latent, result.ws.cpu());
@@ -118,7 +118,7 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   // The latent only reproduces the photo with the generator it was found for: save it when it changed.
   if (result.tuned || opt.optimize_noise) {
     make_parent_dirs(opt.out_model);
-    save_model(opt.out_model, result.generator, model.discriminator, model.discriminator_config,
+    save_model(opt.out_model, *result.generator, model.discriminator, model.discriminator_config,
                {{"source_model", model_path},
                 {"pivot_latent", opt.out_latent},
                 {"pti_steps", std::to_string(opt.pti_steps)}});

@@ -62,7 +62,7 @@ TEST(CliTrain, TrainsWritesCheckpointsAndResumesExactly) {
 
   // The checkpoint is a model: G_ema and the generator config load like any model file.
   draggan::LoadedModel model = draggan::load_model(end.string());
-  EXPECT_EQ(model.config.img_resolution, 16);
+  EXPECT_EQ(model.generator->image_shape().height, 16);
   EXPECT_FALSE(model.discriminator.empty());
 
   CommandResult b = run("train --data " + data.string() + " --out " + resumed.string() + kSmall +

@@ -278,12 +278,13 @@ def session_seeds():
     import base64
     latent = base64.b64encode(floats([0.1] * 640)).decode()
     doc = {'format': 'draggan-session', 'version': 1,
-           'model': {'id': 'tiny_sg2', 'file': 'tiny_sg2.pkl', 'resolution': 64, 'num_ws': 10, 'w_dim': 64, 'z_dim': 64},
+           'model': {'id': 'tiny_sg2', 'file': 'tiny_sg2.pkl', 'family': 'stylegan2', 'resolution': 64, 'height': 64,
+                     'width': 48, 'num_ws': 10, 'w_dim': 64, 'z_dim': 64},
            'seed': 3, 'psi': 0.7, 'latent_space': 'w+',
            'params': {'lr': 0.01, 'r1': 3, 'r2': 12, 'lambda_mask': 20, 'max_steps': 50, 'noise': 'const'},
            'latent': {'dtype': 'float32', 'shape': [1, 10, 64], 'data': latent},
            'points': [{'handle': [22, 30], 'target': [38, 30]}, {'handle': [5, 5], 'target': None}],
-           'mask': {'format': 'rle', 'width': 64, 'height': 64, 'counts': [100, 400, 3596]}}
+           'mask': {'format': 'rle', 'width': 48, 'height': 64, 'counts': [100, 400, 2572]}}
     write('session_json', 'session.json', json.dumps(doc).encode())
     tuned = dict(doc, generator={'mapping.w_avg': {'dtype': 'float32', 'shape': [2], 'data': base64.b64encode(floats([1, 2])).decode()}})
     write('session_json', 'tuned.json', json.dumps(tuned).encode())

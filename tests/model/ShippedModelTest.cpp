@@ -19,15 +19,17 @@ class ShippedModel : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { model_ = std::make_unique<LoadedModel>(load_model(kShippedModel)); }
   static void TearDownTestSuite() { model_.reset(); }
-  static Generator& g() { return model_->generator; }
+  static const GeneratorPtr& g() { return model_->generator; }
   static std::unique_ptr<LoadedModel> model_;
 };
 std::unique_ptr<LoadedModel> ShippedModel::model_;
 
 TEST_F(ShippedModel, IsA32PixelGrayscaleGeneratorWithItsDiscriminator) {
-  const GeneratorConfig& c = g()->config();
-  EXPECT_EQ(c.img_resolution, 32);
-  EXPECT_EQ(c.img_channels, 1);
+  const ImageShape shape = g()->image_shape();
+  EXPECT_EQ(g()->family(), "stylegan2");
+  EXPECT_EQ(shape.height, 32);
+  EXPECT_EQ(shape.width, 32);
+  EXPECT_EQ(shape.channels, 1);
   EXPECT_FALSE(model_->discriminator.empty()) << "the discriminator is kept for inversion's perceptual loss";
   // The step size drag and the editor start from when none is given (see models/README.md).
   ASSERT_TRUE(model_->recommended_lr.has_value());
@@ -38,7 +40,7 @@ TEST_F(ShippedModel, GeneratesDistinctImagesWithDarkBackgroundAndBrightGarments)
   torch::NoGradGuard no_grad;
   torch::Tensor images;
   for (int seed = 0; seed < 8; ++seed) {
-    torch::Tensor img = g()->synthesize(latent_from_seed(g(), seed, 1.0)).image;
+    torch::Tensor img = g()->synthesize(latent_from_seed(*g(), seed, 1.0));
     ASSERT_EQ(img.sizes(), (std::vector<int64_t>{1, 1, 32, 32}));
     ASSERT_TRUE(torch::isfinite(img).all().item<bool>());
     images = images.defined() ? torch::cat({images, img}) : img;
@@ -65,7 +67,7 @@ TEST_P(ShippedModelDrag, HandleReachesItsTarget) {
   const ShippedDrag& c = GetParam();
   DragParams params;
   params.lr = model_->recommended_lr.value_or(0.01);
-  DragSession s(g(), latent_from_seed(g(), c.seed, 0.7), params);
+  DragSession s(g(), latent_from_seed(*g(), c.seed, 0.7), params);
   s.add_pair(c.handle, c.target);
   DragStepReport r;
   for (int k = 0; k < 100 && !r.done; ++k) r = s.step();

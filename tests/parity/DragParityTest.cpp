@@ -51,8 +51,8 @@ TEST_P(DragParity, FollowsTheOfficialTrajectory) {
   torch::Tensor points = fixture(c.name + "_points_init"), targets = fixture(c.name + "_targets");
   const int64_t steps = loss_ref.size(0), n = points.size(0);
 
-  Generator g = model_->generator;
-  DragSession session(g, latent_from_seed(g, 0, 0.7), fixture_params(c.lr));
+  GeneratorPtr g = model_->generator;
+  DragSession session(g, latent_from_seed(*g, 0, 0.7), fixture_params(c.lr));
   EXPECT_LE((session.start_ws() - ws_ref[0].unsqueeze(0)).abs().max().item<double>(), 1e-5);
   for (int64_t j = 0; j < n; ++j)
     session.add_pair({points[j][1].item<double>(), points[j][0].item<double>()},

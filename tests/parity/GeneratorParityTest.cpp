@@ -7,6 +7,7 @@
 #include <string>
 
 #include "draggan/core/StateDict.h"
+#include "draggan/io/NvidiaKwargs.h"
 #include "draggan/io/NvidiaPickle.h"
 #include "draggan/io/Npy.h"
 #include "draggan/nn/stylegan2/Generator.h"
@@ -27,7 +28,7 @@ class GeneratorParity : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     NvidiaSnapshot snapshot = read_nvidia_pkl(kData + "/tiny_sg2.pkl");
-    generator_ = std::make_unique<Generator>(snapshot.generator_config);
+    generator_ = std::make_unique<Generator>(generator_config_from_nvidia_kwargs(snapshot.g_init_kwargs));
     load_state_dict(**generator_, snapshot.g_ema, "tiny_sg2.pkl");
     (*generator_)->eval();
   }

@@ -7,14 +7,25 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/drag/DragParams.h"
+#include "draggan/nn/stylegan2/StyleGAN2Model.h"
 
 namespace draggan {
 namespace {
 
-GeneratorConfig config_at(int resolution) {
-  GeneratorConfig c;
-  c.img_resolution = resolution;
-  return c;
+// A StyleGAN2 of the given resolution with very few channels: the parameters depend on the layout only.
+StyleGAN2Model& config_at(int resolution) {
+  static std::map<int, std::shared_ptr<StyleGAN2Model>> models;
+  auto& m = models[resolution];
+  if (!m) {
+    GeneratorConfig c;
+    c.img_resolution = resolution;
+    c.z_dim = c.w_dim = 8;
+    c.mapping_layers = 1;
+    c.channel_base = 2 * resolution;
+    c.channel_max = 2;
+    m = std::make_shared<StyleGAN2Model>(Generator(c));
+  }
+  return *m;
 }
 
 TEST(PythonRound, RoundsHalfToEven) {
@@ -32,7 +43,7 @@ TEST(DragParams, OfficialDefaultsScaleWithTheResolution) {
   DragParams p;
   ResolvedDragParams r = resolve_drag_params(p, config_at(256));
   EXPECT_EQ(r.feature_block, 5);
-  EXPECT_EQ(r.feature_resolution, 128);
+  EXPECT_EQ(r.feature_layer, "b128");
   EXPECT_EQ(r.r1_pixels, 2);  // round(1.5) = 2
   EXPECT_EQ(r.r2_pixels, 6);
   EXPECT_DOUBLE_EQ(r.stop_distance, 2.0);
@@ -42,6 +53,10 @@ TEST(DragParams, OfficialDefaultsScaleWithTheResolution) {
   EXPECT_EQ(r.r2_pixels, 12);
   r = resolve_drag_params(p, config_at(1024));
   EXPECT_DOUBLE_EQ(r.stop_distance, 4.0);
+  // 128 px: round(0.75) = 1 px, a disc the official linspace grid never leaves empty: kept, as officially.
+  r = resolve_drag_params(p, config_at(128));
+  EXPECT_EQ(r.r1_pixels, 1);
+  EXPECT_EQ(r.r2_pixels, 3);
 }
 
 TEST(DragParams, SmallModelsGetFloorsAndAHalfResolutionBlock) {

@@ -25,7 +25,7 @@ class DragSessionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { model_ = std::make_unique<LoadedModel>(load_model(kModel)); }
   static void TearDownTestSuite() { model_.reset(); }
-  static Generator& g() { return model_->generator; }
+  static const GeneratorPtr& g() { return model_->generator; }
   // The fixtures' radii (2 and 6 px on this 64-px model), block 3.
   static DragParams params(double lr) {
     DragParams p;
@@ -39,7 +39,7 @@ class DragSessionTest : public ::testing::Test {
 std::unique_ptr<LoadedModel> DragSessionTest::model_;
 
 TEST_F(DragSessionTest, HandleReachesItsTarget) {
-  DragSession s(g(), latent_from_seed(g(), 0, 0.7), params(kConvergeLr));
+  DragSession s(g(), latent_from_seed(*g(), 0, 0.7), params(kConvergeLr));
   s.add_pair(kConvergeHandle, kConvergeTarget);
   DragStepReport r;
   const double start = std::hypot(kConvergeTarget.x - kConvergeHandle.x,
@@ -55,7 +55,7 @@ TEST_F(DragSessionTest, HandleReachesItsTarget) {
 }
 
 TEST_F(DragSessionTest, WPlusMovesOnlyTheFirstSixLayers) {
-  torch::Tensor ws0 = latent_from_seed(g(), 0, 0.7);
+  torch::Tensor ws0 = latent_from_seed(*g(), 0, 0.7);
   DragSession s(g(), ws0, params(0.01));
   s.add_pair({22, 30}, {38, 30});
   for (int k = 0; k < 3; ++k) s.step();
@@ -66,7 +66,7 @@ TEST_F(DragSessionTest, WPlusMovesOnlyTheFirstSixLayers) {
 }
 
 TEST_F(DragSessionTest, WSpaceSharesOneVectorAcrossTheOptimisedLayers) {
-  torch::Tensor ws0 = latent_from_seed(g(), 0, 0.7);
+  torch::Tensor ws0 = latent_from_seed(*g(), 0, 0.7);
   DragSession s(g(), ws0, params(0.01), LatentSpace::W);
   s.add_pair({22, 30}, {38, 30});
   for (int k = 0; k < 3; ++k) s.step();
@@ -77,7 +77,7 @@ TEST_F(DragSessionTest, WSpaceSharesOneVectorAcrossTheOptimisedLayers) {
 }
 
 TEST_F(DragSessionTest, ResetReturnsToTheStart) {
-  torch::Tensor ws0 = latent_from_seed(g(), 0, 0.7);
+  torch::Tensor ws0 = latent_from_seed(*g(), 0, 0.7);
   DragSession s(g(), ws0, params(0.01));
   s.add_pair({24, 28}, {36, 36});
   torch::Tensor first = s.image_uint8();
@@ -91,7 +91,7 @@ TEST_F(DragSessionTest, ResetReturnsToTheStart) {
 }
 
 TEST_F(DragSessionTest, PairsCanChangeBetweenSteps) {
-  DragSession s(g(), latent_from_seed(g(), 0, 0.7), params(0.01));
+  DragSession s(g(), latent_from_seed(*g(), 0, 0.7), params(0.01));
   s.add_pair({22, 30}, {38, 30});
   s.step();
   EXPECT_EQ(s.add_pair({40, 40}, {30, 40}), 1);
@@ -105,7 +105,7 @@ TEST_F(DragSessionTest, PairsCanChangeBetweenSteps) {
 }
 
 TEST_F(DragSessionTest, OutputsHaveTheImageSize) {
-  DragSession s(g(), latent_from_seed(g(), 0, 0.7), params(0.01));
+  DragSession s(g(), latent_from_seed(*g(), 0, 0.7), params(0.01));
   s.add_pair({22, 30}, {38, 30});
   EXPECT_EQ(s.preview().sizes(), (std::vector<int64_t>{1, 3, 64, 64}));  // before any step: the image
   s.step();
@@ -115,7 +115,7 @@ TEST_F(DragSessionTest, OutputsHaveTheImageSize) {
 }
 
 TEST_F(DragSessionTest, BadInputGetsClearErrors) {
-  DragSession s(g(), latent_from_seed(g(), 0, 0.7), params(0.01));
+  DragSession s(g(), latent_from_seed(*g(), 0, 0.7), params(0.01));
   EXPECT_THROW(s.step(), InputError);  // no pairs
   EXPECT_THROW(s.add_pair({64, 10}, {10, 10}), InputError);
   EXPECT_THROW(s.add_pair({10, 10}, {10, -3}), InputError);

@@ -87,14 +87,28 @@ TEST(ImageLimits, FittingALargePhotoBandByBandGivesTheNumbersOfOneResize) {
   namespace F = torch::nn::functional;
   torch::manual_seed(3);
   const torch::Tensor photo = torch::randint(0, 256, {1500, 2200, 3}, torch::kUInt8);  // banded: > 4 M floats
-  for (int channels : {1, 3}) {
-    const torch::Tensor square = photo.slice(1, 350, 350 + 1500);  // the centred crop
-    torch::Tensor x = square.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+  const auto one_resize = [&](const torch::Tensor& part, int channels, int64_t h, int64_t w) {
+    torch::Tensor x = part.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
     if (channels == 1) x = (x * torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1})).sum(1, true);
-    x = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{32, 32}).mode(torch::kBilinear)
-                              .align_corners(false).antialias(true));
-    const torch::Tensor reference = (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 32, 32});
-    EXPECT_TRUE(torch::equal(fit_image(photo, 32, channels, FitMode::CenterCrop), reference)) << channels;
+    return F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear)
+                                 .align_corners(false).antialias(true));
+  };
+  for (int channels : {1, 3}) {
+    // Square frame: the centred 1500 x 1500 crop.
+    torch::Tensor x = one_resize(photo.slice(1, 350, 350 + 1500), channels, 32, 32);
+    EXPECT_TRUE(torch::equal(fit_image(photo, 32, 32, channels, FitMode::CenterCrop),
+                             (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 32, 32})))
+        << channels;
+    // A 2:1 portrait frame (StyleGAN-Human's shape): a 1500 x 750 crop.
+    x = one_resize(photo.slice(1, 725, 725 + 750), channels, 64, 32);
+    EXPECT_TRUE(torch::equal(fit_image(photo, 64, 32, channels, FitMode::CenterCrop),
+                             (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 64, 32})))
+        << channels;
+    // Padded into the portrait frame: 22 x 32 (width fills it), black bars above and below.
+    x = F::pad(one_resize(photo, channels, 22, 32), F::PadFuncOptions({0, 0, 21, 21}).value(0.0));
+    EXPECT_TRUE(torch::equal(fit_image(photo, 64, 32, channels, FitMode::Pad),
+                             (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 64, 32})))
+        << channels;
   }
 }
 

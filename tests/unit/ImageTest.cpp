@@ -184,7 +184,7 @@ TEST(FitImage, GivesSquareNchwInUnitRangeForOddSizes) {
     for (FitMode mode : {FitMode::CenterCrop, FitMode::Pad}) {
       for (int64_t c_in : {1, 2, 3, 4}) {
         for (int c_out : {1, 3}) {
-          const torch::Tensor out = fit_image(random_image(h, w, c_in), 64, c_out, mode);
+          const torch::Tensor out = fit_image(random_image(h, w, c_in), 64, 64, c_out, mode);
           ASSERT_EQ(out.sizes(), torch::IntArrayRef({1, c_out, 64, 64})) << h << "x" << w;
           EXPECT_EQ(out.scalar_type(), torch::kFloat32);
           EXPECT_GE(out.min().item<float>(), -1.0f);
@@ -199,37 +199,52 @@ TEST(FitImage, CropTakesTheCentreAndPadAddsBlackBars) {
   // 2x6 image: columns 0-1 value 0, 2-3 value 255, 4-5 value 0. The centred 2x2 crop is all white.
   torch::Tensor img = torch::zeros({2, 6, 3}, torch::kUInt8);
   img.slice(1, 2, 4).fill_(255);
-  const torch::Tensor crop = fit_image(img, 8, 3, FitMode::CenterCrop);
+  const torch::Tensor crop = fit_image(img, 8, 8, 3, FitMode::CenterCrop);
   EXPECT_TRUE(torch::allclose(crop, torch::ones_like(crop)));
   // Padding a 2x6 white image to 6x6 (then 12x12): rows 4..7 are image, the rest black (-1).
-  const torch::Tensor pad = fit_image(torch::full({2, 6, 1}, 255, torch::kUInt8), 12, 1, FitMode::Pad);
+  const torch::Tensor pad = fit_image(torch::full({2, 6, 1}, 255, torch::kUInt8), 12, 12, 1, FitMode::Pad);
   EXPECT_TRUE(torch::allclose(pad.slice(2, 4, 8), torch::ones({1, 1, 4, 12})));
   EXPECT_TRUE(torch::equal(pad.slice(2, 0, 4), -torch::ones({1, 1, 4, 12})));
   EXPECT_TRUE(torch::equal(pad.slice(2, 8, 12), -torch::ones({1, 1, 4, 12})));
+}
+
+TEST(FitImage, FitsNonSquareFramesByCropOrPad) {
+  // A 4x4 photo into a 2:1 (height 8, width 4) frame: the crop keeps the centre 4x2 columns, the pad keeps all of it
+  // between black bars above and below.
+  torch::Tensor img = torch::zeros({4, 4, 1}, torch::kUInt8);
+  img.slice(1, 1, 3).fill_(255);
+  const torch::Tensor crop = fit_image(img, 8, 4, 1, FitMode::CenterCrop);
+  ASSERT_EQ(crop.sizes(), torch::IntArrayRef({1, 1, 8, 4}));
+  EXPECT_TRUE(torch::allclose(crop, torch::ones_like(crop)));
+  const torch::Tensor pad = fit_image(torch::full({4, 4, 1}, 255, torch::kUInt8), 8, 4, 1, FitMode::Pad);
+  ASSERT_EQ(pad.sizes(), torch::IntArrayRef({1, 1, 8, 4}));
+  EXPECT_TRUE(torch::allclose(pad.slice(2, 2, 6), torch::ones({1, 1, 4, 4})));
+  EXPECT_TRUE(torch::equal(pad.slice(2, 0, 2), -torch::ones({1, 1, 2, 4})));
+  EXPECT_TRUE(torch::equal(pad.slice(2, 6, 8), -torch::ones({1, 1, 2, 4})));
 }
 
 TEST(FitImage, ConvertsChannelsWithLumaWeightsAndAntialiases) {
   // Pure red -> 0.299 * 255 in gray.
   torch::Tensor red = torch::zeros({4, 4, 3}, torch::kUInt8);
   red.select(2, 0).fill_(255);
-  const torch::Tensor gray = fit_image(red, 4, 1, FitMode::CenterCrop);
+  const torch::Tensor gray = fit_image(red, 4, 4, 1, FitMode::CenterCrop);
   EXPECT_NEAR(gray.mean().item<float>(), 0.299f * 255 / 127.5f - 1, 1e-5);
   // Gray -> RGB repeats the channel.
-  const torch::Tensor rgb = fit_image(torch::full({4, 4, 1}, 51, torch::kUInt8), 4, 3, FitMode::CenterCrop);
+  const torch::Tensor rgb = fit_image(torch::full({4, 4, 1}, 51, torch::kUInt8), 4, 4, 3, FitMode::CenterCrop);
   EXPECT_TRUE(torch::allclose(rgb, torch::full({1, 3, 4, 4}, 51 / 127.5f - 1)));
   // A 1-px checkerboard shrunk 8x averages to mid-gray instead of aliasing to black or white.
   const torch::Tensor checker =
       ((torch::arange(64).view({64, 1}) + torch::arange(64).view({1, 64})) % 2 * 255).to(torch::kUInt8).unsqueeze(2);
-  const torch::Tensor small = fit_image(checker, 8, 1, FitMode::CenterCrop);
+  const torch::Tensor small = fit_image(checker, 8, 8, 1, FitMode::CenterCrop);
   EXPECT_LT((small - (127.5f / 127.5f - 1)).abs().max().item<float>(), 0.05f);
 }
 
 TEST(FitImage, RejectsBadArguments) {
   const torch::Tensor img = random_image(4, 4, 3);
-  expect_input_error([&] { fit_image(img, 0, 3, FitMode::Pad); }, {"resolution"});
-  expect_input_error([&] { fit_image(img, 64, 2, FitMode::Pad); }, {"channels"});
-  expect_input_error([&] { fit_image(img.to(torch::kFloat32), 64, 3, FitMode::Pad); }, {"uint8"});
-  expect_input_error([&] { fit_image(torch::zeros({0, 5, 3}, torch::kUInt8), 64, 3, FitMode::Pad); }, {"zero"});
+  expect_input_error([&] { fit_image(img, 0, 0, 3, FitMode::Pad); }, {"frame"});
+  expect_input_error([&] { fit_image(img, 64, 64, 2, FitMode::Pad); }, {"channels"});
+  expect_input_error([&] { fit_image(img.to(torch::kFloat32), 64, 64, 3, FitMode::Pad); }, {"uint8"});
+  expect_input_error([&] { fit_image(torch::zeros({0, 5, 3}, torch::kUInt8), 64, 64, 3, FitMode::Pad); }, {"zero"});
   EXPECT_EQ(parse_fit_mode("pad"), FitMode::Pad);
   EXPECT_EQ(parse_fit_mode("crop"), FitMode::CenterCrop);
   EXPECT_THROW(parse_fit_mode("stretch"), InputError);

@@ -44,14 +44,14 @@ LoadedModel& fixture_model() {
   return model;
 }
 
-torch::Tensor seed_latent(Generator& g, uint32_t seed, double psi) {
+torch::Tensor seed_latent(GeneratorModel& g, uint32_t seed, double psi) {
   torch::NoGradGuard no_grad;
-  return g->map(z_from_seed(seed, g->config().z_dim), {}, psi);
+  return g.map(z_from_seed(seed, g.latent_layout().z_dim), {}, psi);
 }
 
-torch::Tensor render_uint8(Generator& g, const torch::Tensor& ws) {
+torch::Tensor render_uint8(GeneratorModel& g, const torch::Tensor& ws) {
   torch::NoGradGuard no_grad;
-  return image_to_uint8(g->synthesize(ws, SynthesisRequest{NoiseMode::Const}).image);
+  return image_to_uint8(g.synthesize(ws, NoiseMode::Const));
 }
 
 TEST(ProjectionSchedule, RampsTheLearningRateUpThenDownAlongACosine) {
@@ -85,9 +85,9 @@ TEST(NoiseRegularizer, IsSmallForWhiteNoiseAndLargeForSmoothMaps) {
 
 TEST(LatentStatistics, StartsFromTheMeanOfMappedSamples) {
   LoadedModel& model = fixture_model();
-  const LatentStatistics small = latent_statistics(model.generator, 1000);
-  const LatentStatistics large = latent_statistics(model.generator, 4000);
-  ASSERT_EQ(large.w_avg.sizes(), (std::vector<int64_t>{1, 1, model.config.w_dim}));
+  const LatentStatistics small = latent_statistics(*model.generator, 1000);
+  const LatentStatistics large = latent_statistics(*model.generator, 4000);
+  ASSERT_EQ(large.w_avg.sizes(), (std::vector<int64_t>{1, 1, model.generator->latent_layout().w_dim}));
   // The sample mean converges (its error shrinks like w_std / sqrt(N)); the spread is one positive scalar.
   EXPECT_LT((small.w_avg - large.w_avg).norm().item<double>(), 0.1 * large.w_std);
   EXPECT_GT(large.w_std, 0.0);
@@ -95,9 +95,10 @@ TEST(LatentStatistics, StartsFromTheMeanOfMappedSamples) {
 
 TEST(Projection, FindsTheLatentOfAGeneratedImageAndPtiTightensIt) {
   LoadedModel& model = fixture_model();
-  Generator& g = model.generator;
+  GeneratorModel& g = *model.generator;
   const torch::Tensor target = render_uint8(g, seed_latent(g, 0, 0.7));
-  const torch::Tensor fitted = fit_image(target, model.config.img_resolution, model.config.img_channels);
+  const ImageShape shape = g.image_shape();
+  const torch::Tensor fitted = fit_image(target, shape.height, shape.width, shape.channels);
   // Pixel loss only: the fixture's D is random (its features carry no perception) and costs 3x the time.
   std::unique_ptr<PerceptualLoss> perceptual = make_perceptual_loss(PerceptualChoice::None, model, {}, torch::kCPU);
 
@@ -117,20 +118,20 @@ TEST(Projection, FindsTheLatentOfAGeneratedImageAndPtiTightensIt) {
   std::cout << "[ measured ] projected " << projected_psnr << " dB, SSIM " << ssim(render_uint8(g, projected.ws), target) << "\n";
   EXPECT_GT(projected_psnr, kMinProjectedPsnr);
 
-  const StateDict before = state_dict_of(*g);
+  const StateDict before = state_dict_of(g.module());
   PivotalTuningOptions pti;
   pti.steps = kPtiSteps;
   PivotalTuningResult tuned = pivotal_tuning(g, projected.ws, fitted, perceptual.get(), pti);
-  const double tuned_psnr = psnr(render_uint8(tuned.generator, projected.ws), target);
-  std::cout << "[ measured ] tuned " << tuned_psnr << " dB, SSIM " << ssim(render_uint8(tuned.generator, projected.ws), target) << "\n";
+  const double tuned_psnr = psnr(render_uint8(*tuned.generator, projected.ws), target);
+  std::cout << "[ measured ] tuned " << tuned_psnr << " dB, SSIM " << ssim(render_uint8(*tuned.generator, projected.ws), target) << "\n";
   EXPECT_GT(tuned_psnr, kMinTunedPsnr);
   EXPECT_GT(tuned_psnr, projected_psnr + 1.0);
 
   // The original generator is untouched; the tuned one still draws other latents as before.
-  for (const auto& [name, t] : state_dict_of(*g)) EXPECT_TRUE(t.equal(before.at(name))) << name;
+  for (const auto& [name, t] : state_dict_of(g.module())) EXPECT_TRUE(t.equal(before.at(name))) << name;
   for (uint32_t seed : {1u, 2u, 5u}) {
     const torch::Tensor ws = seed_latent(g, seed, 0.7);
-    const double other = psnr(render_uint8(tuned.generator, ws), render_uint8(g, ws));
+    const double other = psnr(render_uint8(*tuned.generator, ws), render_uint8(g, ws));
     std::cout << "[ measured ] seed " << seed << " after PTI vs before: " << other << " dB\n";
     EXPECT_GT(other, kMinOtherLatentPsnr) << "seed " << seed;
   }
@@ -138,7 +139,7 @@ TEST(Projection, FindsTheLatentOfAGeneratedImageAndPtiTightensIt) {
 
 TEST(Projection, CancelFlagStopsEarlyWithAUsableLatent) {
   LoadedModel& model = fixture_model();
-  const torch::Tensor target = render_uint8(model.generator, seed_latent(model.generator, 3, 0.7));
+  const torch::Tensor target = render_uint8(*model.generator, seed_latent(*model.generator, 3, 0.7));
   std::atomic<bool> cancel{false};
   InversionCallbacks cb;
   cb.cancel = &cancel;
@@ -160,14 +161,14 @@ TEST(Projection, CancelFlagStopsEarlyWithAUsableLatent) {
   EXPECT_TRUE(r.cancelled);
   EXPECT_FALSE(r.tuned.has_value());
   EXPECT_EQ(previews, 2);
-  EXPECT_EQ(r.ws.sizes(), (std::vector<int64_t>{1, model.config.num_ws(), model.config.w_dim}));
+  EXPECT_EQ(r.ws.sizes(), (std::vector<int64_t>{1, model.generator->latent_layout().num_ws, model.generator->latent_layout().w_dim}));
   EXPECT_EQ(r.reconstruction.sizes(), target.sizes());
   EXPECT_EQ(r.perceptual, "none");
 }
 
 TEST(Projection, TheInvertedLatentAndTunedGeneratorDragLikeAGeneratedOne) {
   LoadedModel& model = fixture_model();
-  const torch::Tensor target = render_uint8(model.generator, seed_latent(model.generator, 4, 0.7));
+  const torch::Tensor target = render_uint8(*model.generator, seed_latent(*model.generator, 4, 0.7));
   InversionOptions options;
   options.projection.steps = 60;
   options.projection.w_avg_samples = 1000;
@@ -175,14 +176,14 @@ TEST(Projection, TheInvertedLatentAndTunedGeneratorDragLikeAGeneratedOne) {
   options.perceptual = PerceptualChoice::None;
   InversionResult r = invert_image(model, target, options);
   // The same drag from the generated latent with the original generator is the reference behaviour.
-  auto drag_distance = [](Generator g, const torch::Tensor& ws) {
+  auto drag_distance = [](GeneratorPtr g, const torch::Tensor& ws) {
     DragSession drag(g, ws);
     drag.add_pair({20, 30}, {30, 30});
     double last = 0.0;
     for (int i = 0; i < 30; ++i) last = drag.step().distances.at(0);
     return last;
   };
-  const double generated = drag_distance(model.generator, seed_latent(model.generator, 4, 0.7));
+  const double generated = drag_distance(model.generator, seed_latent(*model.generator, 4, 0.7));
   const double inverted = drag_distance(r.generator, r.ws);
   std::cout << "[ measured ] handle-target distance after 30 steps: generated " << generated << ", inverted "
             << inverted << " (start 10)\n";

@@ -56,34 +56,29 @@ int python_round(double x) {
   return static_cast<int>(r);
 }
 
-ResolvedDragParams resolve_drag_params(const DragParams& params, const GeneratorConfig& config) {
+ResolvedDragParams resolve_drag_params(const DragParams& params, const GeneratorModel& generator) {
   params.validate();
-  const std::vector<int> resolutions = config.block_resolutions();
-  const int blocks = static_cast<int>(resolutions.size());
-  const int h = config.img_resolution;
-
+  const int layers = generator.num_feature_layers();
   ResolvedDragParams r;
-  r.img_resolution = h;
+  r.canvas = generator.feature_canvas();
+  const int h = r.canvas.height;
   if (params.feature_block < 0) {
-    if (blocks >= 6) {
-      r.feature_block = 5;
-    } else {
-      auto it = std::find(resolutions.begin(), resolutions.end(), h / 2);
-      r.feature_block = it != resolutions.end() ? static_cast<int>(it - resolutions.begin()) : blocks - 1;
-    }
+    r.feature_block = generator.default_feature_layer();
   } else {
-    if (params.feature_block >= blocks)
+    if (params.feature_block >= layers)
       throw InputError("drag parameters: feature_block " + std::to_string(params.feature_block) +
-                       " does not exist: this generator has blocks 0.." + std::to_string(blocks - 1) + " (" +
-                       std::to_string(resolutions.front()) + ".." + std::to_string(resolutions.back()) + " px)");
+                       " does not exist: this generator has feature layers 0.." + std::to_string(layers - 1) + " (" +
+                       generator.feature_layer_name(0) + ".." + generator.feature_layer_name(layers - 1) + ")");
     r.feature_block = params.feature_block;
   }
-  r.feature_resolution = resolutions[r.feature_block];
+  r.feature_layer = generator.feature_layer_name(r.feature_block);
   // Same expression order as the official round(r / 512 * h).
-  r.r1_pixels = std::max(python_round(params.r1 / 512.0 * h), kMinR1Pixels);
+  // The official radius whenever it is a pixel or more (128-px models at the default r1 3 get the official 1 px).
+  const int r1_pixels = python_round(params.r1 / 512.0 * h);
+  r.r1_pixels = r1_pixels >= 1 ? r1_pixels : kMinR1Pixels;
   r.r2_pixels = std::max(python_round(params.r2 / 512.0 * h), kMinR2Pixels);
   r.stop_distance = params.stop_distance < 0.0 ? std::max(2.0 / 512.0 * h, 2.0) : params.stop_distance;
-  r.optimized_layers = std::min(params.optimized_layers, config.num_ws());
+  r.optimized_layers = std::min(params.optimized_layers, generator.latent_layout().num_ws);
   return r;
 }
 

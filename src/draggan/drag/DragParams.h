@@ -3,8 +3,8 @@
 #pragma once
 #include <string>
 
-#include "draggan/nn/stylegan2/GeneratorConfig.h"
-#include "draggan/nn/stylegan2/SynthesisRequest.h"
+#include "draggan/model/GeneratorModel.h"
+#include "draggan/model/NoiseMode.h"
 
 namespace draggan {
 
@@ -20,15 +20,17 @@ std::string to_string(LatentSpace space);
 struct DragParams {
   // Adam learning rate (torch defaults betas 0.9/0.999, eps 1e-8). Official GUI "Step Size" default 0.001.
   double lr = 0.001;
-  // Which synthesis block's output x is supervised (index into the blocks b4, b8, ...). Official: 5.
-  // -1 = auto: 5 when the generator has at least 6 blocks (>= 128 px); otherwise the block whose resolution
-  // is img_resolution / 2 (a 64-px model uses block 3 = b32, a 32-px model block 2 = b16), i.e. a block that
-  // is resized x2 to the image, as block 5 is on a 256-px model.
+  // Which feature layer is supervised (official feature_idx: StyleGAN2's synthesis blocks b4, b8, ...;
+  // StyleGAN3's layers L0, L1, ...). -1 = the generator's default (GeneratorModel::default_feature_layer):
+  // official 5 where the model has it (StyleGAN2 >= 128 px); a small StyleGAN2 uses the block at half its
+  // resolution, which is resized x2 to the image as block 5 is on a 256-px model.
   int feature_block = -1;
-  // Radii at 512-px scale, scaled to the image as the official code does: round(r / 512 * img_resolution)
+  // Radii at 512-px scale, scaled to the canvas as the official code does: round(r / 512 * h), h = the canvas
+  // height (the image height; StyleGAN-Human's padded square has the same height)
   // (Python round: half to even). r1: motion-supervision disc; r2: point-tracking window half-size.
   // Official defaults 3 and 12. On small images the official scaling gives 0 px (an empty disc, NaN loss),
-  // so the scaled radii have floors: r1 >= kMinR1Pixels, r2 >= kMinR2Pixels (see ResolvedDragParams).
+  // so an r1 that rounds to 0 becomes kMinR1Pixels (a 1-px r1, e.g. 128-px models at the default 3, is kept: its
+  // disc on the official grid is never empty) and r2 has the floor kMinR2Pixels (see ResolvedDragParams).
   double r1 = 3.0;
   double r2 = 12.0;
   // Weight of the mask term (keeps the features of the fixed region): lambda_mask * l1(F*m, F0*m).
@@ -36,7 +38,7 @@ struct DragParams {
   // Weight of the official latent regulariser l1(ws, w0) (the official GUI passes 0).
   double reg = 0.0;
   // A step stops (no optimiser step) when every handle is within this many pixels of its target.
-  // < 0 = official max(2 / 512 * img_resolution, 2).
+  // < 0 = official max(2 / 512 * h, 2).
   double stop_distance = -1.0;
   // false (default, official): the motion disc is found on torch.linspace(0, h, h), whose spacing is
   // h/(h-1) instead of 1 px, so the disc is slightly off-centre towards the origin. true: the exact pixel grid.
@@ -55,22 +57,22 @@ struct DragParams {
   void validate() const;
 };
 
-constexpr int kMinR1Pixels = 2;  // a 1-px disc on the official linspace grid is empty at the last row/column
+constexpr int kMinR1Pixels = 2;  // r1 where the official scaling rounds to 0 px (an empty disc)
 constexpr int kMinR2Pixels = 3;  // a tracking window of at least 7x7 px
 
 // DragParams turned into pixels for one generator.
 struct ResolvedDragParams {
-  int img_resolution = 0;
-  int feature_block = 0;       // index into the synthesis blocks
-  int feature_resolution = 0;  // that block's resolution (its output is resized to img_resolution)
-  int r1_pixels = 0;           // max(round(r1 / 512 * h), kMinR1Pixels)
+  FeatureCanvas canvas;        // the plane the drag runs on (see GeneratorModel.h)
+  int feature_block = 0;       // index into the generator's feature layers
+  std::string feature_layer;   // its name ("b64", "L5_52_512")
+  int r1_pixels = 0;           // round(r1 / 512 * h), kMinR1Pixels where that is 0
   int r2_pixels = 0;           // max(round(r2 / 512 * h), kMinR2Pixels)
   double stop_distance = 0.0;  // pixels
   int optimized_layers = 0;    // min(params.optimized_layers, num_ws)
 };
 
 // Validates `params` against the generator (feature block exists, ...) and scales the radii. InputError if not.
-ResolvedDragParams resolve_drag_params(const DragParams& params, const GeneratorConfig& config);
+ResolvedDragParams resolve_drag_params(const DragParams& params, const GeneratorModel& generator);
 
 // Python's round() of a double (half to even), as the official radius scaling uses it.
 int python_round(double x);

@@ -12,25 +12,25 @@
 #include "draggan/drag/MotionSupervision.h"
 #include "draggan/drag/PointTracker.h"
 #include "draggan/io/Npy.h"
-#include "draggan/nn/stylegan2/RegionSynthesis.h"
 
 namespace draggan {
 
 using torch::indexing::Slice;
 
-torch::Tensor latent_from_seed(Generator& generator, uint32_t seed, double psi) {
-  const GeneratorConfig& cfg = generator->config();
-  const torch::Device device = generator->parameters().front().device();
+torch::Tensor latent_from_seed(GeneratorModel& generator, uint32_t seed, double psi) {
+  const LatentLayout layout = generator.latent_layout();
+  const torch::Device device = generator.device();
   torch::NoGradGuard no_grad;
-  torch::Tensor z = z_from_seed(seed, cfg.z_dim).to(device);
+  torch::Tensor z = z_from_seed(seed, layout.z_dim).to(device);
   // The official renderer passes an all-zero label (it has no class picker).
-  torch::Tensor c = cfg.c_dim > 0 ? torch::zeros({1, cfg.c_dim}, torch::TensorOptions(device)) : torch::Tensor();
-  return generator->map(z, c, psi).to(torch::kFloat32);
+  torch::Tensor c =
+      layout.c_dim > 0 ? torch::zeros({1, layout.c_dim}, torch::TensorOptions(device)) : torch::Tensor();
+  return generator.map(z, c, psi).to(torch::kFloat32);
 }
 
-torch::Tensor latent_from_npy(const std::string& path, const GeneratorConfig& config, torch::Device device) {
+torch::Tensor latent_from_npy(const std::string& path, const LatentLayout& layout, torch::Device device) {
   torch::Tensor w = read_npy(path);
-  const int64_t num_ws = config.num_ws(), w_dim = config.w_dim;
+  const int64_t num_ws = layout.num_ws, w_dim = layout.w_dim;
   if (!w.is_floating_point())
     throw InputError(path + ": a latent must be a float array, got " + std::string(c10::toString(w.scalar_type())));
   while (w.dim() > 1 && w.size(0) == 1 && w.dim() > 2) w = w.squeeze(0);  // [1, L, D] -> [L, D]
@@ -46,11 +46,6 @@ torch::Tensor latent_from_npy(const std::string& path, const GeneratorConfig& co
 
 namespace {
 
-torch::Device device_of(Generator& generator) {
-  auto params = generator->parameters();
-  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
-}
-
 // Whole pixels, as the official tracking returns them; Python's round() for a fractional start point.
 DragPoint whole_pixel(DragPoint p) {
   return {static_cast<double>(python_round(p.x)), static_cast<double>(python_round(p.y))};
@@ -58,18 +53,22 @@ DragPoint whole_pixel(DragPoint p) {
 
 }  // namespace
 
-DragSession::DragSession(Generator generator, const torch::Tensor& ws0, DragParams params, LatentSpace space)
-    : generator_(std::move(generator)), params_(params), space_(space), device_(device_of(generator_)) {
-  resolved_ = resolve_drag_params(params_, generator_->config());
+DragSession::DragSession(GeneratorPtr generator, const torch::Tensor& ws0, DragParams params, LatentSpace space)
+    : generator_(std::move(generator)), params_(params), space_(space), device_(torch::kCPU) {
+  if (!generator_) throw InputError("drag: no generator");
+  device_ = generator_->device();
+  shape_ = generator_->image_shape();
+  resolved_ = resolve_drag_params(params_, *generator_);
   set_start_latent(ws0);
 }
 
 void DragSession::set_start_latent(const torch::Tensor& ws0) {
-  const GeneratorConfig& cfg = generator_->config();
-  if (!ws0.defined() || ws0.dim() != 3 || ws0.size(0) != 1 || ws0.size(1) != cfg.num_ws() ||
-      ws0.size(2) != cfg.w_dim)
-    throw InputError("drag: start latent must be [1, " + std::to_string(cfg.num_ws()) + ", " +
-                     std::to_string(cfg.w_dim) + "], got " + (ws0.defined() ? c10::str(ws0.sizes()) : "none"));
+  const LatentLayout layout = generator_->latent_layout();
+  if (!ws0.defined() || ws0.dim() != 3 || ws0.size(0) != 1 || ws0.size(1) != layout.num_ws ||
+      ws0.size(2) != layout.w_dim)
+    throw InputError("drag: start latent must be [1, " + std::to_string(layout.num_ws) + ", " +
+                     std::to_string(layout.w_dim) + "], got " + (ws0.defined() ? c10::str(ws0.sizes()) : "none"));
+  if (!torch::isfinite(ws0).all().item<bool>()) throw InputError("drag: start latent contains NaN or infinity");
   ws0_ = ws0.detach().to(device_, torch::kFloat32).clone();
   reset();
 }
@@ -109,13 +108,13 @@ torch::Tensor DragSession::ws() const { return synthesis_ws().detach().clone(); 
 // --- Points ---------------------------------------------------------------------------------------------------
 
 void DragSession::check_point(const DragPoint& p, const char* what) const {
-  const int h = resolved_.img_resolution;
   if (!std::isfinite(p.x) || !std::isfinite(p.y))
     throw InputError(std::string("drag: ") + what + " has a non-finite coordinate");
-  const double lo = -0.5, hi = h - 0.5;  // pixel centres 0..h-1, each covering +-0.5
-  if (p.x < lo || p.x >= hi || p.y < lo || p.y >= hi)
+  // Pixel centres 0..w-1 / 0..h-1, each covering +-0.5.
+  if (p.x < -0.5 || p.x >= shape_.width - 0.5 || p.y < -0.5 || p.y >= shape_.height - 0.5)
     throw InputError(std::string("drag: ") + what + " (x " + std::to_string(p.x) + ", y " + std::to_string(p.y) +
-                     ") is outside the " + std::to_string(h) + "x" + std::to_string(h) + " image");
+                     ") is outside the " + std::to_string(shape_.width) + "x" + std::to_string(shape_.height) +
+                     " image (width x height)");
 }
 
 void DragSession::check_index(int index) const {
@@ -185,8 +184,17 @@ void DragSession::set_target(int index, DragPoint target) {
 // --- Mask and parameters --------------------------------------------------------------------------------------
 
 void DragSession::set_mask(const torch::Tensor& mask) {
-  const int h = resolved_.img_resolution;
-  mask_ = prepare_drag_mask(mask, h, h).to(device_);
+  torch::Tensor on_image = prepare_drag_mask(mask, shape_.height, shape_.width);
+  const FeatureCanvas& canvas = resolved_.canvas;
+  if (canvas.height != shape_.height || canvas.width != shape_.width) {
+    // Outside the image nothing can be painted: it stays fixed, as the unpainted part of the official canvas.
+    torch::Tensor padded = torch::ones({1, 1, canvas.height, canvas.width}, on_image.options());
+    padded.slice(2, canvas.image_top, canvas.image_top + shape_.height)
+        .slice(3, canvas.image_left, canvas.image_left + shape_.width)
+        .copy_(on_image);
+    on_image = padded;
+  }
+  mask_ = on_image.to(device_);
   mask_active_ = mask_term_active(mask_);
 }
 
@@ -196,7 +204,7 @@ void DragSession::clear_mask() {
 }
 
 void DragSession::set_params(const DragParams& params) {
-  ResolvedDragParams resolved = resolve_drag_params(params, generator_->config());
+  ResolvedDragParams resolved = resolve_drag_params(params, *generator_);
   const bool new_block = resolved.feature_block != resolved_.feature_block;
   const bool new_layers = resolved.optimized_layers != resolved_.optimized_layers;
   torch::Tensor current = new_layers ? ws() : torch::Tensor();
@@ -222,79 +230,36 @@ std::vector<PixelBox> DragSession::pair_boxes() const {
   const int64_t reach = resolved_.r2_pixels + resolved_.r1_pixels + 3;
   std::vector<PixelBox> boxes;
   for (const auto& pair : pairs_) {
-    const auto y = static_cast<int64_t>(pair.handle.y), x = static_cast<int64_t>(pair.handle.x);
+    const int64_t y = canvas_row(pair.handle.y), x = canvas_col(pair.handle.x);
     boxes.push_back({y - reach, x - reach, y + reach, x + reach});
   }
   return boxes;
 }
 
 std::vector<FeatureWindow> DragSession::supervised_windows(const torch::Tensor& ws) {
-  const int64_t h = resolved_.img_resolution;
-  const int block = resolved_.feature_block;
-  const int64_t block_size = generator_->synthesis->blocks[block]->options().resolution;
-  std::vector<PixelBox> boxes = pair_boxes();
-  // The mask term reads the whole map, and so does the naive baseline: one ordinary pass.
+  FeatureRequest request;
+  request.layer = resolved_.feature_block;
+  request.noise = params_.noise;
+  request.full_forward = params_.naive_full_forward;
+  // The mask term reads the whole map and is a small difference of two large maps, so it keeps the official
+  // arithmetic (parity within 1e-4); so does the naive baseline, which stands for the official loop.
+  request.official_arithmetic = mask_active_ || params_.naive_full_forward;
   const bool whole_map = mask_active_ || params_.naive_full_forward || !params_.windowed_synthesis;
-  std::optional<SourceSpan> joint;
-  if (!whole_map) {
-    PixelBox all = boxes.front();
-    for (const PixelBox& b : boxes)
-      all = {std::min(all.top, b.top), std::min(all.left, b.left), std::max(all.bottom, b.bottom),
-             std::max(all.right, b.right)};
-    joint = source_span_of(all, h, block_size);
-  }
-  const bool covers_all = joint && joint->row0 == 0 && joint->col0 == 0 && joint->row1 == block_size - 1 &&
-                          joint->col1 == block_size - 1;
-  if (whole_map || !joint || covers_all) {
-    SynthesisRequest request;
-    request.noise = params_.noise;
-    request.stop_after_block = params_.naive_full_forward ? -1 : block;
-    // The mask term is a small difference of two large feature maps, so it keeps the official arithmetic
-    // (parity within 1e-4); so does the naive baseline, which stands for the official loop.
-    request.fused_modconv = mask_active_ || params_.naive_full_forward;
-    request.keep_features = true;
-    SynthesisResult pass = generator_->synthesize(ws, request);
-    last_partial_image_ = pass.partial_image.defined() ? pass.partial_image.detach() : torch::Tensor();
-    const torch::Tensor& block_output = pass.features[static_cast<size_t>(block)];
-    return std::vector<FeatureWindow>(pairs_.size(), resize_features(block_output, h));
-  }
-
-  // Only the windows the step reads, each synthesised from its own cone (regions of the earlier blocks):
-  // one joint window when the handles are close, one per handle when that computes fewer pixels.
-  last_partial_image_ = torch::Tensor();
-  auto area = [](const SourceSpan& s) { return (s.row1 - s.row0 + 1) * (s.col1 - s.col0 + 1); };
-  std::vector<SourceSpan> spans;
-  int64_t separate_area = 0;
-  for (const PixelBox& b : boxes) {
-    spans.push_back(*source_span_of(b, h, block_size));
-    separate_area += area(spans.back());
-  }
-  auto window_of = [](const SourceSpan& s) {
-    return PixelWindow{s.row0, s.col0, s.row1 - s.row0 + 1, s.col1 - s.col0 + 1};
-  };
-  if (area(*joint) <= separate_area) {
-    torch::Tensor crop = synthesize_block_window(*generator_->synthesis, ws, block, window_of(*joint), params_.noise);
-    return std::vector<FeatureWindow>(pairs_.size(), resize_span(crop, *joint, h, block_size));
-  }
-  std::vector<PixelWindow> pixel_windows;
-  for (const SourceSpan& s : spans) pixel_windows.push_back(window_of(s));
-  const std::vector<torch::Tensor> crops =
-      synthesize_block_windows(*generator_->synthesis, ws, block, pixel_windows, params_.noise);
-  std::vector<FeatureWindow> windows;
-  for (size_t j = 0; j < spans.size(); ++j) windows.push_back(resize_span(crops[j], spans[j], h, block_size));
-  return windows;
+  if (!whole_map) request.boxes = pair_boxes();
+  FeatureResult result = generator_->features(ws, request);
+  last_partial_image_ = result.preview.defined() ? result.preview.detach() : torch::Tensor();
+  if (result.windows.size() == 1 && pairs_.size() > 1) result.windows.resize(pairs_.size(), result.windows[0]);
+  return result.windows;
 }
 
 torch::Tensor DragSession::start_features_resized() {
   if (feat0_resized_.defined()) return feat0_resized_;
   torch::NoGradGuard no_grad;
-  SynthesisRequest request;
+  FeatureRequest request;
+  request.layer = resolved_.feature_block;
   request.noise = params_.noise;
-  request.stop_after_block = resolved_.feature_block;
-  request.keep_features = true;
-  request.fused_modconv = true;  // as the masked steps it is compared with
-  const SynthesisResult pass = generator_->synthesize(feat0_ws_, request);
-  feat0_resized_ = resize_features(pass.features.back(), resolved_.img_resolution).features;
+  request.official_arithmetic = true;  // as the masked steps it is compared with
+  feat0_resized_ = generator_->features(feat0_ws_, request).windows.front().features;
   return feat0_resized_;
 }
 
@@ -318,16 +283,18 @@ DragStepReport DragSession::step() {
     for (size_t j = 0; j < pairs_.size(); ++j) {
       if (feature_refs_[j].defined()) continue;
       const FeatureWindow& w = windows[j];
-      const auto y = static_cast<int64_t>(pairs_[j].handle.y), x = static_cast<int64_t>(pairs_[j].handle.x);
+      const int64_t y = canvas_row(pairs_[j].handle.y), x = canvas_col(pairs_[j].handle.x);
       feature_refs_[j] = w.features.index({0, Slice(), y - w.top, x - w.left}).detach().clone();
     }
-    // Tracking: each handle moves to its best match in the window around it, on this pass's features.
+    // Tracking: each handle moves to its best match in the window around it, on this pass's features. The
+    // window is clipped to the canvas, so on a padded canvas a handle may leave the image (as officially).
     for (size_t j = 0; j < pairs_.size(); ++j) {
       const FeatureWindow& w = windows[j];
       DragPoint& h = pairs_[j].handle;
-      TrackResult t = track_point(w.features, feature_refs_[j], static_cast<int>(h.y - w.top),
-                                  static_cast<int>(h.x - w.left), resolved_.r2_pixels);
-      h = {static_cast<double>(t.col + w.left), static_cast<double>(t.row + w.top)};
+      TrackResult t = track_point(w.features, feature_refs_[j], static_cast<int>(canvas_row(h.y) - w.top),
+                                  static_cast<int>(canvas_col(h.x) - w.left), resolved_.r2_pixels);
+      h = {static_cast<double>(t.col + w.left - resolved_.canvas.image_left),
+           static_cast<double>(t.row + w.top - resolved_.canvas.image_top)};
     }
   }
 
@@ -335,14 +302,16 @@ DragStepReport DragSession::step() {
   auto add = [&loss](const torch::Tensor& term) { loss = loss.defined() ? loss + term : term; };
   bool done = true;
   const auto stop = static_cast<float>(resolved_.stop_distance);
+  const double top = resolved_.canvas.image_top, left = resolved_.canvas.image_left;
   for (size_t j = 0; j < pairs_.size(); ++j) {
     const DragPair& pair = pairs_[j];
-    const int row = static_cast<int>(pair.handle.y), col = static_cast<int>(pair.handle.x);
-    const float distance = handle_distance(row, col, pair.target.y, pair.target.x);
+    const auto row = static_cast<int>(canvas_row(pair.handle.y)), col = static_cast<int>(canvas_col(pair.handle.x));
+    const double target_row = pair.target.y + top, target_col = pair.target.x + left;
+    const float distance = handle_distance(row, col, target_row, target_col);
     report.handles.push_back(pair.handle);
     report.distances.push_back(distance);
     if (distance > stop) done = false;
-    torch::Tensor term = motion_loss_term(windows[j], row, col, pair.target.y, pair.target.x, resolved_.r1_pixels,
+    torch::Tensor term = motion_loss_term(windows[j], row, col, target_row, target_col, resolved_.r1_pixels,
                                           params_.exact_pixel_grid);
     if (term.defined()) add(term);
   }
@@ -369,9 +338,7 @@ DragStepReport DragSession::step() {
 torch::Tensor DragSession::image() {
   if (cached_image_.defined()) return cached_image_;
   torch::NoGradGuard no_grad;
-  SynthesisRequest request;
-  request.noise = params_.noise;
-  cached_image_ = generator_->synthesize(synthesis_ws(), request).image;
+  cached_image_ = generator_->synthesize(synthesis_ws(), params_.noise);
   return cached_image_;
 }
 
@@ -383,10 +350,10 @@ torch::Tensor DragSession::image_uint8() {
 
 torch::Tensor DragSession::preview() {
   if (!last_partial_image_.defined()) return image();
-  const int64_t h = resolved_.img_resolution;
-  if (last_partial_image_.size(2) == h) return last_partial_image_;
+  if (last_partial_image_.size(2) == shape_.height && last_partial_image_.size(3) == shape_.width)
+    return last_partial_image_;
   torch::NoGradGuard no_grad;
-  return at::upsample_bilinear2d(last_partial_image_, {h, h}, false);
+  return at::upsample_bilinear2d(last_partial_image_, {shape_.height, shape_.width}, false);
 }
 
 }  // namespace draggan

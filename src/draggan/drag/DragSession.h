@@ -1,14 +1,16 @@
 // One drag: a generator, a start latent, handle/target pairs and an optional mask, optimised step by step the
 // way the official DragGAN loop does it (viz/renderer.py `_render_drag_impl`, one call = one step()).
 //
-// Coordinates: pixels of the generated image, x = column, y = row, origin at the top-left pixel's centre
-// (so pixel (x, y) covers [x-0.5, x+0.5]). The official code stores points as [row, col]; this API uses
-// {x, y} and converts internally. Handles are whole pixels (rounded when set), as the official tracking
-// returns; targets may be fractional.
+// Coordinates: pixels of the generated image (height x width, not necessarily square), x = column, y = row,
+// origin at the top-left pixel's centre (so pixel (x, y) covers [x-0.5, x+0.5]). The official code stores
+// points as [row, col]; this API uses {x, y} and converts internally. Handles are whole pixels (rounded when
+// set), as the official tracking returns; targets may be fractional. Internally the drag runs on the generator's
+// feature canvas (GeneratorModel::feature_canvas), which for StyleGAN-Human is the official padded square: the
+// trajectories are the official ones shifted by the canvas offset.
 //
-// Mask: float [H, W] at the image resolution in the official renderer's convention: 1 = keep this region
-// fixed (its features are pinned to the start features), 0 = free to move. The mask term is active only when
-// the mask contains both 0 and 1, as in the official code.
+// Mask: float [H, W] at the image size in the official renderer's convention: 1 = keep this region fixed (its
+// features are pinned to the start features), 0 = free to move; the canvas outside the image counts as fixed.
+// The mask term is active only when the mask contains both 0 and 1, as in the official code.
 //
 // Not thread-safe: one caller at a time (the server serialises calls per session). No globals.
 #pragma once
@@ -21,8 +23,7 @@
 
 #include "draggan/drag/DragParams.h"
 #include "draggan/model/FeatureWindow.h"
-#include "draggan/model/FeatureWindow.h"
-#include "draggan/nn/stylegan2/Generator.h"
+#include "draggan/model/GeneratorModel.h"
 
 namespace draggan {
 
@@ -47,15 +48,15 @@ struct DragStepReport {
 
 // Start latents. Both return ws [1, num_ws, w_dim] float32 on the generator's device.
 // z = NumPy RandomState(seed).randn(1, z_dim) (as the official renderer), mapped with truncation psi.
-torch::Tensor latent_from_seed(Generator& generator, uint32_t seed, double psi = 0.7);
+torch::Tensor latent_from_seed(GeneratorModel& generator, uint32_t seed, double psi = 0.7);
 // A saved latent (.npy): [1, num_ws, w_dim], [num_ws, w_dim], [1, w_dim] / [w_dim] (a W vector, broadcast to
-// every layer) or [1, 1, w_dim]. InputError naming the file on any other shape.
-torch::Tensor latent_from_npy(const std::string& path, const GeneratorConfig& config, torch::Device device);
+// every layer) or [1, 1, w_dim]. InputError naming the file on any other shape or on NaN/infinity.
+torch::Tensor latent_from_npy(const std::string& path, const LatentLayout& layout, torch::Device device);
 
 class DragSession {
  public:
   // ws0: the start latent [1, num_ws, w_dim]. In LatentSpace::W the optimised vector starts at ws0[:, 0].
-  DragSession(Generator generator, const torch::Tensor& ws0, DragParams params = {},
+  DragSession(GeneratorPtr generator, const torch::Tensor& ws0, DragParams params = {},
               LatentSpace space = LatentSpace::WPlus);
 
   // One official iteration: forward (stopped at the supervised block) -> (first step: reference features)
@@ -75,7 +76,7 @@ class DragSession {
   void set_target(int index, DragPoint target);
   const std::vector<DragPair>& pairs() const { return pairs_; }
 
-  // --- Mask: float/bool/uint8 [H, W] (or [1, 1, H, W]) of 0/1 at the image resolution, 1 = keep fixed.
+  // --- Mask: float/bool/uint8 [H, W] (or [1, 1, H, W]) of 0/1 at the image size, 1 = keep fixed.
   void set_mask(const torch::Tensor& mask);
   void clear_mask();
   bool has_mask() const { return mask_.defined(); }
@@ -101,15 +102,15 @@ class DragSession {
   torch::Tensor image();
   // The same as uint8 [H, W, C] with the official conversion (x * 127.5 + 128, clamp, truncate).
   torch::Tensor image_uint8();
-  // A cheap preview: the skip-architecture RGB accumulated up to the supervised block by the last step's
-  // forward (from before that step's optimiser update), resized to the image resolution. Falls back to
-  // image() when there is none (no step yet, or a non-skip architecture).
+  // A cheap preview: the low-resolution image the last step's forward made on the way (StyleGAN2's skip
+  // architecture; from before that step's optimiser update), resized to the image. Falls back to image() when
+  // there is none (no step yet, or a family without one).
   torch::Tensor preview();
 
   int steps_taken() const { return steps_taken_; }
-  int img_resolution() const { return resolved_.img_resolution; }
-  const GeneratorConfig& config() const { return generator_->config(); }
-  Generator& generator() { return generator_; }
+  ImageShape image_shape() const { return shape_; }
+  GeneratorModel& generator() { return *generator_; }
+  const GeneratorPtr& generator_ptr() const { return generator_; }
 
  private:
   torch::Tensor synthesis_ws() const;
@@ -121,8 +122,12 @@ class DragSession {
   std::vector<FeatureWindow> supervised_windows(const torch::Tensor& ws);
   std::vector<PixelBox> pair_boxes() const;
   torch::Tensor start_features_resized();
+  // Image pixel <-> canvas pixel (whole pixels; the canvas offset is whole).
+  int64_t canvas_row(double y) const { return static_cast<int64_t>(y) + resolved_.canvas.image_top; }
+  int64_t canvas_col(double x) const { return static_cast<int64_t>(x) + resolved_.canvas.image_left; }
 
-  Generator generator_;
+  GeneratorPtr generator_;
+  ImageShape shape_;
   DragParams params_;
   ResolvedDragParams resolved_;
   LatentSpace space_;
@@ -137,7 +142,7 @@ class DragSession {
   std::vector<torch::Tensor> feature_refs_;      // per pair: [C] (undefined = take at next step)
   torch::Tensor feat0_ws_;  // ws of the pass that took the references: the mask's start features come from it
   torch::Tensor feat0_resized_;                  // the same resized to the image, made when a mask needs it
-  torch::Tensor mask_;                           // [1, 1, H, W] float, 1 = fixed
+  torch::Tensor mask_;                           // [1, 1, canvas h, canvas w] float, 1 = fixed
   bool mask_active_ = false;                     // holds both 0 and 1 (the official condition)
   torch::Tensor cached_image_;                   // image() of the current latent, until the next update
   torch::Tensor last_partial_image_;

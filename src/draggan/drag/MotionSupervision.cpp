@@ -50,15 +50,15 @@ torch::Tensor motion_loss_term(const FeatureWindow& window, int row, int col, do
       torch::tensor({static_cast<float>(target_col - col), static_cast<float>(target_row - row)});
   torch::Tensor norm = at::linalg_vector_norm(direction, 2);
   if (!(norm.item<float>() > 1.0f)) return {};
-  MotionDisc disc = motion_disc(static_cast<int>(window.image_height), static_cast<int>(window.image_width), row, col,
+  MotionDisc disc = motion_disc(static_cast<int>(window.canvas_height), static_cast<int>(window.canvas_width), row, col,
                                 radius, exact_grid);
   if (disc.rows.numel() == 0) return {};
   if (!window.is_whole()) {
     const int64_t r0 = disc.rows.min().item<int64_t>() - 1, r1 = disc.rows.max().item<int64_t>() + 1;
     const int64_t c0 = disc.cols.min().item<int64_t>() - 1, c1 = disc.cols.max().item<int64_t>() + 1;
     const auto inside = [&](int64_t r, int64_t c) {
-      return window.contains(std::clamp<int64_t>(r, 0, window.image_height - 1),
-                             std::clamp<int64_t>(c, 0, window.image_width - 1));
+      return window.contains(std::clamp<int64_t>(r, 0, window.canvas_height - 1),
+                             std::clamp<int64_t>(c, 0, window.canvas_width - 1));
     };
     TORCH_CHECK(inside(r0, c0) && inside(r1, c1), "motion_loss_term: the feature window misses the motion disc");
   }

@@ -17,9 +17,10 @@ torch::Tensor fitted_to_uint8(const torch::Tensor& fitted) {
       .contiguous();
 }
 
-ReconstructionQuality measure_reconstruction(Generator& generator, const torch::Tensor& ws, const torch::Tensor& target) {
+ReconstructionQuality measure_reconstruction(GeneratorModel& generator, const torch::Tensor& ws,
+                                             const torch::Tensor& target) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor image = image_to_uint8(generator->synthesize(ws, SynthesisRequest{NoiseMode::Const}).image);
+  const torch::Tensor image = image_to_uint8(generator.synthesize(ws, NoiseMode::Const));
   ReconstructionQuality q;
   q.psnr = psnr(image, target);
   // SSIM's 11x11 window does not fit tiny images; report NaN rather than fail the whole inversion.
@@ -31,9 +32,9 @@ InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, con
                              const InversionCallbacks& callbacks) {
   options.projection.validate();
   options.pti.validate();
-  const GeneratorConfig& cfg = model.config;
-  const torch::Device device = model.generator->mapping->w_avg.device();
-  const torch::Tensor fitted = fit_image(photo, cfg.img_resolution, cfg.img_channels, options.fit).to(device);
+  const ImageShape shape = model.generator->image_shape();
+  const torch::Device device = model.generator->device();
+  const torch::Tensor fitted = fit_image(photo, shape.height, shape.width, shape.channels, options.fit).to(device);
 
   InversionResult result;
   result.target = fitted_to_uint8(fitted);
@@ -42,24 +43,24 @@ InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, con
   result.perceptual = perceptual ? perceptual->name() : "none";
 
   // Noise maps optimised in place must not leak into the caller's model.
-  Generator projector_generator = options.projection.optimize_noise ? copy_generator(model.generator) : model.generator;
-  ProjectionResult projection = project(projector_generator, fitted, perceptual.get(), options.projection, callbacks);
+  GeneratorPtr projector_generator = options.projection.optimize_noise ? model.generator->clone() : model.generator;
+  ProjectionResult projection = project(*projector_generator, fitted, perceptual.get(), options.projection, callbacks);
   result.ws = projection.ws;
   result.generator = projector_generator;
   result.cancelled = projection.cancelled;
-  result.projected = measure_reconstruction(result.generator, result.ws, result.target);
+  result.projected = measure_reconstruction(*result.generator, result.ws, result.target);
 
   if (options.pti.steps > 0 && !result.cancelled) {
     PivotalTuningResult tuning =
-        pivotal_tuning(projector_generator, result.ws, fitted, perceptual.get(), options.pti, callbacks);
+        pivotal_tuning(*projector_generator, result.ws, fitted, perceptual.get(), options.pti, callbacks);
     result.generator = tuning.generator;
     result.cancelled = tuning.cancelled;
-    result.tuned = measure_reconstruction(result.generator, result.ws, result.target);
+    result.tuned = measure_reconstruction(*result.generator, result.ws, result.target);
   }
   {
     torch::NoGradGuard no_grad;
     result.reconstruction =
-        image_to_uint8(result.generator->synthesize(result.ws, SynthesisRequest{NoiseMode::Const}).image);
+        image_to_uint8(result.generator->synthesize(result.ws, NoiseMode::Const));
   }
   return result;
 }

@@ -32,7 +32,7 @@ struct ReconstructionQuality {
 struct InversionResult {
   torch::Tensor target;          // uint8 [H, W, C]: the photo fitted to the model (what the metrics compare to)
   torch::Tensor ws;              // [1, num_ws, w_dim] float32 on the model's device: the pivot latent
-  Generator generator{nullptr};  // the tuned copy after PTI; the model's own generator otherwise
+  GeneratorPtr generator;        // the tuned copy after PTI; the model's own generator otherwise
   std::string perceptual;        // the perceptual term used: "lpips-vgg16", "discriminator" or "none"
   ReconstructionQuality projected;            // after projection
   std::optional<ReconstructionQuality> tuned;  // after PTI (when it ran)
@@ -46,7 +46,8 @@ InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, con
                              const InversionCallbacks& callbacks = {});
 
 // PSNR/SSIM of generator(ws) (const noise, official uint8 conversion) against a uint8 [H, W, C] target.
-ReconstructionQuality measure_reconstruction(Generator& generator, const torch::Tensor& ws, const torch::Tensor& target);
+ReconstructionQuality measure_reconstruction(GeneratorModel& generator, const torch::Tensor& ws,
+                                             const torch::Tensor& target);
 
 // float [1, C, H, W] in [-1, 1] -> uint8 [H, W, C], rounded (the inverse of fit_image's x / 127.5 - 1).
 torch::Tensor fitted_to_uint8(const torch::Tensor& fitted);

@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "draggan/nn/stylegan2/Generator.h"
+#include "draggan/model/GeneratorModel.h"
 
 namespace draggan {
 
@@ -14,6 +14,6 @@ struct LatentStatistics {
 
 // Maps `samples` z's drawn from NumPy RandomState(123).randn(samples, z_dim) (the reference projector's draw).
 // Unconditional models only: throws InputError when the generator has classes (c_dim > 0).
-LatentStatistics latent_statistics(Generator& generator, int samples = 10000);
+LatentStatistics latent_statistics(GeneratorModel& generator, int samples = 10000);
 
 }  // namespace draggan

@@ -2,9 +2,9 @@
 
 namespace draggan {
 
-std::vector<torch::Tensor> noise_buffers(Generator& generator) {
+std::vector<torch::Tensor> noise_buffers(GeneratorModel& generator) {
   std::vector<torch::Tensor> maps;
-  for (const auto& b : generator->synthesis->named_buffers(/*recurse=*/true)) {
+  for (const auto& b : generator.module().named_buffers(/*recurse=*/true)) {
     const std::string& name = b.key();
     if (name.size() >= 11 && name.compare(name.size() - 11, 11, "noise_const") == 0) maps.push_back(b.value());
   }

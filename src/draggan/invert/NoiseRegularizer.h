@@ -6,12 +6,12 @@
 
 #include <vector>
 
-#include "draggan/nn/stylegan2/Generator.h"
+#include "draggan/model/GeneratorModel.h"
 
 namespace draggan {
 
 // The generator's per-layer constant noise maps (buffers named "...noise_const"), [H, W] each.
-std::vector<torch::Tensor> noise_buffers(Generator& generator);
+std::vector<torch::Tensor> noise_buffers(GeneratorModel& generator);
 
 // Sum over maps and pyramid levels of mean(n * roll(n, 1, x))^2 + mean(n * roll(n, 1, y))^2.
 torch::Tensor noise_regularization(const std::vector<torch::Tensor>& noise_maps);

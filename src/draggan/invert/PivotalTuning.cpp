@@ -31,36 +31,28 @@ void PivotalTuningOptions::validate() const {
     throw InputError("PTI locality fraction must be in [0, 1]");
 }
 
-Generator copy_generator(Generator& generator) {
-  Generator copy(generator->config());
-  copy->to(generator->mapping->w_avg.device());
-  load_state_dict(*copy, state_dict_of(*generator), "generator copy");
-  copy->eval();
-  for (auto& p : copy->parameters()) p.set_requires_grad(false);
-  return copy;
-}
-
-PivotalTuningResult pivotal_tuning(Generator& original, const torch::Tensor& pivot_ws, const torch::Tensor& target_in,
+PivotalTuningResult pivotal_tuning(GeneratorModel& original, const torch::Tensor& pivot_ws, const torch::Tensor& target_in,
                                    PerceptualLoss* perceptual, const PivotalTuningOptions& options,
                                    const InversionCallbacks& callbacks) {
   options.validate();
   const torch::Tensor target = checked_target(original, target_in);
   const torch::Device device = target.device();
-  const GeneratorConfig& cfg = original->config();
-  if (!pivot_ws.defined() || pivot_ws.dim() != 3 || pivot_ws.size(0) != 1 || pivot_ws.size(1) != cfg.num_ws() ||
-      pivot_ws.size(2) != cfg.w_dim)
-    throw InputError("PTI pivot must be [1, " + std::to_string(cfg.num_ws()) + ", " + std::to_string(cfg.w_dim) +
+  const LatentLayout layout = original.latent_layout();
+  if (!pivot_ws.defined() || pivot_ws.dim() != 3 || pivot_ws.size(0) != 1 || pivot_ws.size(1) != layout.num_ws ||
+      pivot_ws.size(2) != layout.w_dim)
+    throw InputError("PTI pivot must be [1, " + std::to_string(layout.num_ws) + ", " + std::to_string(layout.w_dim) +
                      "], got " + (pivot_ws.defined() ? c10::str(pivot_ws.sizes()) : std::string("nothing")));
   const torch::Tensor pivot = pivot_ws.detach().to(device, torch::kFloat32);
 
   PivotalTuningResult result;
-  result.generator = copy_generator(original);
-  Generator& tuned = result.generator;
+  result.generator = original.clone();
+  GeneratorModel& tuned = *result.generator;
   // Only synthesis weights matter: the pivot is already in W+, so the mapping network gets no gradient.
   std::vector<torch::Tensor> params;
-  for (auto& p : tuned->synthesis->parameters()) {
-    p.set_requires_grad(true);
-    params.push_back(p);
+  for (auto& p : tuned.module().named_parameters(/*recurse=*/true)) {
+    if (p.key().rfind("mapping.", 0) == 0) continue;
+    p.value().set_requires_grad(true);
+    params.push_back(p.value());
   }
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.lr));
 
@@ -71,14 +63,13 @@ PivotalTuningResult pivotal_tuning(Generator& original, const torch::Tensor& piv
     target_features = perceptual->features(target);
   }
   at::Generator rng = at::detail::createCPUGenerator(options.seed);
-  const SynthesisRequest request{NoiseMode::Const};
 
   for (int step = 0; step < options.steps; ++step) {
     if (callbacks.cancelled()) {
       result.cancelled = true;
       break;
     }
-    const torch::Tensor image = tuned->synthesize(pivot, request).image;
+    const torch::Tensor image = tuned.synthesize(pivot, NoiseMode::Const);
     const torch::Tensor mse = (image - target).square().mean();
     torch::Tensor loss = reconstruction_loss(image, target, target_features, perceptual, options.mse_weight,
                                              options.perceptual_weight);
@@ -88,13 +79,13 @@ PivotalTuningResult pivotal_tuning(Generator& original, const torch::Tensor& piv
       std::vector<torch::Tensor> reference_features;
       {
         torch::NoGradGuard no_grad;
-        const torch::Tensor z = torch::randn({1, cfg.z_dim}, rng, torch::kFloat32).to(device);
-        const torch::Tensor w_random = original->map(z, {}, options.locality_psi);
+        const torch::Tensor z = torch::randn({1, layout.z_dim}, rng, torch::kFloat32).to(device);
+        const torch::Tensor w_random = original.map(z, {}, options.locality_psi);
         nearby = pivot + (w_random - pivot) * options.locality_fraction;
-        reference = original->synthesize(nearby, request).image;
+        reference = original.synthesize(nearby, NoiseMode::Const);
         if (use_perceptual) reference_features = perceptual->features(reference);
       }
-      const torch::Tensor moved = tuned->synthesize(nearby, request).image;
+      const torch::Tensor moved = tuned.synthesize(nearby, NoiseMode::Const);
       loss = loss + reconstruction_loss(moved, reference, reference_features, perceptual, options.mse_weight,
                                         options.perceptual_weight) *
                         options.locality_weight;

@@ -9,7 +9,7 @@
 
 #include "draggan/invert/InversionProgress.h"
 #include "draggan/invert/PerceptualLoss.h"
-#include "draggan/nn/stylegan2/Generator.h"
+#include "draggan/model/GeneratorModel.h"
 
 namespace draggan {
 
@@ -32,18 +32,15 @@ struct PivotalTuningOptions {
 };
 
 struct PivotalTuningResult {
-  Generator generator{nullptr};  // the tuned copy (eval mode, no gradients)
+  GeneratorPtr generator;        // the tuned copy (eval mode, no gradients)
   int steps_run = 0;
   bool cancelled = false;
   double final_loss = 0.0;
 };
 
-// A deep copy of a generator (weights and buffers) on the same device, in eval mode without gradients.
-Generator copy_generator(Generator& generator);
-
 // Tunes a copy of `original` (left untouched) so that synthesize(pivot_ws) matches `target`
-// ([1, C, res, res] in [-1, 1]). pivot_ws: [1, num_ws, w_dim]. perceptual may be null (pixel loss only).
-PivotalTuningResult pivotal_tuning(Generator& original, const torch::Tensor& pivot_ws, const torch::Tensor& target,
+// ([1, C, H, W] in [-1, 1]). pivot_ws: [1, num_ws, w_dim]. perceptual may be null (pixel loss only).
+PivotalTuningResult pivotal_tuning(GeneratorModel& original, const torch::Tensor& pivot_ws, const torch::Tensor& target,
                                    PerceptualLoss* perceptual, const PivotalTuningOptions& options,
                                    const InversionCallbacks& callbacks = {});
 

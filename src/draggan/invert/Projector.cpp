@@ -30,22 +30,22 @@ void ProjectionOptions::validate() const {
   if (w_avg_samples < 1) throw InputError("w_avg_samples must be >= 1");
 }
 
-torch::Tensor checked_target(Generator& generator, const torch::Tensor& target) {
-  const GeneratorConfig& cfg = generator->config();
-  if (!target.defined() || target.dim() != 4 || target.size(0) != 1 || target.size(1) != cfg.img_channels ||
-      target.size(2) != cfg.img_resolution || target.size(3) != cfg.img_resolution)
-    throw InputError("projection target must be [1, " + std::to_string(cfg.img_channels) + ", " +
-                     std::to_string(cfg.img_resolution) + ", " + std::to_string(cfg.img_resolution) + "], got " +
+torch::Tensor checked_target(GeneratorModel& generator, const torch::Tensor& target) {
+  const ImageShape shape = generator.image_shape();
+  if (!target.defined() || target.dim() != 4 || target.size(0) != 1 || target.size(1) != shape.channels ||
+      target.size(2) != shape.height || target.size(3) != shape.width)
+    throw InputError("projection target must be [1, " + std::to_string(shape.channels) + ", " +
+                     std::to_string(shape.height) + ", " + std::to_string(shape.width) + "], got " +
                      (target.defined() ? c10::str(target.sizes()) : std::string("nothing")));
-  return target.detach().to(generator->mapping->w_avg.device(), torch::kFloat32);
+  return target.detach().to(generator.device(), torch::kFloat32);
 }
 
-ProjectionResult project(Generator& generator, const torch::Tensor& target_in, PerceptualLoss* perceptual,
+ProjectionResult project(GeneratorModel& generator, const torch::Tensor& target_in, PerceptualLoss* perceptual,
                          const ProjectionOptions& options, const InversionCallbacks& callbacks) {
   options.validate();
   const torch::Tensor target = checked_target(generator, target_in);
   const torch::Device device = target.device();
-  const int num_ws = generator->config().num_ws();
+  const int num_ws = generator.latent_layout().num_ws;
   const LatentStatistics stats = latent_statistics(generator, options.w_avg_samples);
 
   std::vector<torch::Tensor> target_features;
@@ -81,7 +81,7 @@ ProjectionResult project(Generator& generator, const torch::Tensor& target_in, P
     const double noise_scale = options.schedule.latent_noise(step, options.steps, stats.w_std);
     const torch::Tensor w_noise = torch::randn(w_opt.sizes(), rng, torch::kFloat32).to(device) * noise_scale;
     const torch::Tensor ws = (w_opt + w_noise).expand({1, num_ws, w_opt.size(2)});
-    const torch::Tensor image = generator->synthesize(ws, SynthesisRequest{NoiseMode::Const}).image;
+    const torch::Tensor image = generator.synthesize(ws, NoiseMode::Const);
 
     const torch::Tensor mse = (image - target).square().mean();
     torch::Tensor loss = mse * options.mse_weight;

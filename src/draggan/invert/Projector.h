@@ -10,7 +10,7 @@
 #include "draggan/invert/InversionProgress.h"
 #include "draggan/invert/PerceptualLoss.h"
 #include "draggan/invert/ProjectionSchedule.h"
-#include "draggan/nn/stylegan2/Generator.h"
+#include "draggan/model/GeneratorModel.h"
 
 namespace draggan {
 
@@ -46,10 +46,10 @@ struct ProjectionResult {
 // target: float [1, img_channels, H, W] in [-1, 1] at the generator's resolution (see fit_image).
 // perceptual: may be null (pixel loss only). The generator's weights are not changed (its noise maps are,
 // with optimize_noise). Throws InputError on a target of the wrong shape.
-ProjectionResult project(Generator& generator, const torch::Tensor& target, PerceptualLoss* perceptual,
+ProjectionResult project(GeneratorModel& generator, const torch::Tensor& target, PerceptualLoss* perceptual,
                          const ProjectionOptions& options, const InversionCallbacks& callbacks = {});
 
-// Checks that `target` is [1, img_channels, res, res] for this generator; returns it on the generator's device.
-torch::Tensor checked_target(Generator& generator, const torch::Tensor& target);
+// Checks that `target` is [1, channels, height, width] for this generator; returns it on the generator's device.
+torch::Tensor checked_target(GeneratorModel& generator, const torch::Tensor& target);
 
 }  // namespace draggan

@@ -46,7 +46,7 @@ torch::Tensor resize_in_bands(const torch::Tensor& hwc, int channels, int64_t ou
 }
 }  // namespace
 
-torch::Tensor fit_image(const torch::Tensor& hwc_uint8, int resolution, int channels, FitMode mode) {
+torch::Tensor fit_image(const torch::Tensor& hwc_uint8, int height, int width, int channels, FitMode mode) {
   if (!hwc_uint8.defined() || hwc_uint8.scalar_type() != torch::kUInt8)
     throw InputError("fit_image: expected a uint8 [H, W, C] image");
   torch::Tensor image = hwc_uint8.dim() == 2 ? hwc_uint8.unsqueeze(2) : hwc_uint8;
@@ -54,28 +54,34 @@ torch::Tensor fit_image(const torch::Tensor& hwc_uint8, int resolution, int chan
     throw InputError("fit_image: expected [H, W, C] with 1 to 4 channels, got " + c10::str(hwc_uint8.sizes()));
   const int64_t h = image.size(0), w = image.size(1);
   if (h <= 0 || w <= 0) throw InputError("fit_image: image has zero size " + c10::str(hwc_uint8.sizes()));
-  if (resolution < 1 || resolution > kMaxImageSide)
-    throw InputError("fit_image: resolution " + std::to_string(resolution) + " is out of range");
+  if (height < 1 || height > kMaxImageSide || width < 1 || width > kMaxImageSide)
+    throw InputError("fit_image: frame " + std::to_string(width) + "x" + std::to_string(height) +
+                     " (width x height) is out of range");
   if (channels != 1 && channels != 3)
     throw InputError("fit_image: channels must be 1 or 3, got " + std::to_string(channels));
 
   image = image.detach().to(torch::kCPU).slice(2, 0, image.size(2) <= 2 ? 1 : 3);
   if (mode == FitMode::CenterCrop) {
-    const int64_t s = std::min(h, w);
-    image = image.slice(0, (h - s) / 2, (h - s) / 2 + s).slice(1, (w - s) / 2, (w - s) / 2 + s);
+    // The largest crop with the frame's aspect ratio: full height when the photo is wider than the frame.
+    int64_t ch = h, cw = w;
+    if (w * height > h * width) cw = std::max<int64_t>(1, (h * width + height / 2) / height);
+    else ch = std::max<int64_t>(1, (w * height + width / 2) / width);
+    image = image.slice(0, (h - ch) / 2, (h - ch) / 2 + ch).slice(1, (w - cw) / 2, (w - cw) / 2 + cw);
   }
-  int64_t out_h = resolution, out_w = resolution;
+  int64_t out_h = height, out_w = width;
   if (mode == FitMode::Pad) {
-    const int64_t longest = std::max(h, w);
-    out_h = std::max<int64_t>(1, (h * resolution + longest / 2) / longest);
-    out_w = std::max<int64_t>(1, (w * resolution + longest / 2) / longest);
+    // Scale so the whole photo fits: the limiting side fills the frame.
+    if (w * height > h * width) out_h = std::max<int64_t>(1, (h * width + w / 2) / w);
+    else out_w = std::max<int64_t>(1, (w * height + h / 2) / h);
+    out_h = std::min<int64_t>(out_h, height);
+    out_w = std::min<int64_t>(out_w, width);
   }
   torch::Tensor x = resize_in_bands(image, channels, out_h, out_w);
   if (mode == FitMode::Pad) {
-    const int64_t top = (resolution - out_h) / 2, left = (resolution - out_w) / 2;
-    x = F::pad(x, F::PadFuncOptions({left, resolution - out_w - left, top, resolution - out_h - top}).value(0.0));
+    const int64_t top = (height - out_h) / 2, left = (width - out_w) / 2;
+    x = F::pad(x, F::PadFuncOptions({left, width - out_w - left, top, height - out_h - top}).value(0.0));
   }
-  if (channels == 3 && x.size(1) == 1) x = x.expand({1, 3, resolution, resolution});
+  if (channels == 3 && x.size(1) == 1) x = x.expand({1, 3, height, width});
   return (x.clamp(0, 255) / 127.5 - 1.0).contiguous();
 }
 

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "draggan/core/Error.h"
+#include "draggan/model/GeneratorFamily.h"
 #include "draggan/io/NvidiaPickle.h"
 #include "draggan/io/Safetensors.h"
 
@@ -33,16 +34,6 @@ StateDict with_prefix_removed(const StateDict& all, const std::string& prefix) {
   return out;
 }
 
-Generator build_generator(const GeneratorConfig& config, const StateDict& weights, const std::string& origin,
-                          torch::Device device) {
-  Generator g(config);
-  load_state_dict(*g, weights, origin);
-  g->eval();
-  for (auto& p : g->parameters()) p.set_requires_grad(false);
-  g->to(device);
-  return g;
-}
-
 }  // namespace
 
 LoadedModel load_model(const std::string& path, torch::Device device) {
@@ -51,8 +42,14 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
   if (sniff(path) == FileKind::Pickle) {
     NvidiaSnapshot snap = read_nvidia_pkl(path);
     model.format = "nvidia-pkl";
-    model.config = snap.generator_config;
-    model.generator = build_generator(model.config, snap.g_ema, path + ": G_ema", device);
+    const GeneratorFamily& family = family_of_snapshot(snap.g_init_kwargs, snap.g_ema, path + ": G_ema");
+    nlohmann::json config;
+    try {
+      config = family.config_from_snapshot(snap.g_init_kwargs, snap.g_ema);
+    } catch (const CheckpointError& e) {
+      throw CheckpointError(path + ": G_ema " + e.what());
+    }
+    model.generator = family.build(config, snap.g_ema, path + ": G_ema", device);
     model.discriminator = std::move(snap.discriminator);
     model.discriminator_config = snap.d_init_kwargs;
     return model;
@@ -67,16 +64,22 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
   if (!config_text)
     throw CheckpointError(path + ": safetensors metadata has no 'generator_config' (not a draggan model file; "
                           "convert NVIDIA checkpoints with `draggan convert`)");
+  nlohmann::json config;
   try {
-    model.config = GeneratorConfig::from_json(nlohmann::json::parse(*config_text));
+    config = nlohmann::json::parse(*config_text);
   } catch (const nlohmann::json::exception& e) {
     throw CheckpointError(path + ": metadata 'generator_config' is not valid JSON: " + e.what());
+  }
+  const std::string* family_name = meta("family");
+  const GeneratorFamily* family = nullptr;
+  try {
+    family = &generator_family(family_name ? *family_name : "stylegan2");
   } catch (const CheckpointError& e) {
-    throw CheckpointError(path + ": " + e.what());
+    throw CheckpointError(path + ": metadata 'family': " + e.what());
   }
   StateDict g_ema = with_prefix_removed(file.tensors, "G_ema.");
   if (g_ema.empty()) throw CheckpointError(path + ": no 'G_ema.*' tensors");
-  model.generator = build_generator(model.config, g_ema, path + ": G_ema", device);
+  model.generator = family->build(config, g_ema, path + ": G_ema", device);
   model.discriminator = with_prefix_removed(file.tensors, "D.");
   if (const std::string* lr_text = meta("drag_lr")) {
     try {
@@ -97,15 +100,16 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
   return model;
 }
 
-void save_model(const std::string& path, Generator& generator, const StateDict& discriminator,
+void save_model(const std::string& path, GeneratorModel& generator, const StateDict& discriminator,
                 const nlohmann::json& discriminator_config,
                 const std::map<std::string, std::string>& extra_metadata) {
   StateDict tensors;
-  for (const auto& [name, t] : state_dict_of(*generator)) tensors["G_ema." + name] = t.detach().cpu();
+  for (const auto& [name, t] : state_dict_of(generator.module())) tensors["G_ema." + name] = t.detach().cpu();
   for (const auto& [name, t] : discriminator) tensors["D." + name] = t.detach().cpu();
   std::map<std::string, std::string> metadata = extra_metadata;
   metadata["format"] = "draggan";
-  metadata["generator_config"] = generator->config().to_json().dump();
+  metadata["family"] = generator.family();
+  metadata["generator_config"] = generator.config_json().dump();
   if (!discriminator_config.is_null()) metadata["discriminator_config"] = discriminator_config.dump();
   write_safetensors(path, tensors, metadata);
 }

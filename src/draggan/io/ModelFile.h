@@ -2,7 +2,8 @@
 //
 // Native format (safetensors): tensors "G_ema.<official name>" and, when known, "D.<official name>"; training
 // checkpoints add "G.", optimiser state and so on, which loading ignores. Metadata: "format" = "draggan",
-// "generator_config" = GeneratorConfig JSON, "discriminator_config" = JSON (or absent).
+// "family" = the generator family (absent in files from before families: "stylegan2"), "generator_config" = that
+// family's architecture JSON (GeneratorModel::config_json), "discriminator_config" = JSON (or absent).
 #pragma once
 #include <torch/torch.h>
 
@@ -12,14 +13,12 @@
 #include <string>
 
 #include "draggan/core/StateDict.h"
-#include "draggan/nn/stylegan2/Generator.h"
-#include "draggan/nn/stylegan2/GeneratorConfig.h"
+#include "draggan/model/GeneratorModel.h"
 
 namespace draggan {
 
 struct LoadedModel {
-  GeneratorConfig config;
-  Generator generator{nullptr};
+  GeneratorPtr generator;
   StateDict discriminator;                      // empty when the checkpoint has none
   nlohmann::json discriminator_config = nullptr;  // DiscriminatorConfig JSON (native) or NVIDIA init kwargs
   std::string path;
@@ -29,16 +28,17 @@ struct LoadedModel {
   std::optional<double> recommended_lr;
 };
 
-// Reads .pkl (NVIDIA PyTorch snapshot) or .safetensors, chosen by the file's content, not its name.
-// The generator is in eval mode, without gradients on its parameters, on `device`.
+// Reads .pkl (NVIDIA PyTorch snapshot) or .safetensors, chosen by the file's content, not its name; the
+// generator family likewise (GeneratorFamily.h). The generator is in eval mode, without gradients on its
+// parameters, on `device`.
 LoadedModel load_model(const std::string& path, torch::Device device = torch::kCPU);
 
 // Writes the native safetensors format. `extra_metadata` is merged into the header metadata.
-void save_model(const std::string& path, Generator& generator, const StateDict& discriminator = {},
+void save_model(const std::string& path, GeneratorModel& generator, const StateDict& discriminator = {},
                 const nlohmann::json& discriminator_config = nullptr,
                 const std::map<std::string, std::string>& extra_metadata = {});
 
-// Number of parameters (not buffers) of the generator.
+// Number of parameters (not buffers) of a module.
 int64_t parameter_count(const torch::nn::Module& module);
 
 }  // namespace draggan

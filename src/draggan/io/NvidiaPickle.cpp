@@ -1,7 +1,6 @@
 #include "draggan/io/NvidiaPickle.h"
 
 #include "draggan/core/Error.h"
-#include "draggan/io/NvidiaKwargs.h"
 #include "draggan/io/PickleJson.h"
 #include "draggan/io/PickleReader.h"
 #include "draggan/io/TorchModuleTree.h"
@@ -56,18 +55,6 @@ nlohmann::json init_kwargs(const PickleTree& tree, const PickledModule& m, bool 
   return kwargs;
 }
 
-void check_generator(const PickleTree& tree, const PickledModule& g, const std::string& name,
-                     const StateDict& weights) {
-  const bool sg3 =
-      name.find("networks_stylegan3") != std::string::npos || weights.count("synthesis.input.affine.weight");
-  if (sg3) tree.fail(*g.object, "G_ema is " + name + ": StyleGAN3 generators are not supported");
-  if (g.class_name != "Generator" && name.substr(name.rfind('.') + 1) != "Generator")
-    tree.fail(*g.object, "G_ema is " + name + ", not a StyleGAN2 Generator");
-  if (!weights.count("synthesis.b4.const") || !weights.count("mapping.w_avg"))
-    tree.fail(*g.object,
-              "G_ema (" + name + ") has no synthesis.b4.const / mapping.w_avg: not a StyleGAN2 generator");
-}
-
 }  // namespace
 
 NvidiaSnapshot read_nvidia_pkl(const std::string& path) {
@@ -84,16 +71,10 @@ NvidiaSnapshot read_nvidia_pkl(const std::string& path) {
   TorchTensors tensors(*tree);
   const PickledModule g = network(*tree, root, "G_ema");
   snap.g_class_name = class_name(g);
-  if (snap.g_class_name.find("networks_stylegan3") != std::string::npos)
-    tree->fail(*g.object, "G_ema is " + snap.g_class_name + ": StyleGAN3 generators are not supported");
+  if (g.class_name != "Generator" && snap.g_class_name.substr(snap.g_class_name.rfind('.') + 1) != "Generator")
+    tree->fail(*g.object, "G_ema is " + snap.g_class_name + ", not a Generator");
   snap.g_ema = module_state_dict(tensors, g);
-  check_generator(*tree, g, snap.g_class_name, snap.g_ema);
   snap.g_init_kwargs = init_kwargs(*tree, g, true);
-  try {
-    snap.generator_config = generator_config_from_nvidia_kwargs(snap.g_init_kwargs);
-  } catch (const CheckpointError& e) {
-    throw CheckpointError(path + ": G_ema " + e.what());
-  }
 
   if (const PickleValue* d = root.get("D"); d && !d->is_none()) {
     const PickledModule dm = network(*tree, root, "D");

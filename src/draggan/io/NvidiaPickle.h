@@ -5,12 +5,10 @@
 #include <string>
 
 #include "draggan/core/StateDict.h"
-#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
 
 struct NvidiaSnapshot {
-  GeneratorConfig generator_config;  // derived from G_ema's init kwargs
   StateDict g_ema;                   // parameters and buffers under their official names
   StateDict discriminator;           // D's, empty when the snapshot has none
   nlohmann::json g_init_kwargs;      // G_ema's init kwargs as JSON (EasyDicts become objects)

@@ -21,31 +21,46 @@ std::pair<int64_t, int64_t> source_span(int64_t lo, int64_t hi, int64_t factor, 
 
 }  // namespace
 
-std::optional<SourceSpan> source_span_of(const PixelBox& box, int64_t size, int64_t in_size) {
+namespace {
+
+// The power-of-two factor between a map and its resize, or 0 when there is none.
+int64_t power_of_two_factor(int64_t size, int64_t in_size) {
+  if (in_size <= 0 || size % in_size != 0) return 0;
   const int64_t factor = size / in_size;
-  if (size % in_size != 0 || (factor & (factor - 1)) != 0) return std::nullopt;
-  auto [r0, r1] = source_span(std::max<int64_t>(box.top, 0), std::min(box.bottom, size - 1), factor, in_size);
-  auto [c0, c1] = source_span(std::max<int64_t>(box.left, 0), std::min(box.right, size - 1), factor, in_size);
+  return (factor & (factor - 1)) == 0 ? factor : 0;
+}
+
+}  // namespace
+
+std::optional<SourceSpan> source_span_of(const PixelBox& box, int64_t height, int64_t width, int64_t in_height,
+                                         int64_t in_width) {
+  const int64_t fy = power_of_two_factor(height, in_height), fx = power_of_two_factor(width, in_width);
+  if (fy == 0 || fx == 0) return std::nullopt;
+  auto [r0, r1] = source_span(std::max<int64_t>(box.top, 0), std::min(box.bottom, height - 1), fy, in_height);
+  auto [c0, c1] = source_span(std::max<int64_t>(box.left, 0), std::min(box.right, width - 1), fx, in_width);
   return SourceSpan{r0, r1, c0, c1};
 }
 
-FeatureWindow resize_span(const torch::Tensor& crop, const SourceSpan& span, int64_t size, int64_t in_size) {
-  const int64_t factor = size / in_size;
-  torch::Tensor up = at::upsample_bilinear2d(crop, {(span.row1 - span.row0 + 1) * factor,
-                                                    (span.col1 - span.col0 + 1) * factor}, false);
-  return {up, span.row0 * factor, span.col0 * factor, size, size};
+FeatureWindow resize_span(const torch::Tensor& crop, const SourceSpan& span, int64_t height, int64_t width,
+                          int64_t in_height, int64_t in_width) {
+  const int64_t fy = height / in_height, fx = width / in_width;
+  torch::Tensor up =
+      at::upsample_bilinear2d(crop, {(span.row1 - span.row0 + 1) * fy, (span.col1 - span.col0 + 1) * fx}, false);
+  return {up, span.row0 * fy, span.col0 * fx, height, width};
 }
 
-FeatureWindow resize_features(const torch::Tensor& block_output, int64_t size, const PixelBox* box) {
-  const int64_t in_size = block_output.size(2);
-  if (in_size == size && block_output.size(3) == size) return FeatureWindow::whole(block_output);
-  const auto whole = [&] { return FeatureWindow::whole(at::upsample_bilinear2d(block_output, {size, size}, false)); };
-  if (!box || block_output.size(3) != in_size) return whole();
-  const std::optional<SourceSpan> span = source_span_of(*box, size, in_size);
-  if (!span || (span->row0 == 0 && span->col0 == 0 && span->row1 == in_size - 1 && span->col1 == in_size - 1))
+FeatureWindow resize_features(const torch::Tensor& block_output, int64_t height, int64_t width, const PixelBox* box) {
+  const int64_t in_height = block_output.size(2), in_width = block_output.size(3);
+  if (in_height == height && in_width == width) return FeatureWindow::whole(block_output);
+  const auto whole = [&] {
+    return FeatureWindow::whole(at::upsample_bilinear2d(block_output, {height, width}, false));
+  };
+  if (!box) return whole();
+  const std::optional<SourceSpan> span = source_span_of(*box, height, width, in_height, in_width);
+  if (!span || (span->row0 == 0 && span->col0 == 0 && span->row1 == in_height - 1 && span->col1 == in_width - 1))
     return whole();
   torch::Tensor crop = block_output.slice(2, span->row0, span->row1 + 1).slice(3, span->col0, span->col1 + 1);
-  return resize_span(crop, *span, size, in_size);
+  return resize_span(crop, *span, height, width, in_height, in_width);
 }
 
 }  // namespace draggan

@@ -42,7 +42,7 @@ torch::Tensor read_image_folder(const std::string& dir, int resolution, int chan
     // read_image names the file in its InputError; fit_image's errors get the name added here.
     torch::Tensor hwc = read_image(files[i].string());
     try {
-      out[static_cast<int64_t>(i)].copy_(to_uint8(fit_image(hwc, resolution, channels)));
+      out[static_cast<int64_t>(i)].copy_(to_uint8(fit_image(hwc, resolution, resolution, channels)));
     } catch (const InputError& e) {
       throw InputError(files[i].string() + ": " + e.what());
     }
@@ -62,7 +62,7 @@ torch::Tensor fit_idx_images(const torch::Tensor& images, int resolution, int ch
     return channels == 1 ? out : out.repeat({1, channels, 1, 1});
   }
   torch::Tensor out = torch::empty({n, channels, resolution, resolution}, torch::kUInt8);
-  for (int64_t i = 0; i < n; ++i) out[i].copy_(to_uint8(fit_image(images[i].unsqueeze(-1), resolution, channels)));
+  for (int64_t i = 0; i < n; ++i) out[i].copy_(to_uint8(fit_image(images[i].unsqueeze(-1), resolution, resolution, channels)));
   return out;
 }
 

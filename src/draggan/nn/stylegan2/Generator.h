@@ -5,8 +5,8 @@
 
 #include <vector>
 
+#include "draggan/nn/MappingNetwork.h"
 #include "draggan/nn/stylegan2/GeneratorConfig.h"
-#include "draggan/nn/stylegan2/MappingNetwork.h"
 #include "draggan/nn/stylegan2/SynthesisNetwork.h"
 
 namespace draggan {

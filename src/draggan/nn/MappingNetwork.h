@@ -1,17 +1,30 @@
-// z (+ optional class label c) -> per-layer latents ws [N, num_ws, w_dim] (official MappingNetwork).
+// z (+ optional class label c) -> per-layer latents ws [N, num_ws, w_dim] (official MappingNetwork). StyleGAN2
+// and StyleGAN3 share it: they differ only in defaults (8 layers against 2) and in what the layer widths follow.
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
 #include <vector>
 
 #include "draggan/nn/FullyConnectedLayer.h"
-#include "draggan/nn/stylegan2/GeneratorConfig.h"
 
 namespace draggan {
 
+struct MappingOptions {
+  int z_dim = 0;
+  int c_dim = 0;
+  int w_dim = 0;
+  int num_ws = 0;
+  int num_layers = 8;
+  std::optional<int> embed_features;  // default: w_dim (only used when c_dim > 0)
+  std::optional<int> layer_features;  // default: w_dim
+  double lr_multiplier = 0.01;
+  double w_avg_beta = 0.998;
+};
+
 class MappingNetworkImpl : public torch::nn::Module {
  public:
-  MappingNetworkImpl(const GeneratorConfig& config, int num_ws);
+  explicit MappingNetworkImpl(const MappingOptions& options);
 
   // z [N, z_dim] (any float dtype; cast to float32), c [N, c_dim] (undefined when c_dim == 0).
   // Truncation towards w_avg with `psi` on the first `cutoff` ws (cutoff < 0: all of them).
@@ -26,11 +39,11 @@ class MappingNetworkImpl : public torch::nn::Module {
   FullyConnectedLayer embed{nullptr};
   std::vector<FullyConnectedLayer> layers;  // registered as fc0, fc1, ...
 
-  int num_ws() const { return num_ws_; }
+  int num_ws() const { return options_.num_ws; }
+  const MappingOptions& options() const { return options_; }
 
  private:
-  int z_dim_, c_dim_, w_dim_, num_ws_;
-  double w_avg_beta_;
+  MappingOptions options_;
 };
 TORCH_MODULE(MappingNetwork);
 

@@ -1,4 +1,4 @@
-#include "draggan/nn/stylegan2/MappingNetwork.h"
+#include "draggan/nn/MappingNetwork.h"
 
 #include <string>
 
@@ -10,40 +10,37 @@ torch::Tensor normalize_2nd_moment(const torch::Tensor& x, int64_t dim, double e
   return x * (x.square().mean(dim, /*keepdim=*/true) + eps).rsqrt();
 }
 
-MappingNetworkImpl::MappingNetworkImpl(const GeneratorConfig& config, int num_ws)
-    : z_dim_(config.z_dim),
-      c_dim_(config.c_dim),
-      w_dim_(config.w_dim),
-      num_ws_(num_ws),
-      w_avg_beta_(config.w_avg_beta) {
-  const int embed_features = c_dim_ > 0 ? config.embed_features.value_or(w_dim_) : 0;
-  const int layer_features = config.layer_features.value_or(w_dim_);
-  const int n = config.mapping_layers;
+MappingNetworkImpl::MappingNetworkImpl(const MappingOptions& options) : options_(options) {
+  const int c_dim = options_.c_dim, w_dim = options_.w_dim;
+  const int embed_features = c_dim > 0 ? options_.embed_features.value_or(w_dim) : 0;
+  const int layer_features = options_.layer_features.value_or(w_dim);
+  const int n = options_.num_layers;
 
   // Official registration order: embed, fc0..fcN-1, then the w_avg buffer.
-  if (c_dim_ > 0) embed = register_module("embed", FullyConnectedLayer(FullyConnectedOptions{c_dim_, embed_features}));
+  if (c_dim > 0) embed = register_module("embed", FullyConnectedLayer(FullyConnectedOptions{c_dim, embed_features}));
   for (int i = 0; i < n; ++i) {
     FullyConnectedOptions o;
-    o.in_features = i == 0 ? z_dim_ + embed_features : layer_features;
-    o.out_features = i == n - 1 ? w_dim_ : layer_features;
+    o.in_features = i == 0 ? options_.z_dim + embed_features : layer_features;
+    o.out_features = i == n - 1 ? w_dim : layer_features;
     o.activation = Activation::LeakyReLU;
-    o.lr_multiplier = config.mapping_lr_multiplier;
+    o.lr_multiplier = options_.lr_multiplier;
     layers.push_back(register_module("fc" + std::to_string(i), FullyConnectedLayer(o)));
   }
-  w_avg = register_buffer("w_avg", torch::zeros({w_dim_}));
+  w_avg = register_buffer("w_avg", torch::zeros({w_dim}));
 }
 
 torch::Tensor MappingNetworkImpl::forward(const torch::Tensor& z, const torch::Tensor& c, double psi, int cutoff,
                                           bool update_w_avg) {
+  const int z_dim = options_.z_dim, c_dim = options_.c_dim;
   torch::Tensor x;
-  if (z_dim_ > 0) {
-    if (!z.defined() || z.dim() != 2 || z.size(1) != z_dim_)
-      throw InputError("mapping: z must have shape [N, " + std::to_string(z_dim_) + "]");
+  if (z_dim > 0) {
+    if (!z.defined() || z.dim() != 2 || z.size(1) != z_dim)
+      throw InputError("mapping: z must have shape [N, " + std::to_string(z_dim) + "]");
     x = normalize_2nd_moment(z.to(torch::kFloat32));
   }
-  if (c_dim_ > 0) {
-    if (!c.defined() || c.dim() != 2 || c.size(1) != c_dim_)
-      throw InputError("mapping: this generator is conditional; c must have shape [N, " + std::to_string(c_dim_) + "]");
+  if (c_dim > 0) {
+    if (!c.defined() || c.dim() != 2 || c.size(1) != c_dim)
+      throw InputError("mapping: this generator is conditional; c must have shape [N, " + std::to_string(c_dim) + "]");
     if (x.defined() && c.size(0) != x.size(0)) throw InputError("mapping: z and c batch sizes differ");
     torch::Tensor y = normalize_2nd_moment(embed->forward(c.to(torch::kFloat32)));
     x = x.defined() ? torch::cat({x, y}, 1) : y;
@@ -52,10 +49,10 @@ torch::Tensor MappingNetworkImpl::forward(const torch::Tensor& z, const torch::T
 
   if (update_w_avg) {
     torch::NoGradGuard no_grad;
-    w_avg.copy_(x.detach().mean(0).lerp(w_avg, w_avg_beta_));
+    w_avg.copy_(x.detach().mean(0).lerp(w_avg, options_.w_avg_beta));
   }
 
-  torch::Tensor ws = x.unsqueeze(1).repeat({1, num_ws_, 1});
+  torch::Tensor ws = x.unsqueeze(1).repeat({1, options_.num_ws, 1});
   return truncate(ws, psi, cutoff);
 }
 

@@ -1,0 +1,55 @@
+// StyleGAN2 (NVIDIA stylegan2-ada-pytorch / DragGAN networks_stylegan2, and TensorFlow StyleGAN2 once converted)
+// behind the GeneratorModel interface. The supervised features are block outputs; without a mask they are
+// synthesised only in windows around the handles (RegionSynthesis), which gives the same numbers for a fraction
+// of the work.
+#pragma once
+#include <memory>
+
+#include "draggan/model/GeneratorFamily.h"
+#include "draggan/model/GeneratorModel.h"
+#include "draggan/nn/stylegan2/Generator.h"
+
+namespace draggan {
+
+class StyleGAN2Model : public GeneratorModel {
+ public:
+  explicit StyleGAN2Model(Generator network);
+
+  std::string family() const override { return "stylegan2"; }
+  std::string description() const override;
+  LatentLayout latent_layout() const override;
+  ImageShape image_shape() const override;
+
+  int num_feature_layers() const override;
+  // Official feature_idx 5 when the generator has at least 6 blocks (>= 128 px); on smaller ones the block at
+  // half the image resolution, which is resized x2 to the image as block 5 is on a 256-px model.
+  int default_feature_layer() const override;
+  std::string feature_layer_name(int layer) const override;  // "b32"
+
+  torch::Tensor map(const torch::Tensor& z, const torch::Tensor& c = {}, double psi = 1.0,
+                    int cutoff = -1) override;
+  torch::Tensor synthesize(const torch::Tensor& ws, NoiseMode noise = NoiseMode::Const) override;
+  FeatureResult features(const torch::Tensor& ws, const FeatureRequest& request) override;
+
+  torch::nn::Module& module() override { return *network_; }
+  std::shared_ptr<GeneratorModel> clone() override;
+  nlohmann::json config_json() const override { return network_->config().to_json(); }
+
+  // The concrete network, for StyleGAN2-only code (training, the skip-architecture image pyramid).
+  Generator& network() { return network_; }
+  const GeneratorConfig& config() const { return network_->config(); }
+
+ private:
+  std::vector<FeatureWindow> windowed_features(const torch::Tensor& ws, const FeatureRequest& request);
+
+  Generator network_;
+};
+
+// The registry entry: NVIDIA StyleGAN2(-ADA) snapshots (flat or nested init kwargs) and our native files.
+GeneratorFamily stylegan2_family();
+
+// A StyleGAN2Model built from a config and its tensors (eval mode, no gradients, on `device`).
+std::shared_ptr<StyleGAN2Model> make_stylegan2_model(const GeneratorConfig& config, const StateDict& tensors,
+                                                     const std::string& origin, torch::Device device);
+
+}  // namespace draggan
