@@ -23,6 +23,7 @@ struct BenchOptions {
   std::string model;
   int random_config = 0;  // a resolution: a randomly initialised generator of the official shape
   std::string random_family = "stylegan2";
+  bool human = false;  // ... StyleGAN2 in StyleGAN-Human's 2:1 layout (256x128 / 512x256)
   int steps = 10;
   int warmup = 2;
   int handles = 2;
@@ -30,8 +31,9 @@ struct BenchOptions {
   bool json = false;
 };
 
-// The official shapes: stylegan2 256-px configs (channel_base 16384, 24.8 M parameters) and ffhq 512.
-GeneratorConfig official_shape(int resolution) {
+// The official shapes: stylegan2 256-px configs (channel_base 16384, 24.8 M parameters) and ffhq 512; with
+// `human`, the same networks with StyleGAN-Human's 2:1 maps (the weights are the same, the maps half as wide).
+GeneratorConfig official_shape(int resolution, bool human) {
   if (resolution != 256 && resolution != 512) throw InputError("--random-config must be 256 or 512");
   GeneratorConfig c;
   c.z_dim = c.w_dim = 512;
@@ -40,6 +42,8 @@ GeneratorConfig official_shape(int resolution) {
   c.channel_base = resolution == 256 ? 16384 : 32768;
   c.channel_max = 512;
   c.conv_clamp = 256.0;
+  c.square = !human;
+  if (human) c.w_avg_beta = 0.995;
   return c;
 }
 
@@ -87,6 +91,9 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
   const torch::Device device = common.torch_device();
   GeneratorPtr g;
   std::string source;
+  if (opt.human && opt.random_family != "stylegan2")
+    throw InputError("--human is StyleGAN2's 2:1 layout; it does not combine with --random-family " +
+                     opt.random_family);
   if (opt.random_config && opt.random_family != "stylegan2") {
     if (opt.random_family != "stylegan3-t" && opt.random_family != "stylegan3-r")
       throw InputError("--random-family must be stylegan2, stylegan3-t or stylegan3-r");
@@ -98,12 +105,13 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
     g->module().to(device);
     source = "random " + std::to_string(opt.random_config) + "-px " + opt.random_family + " generator";
   } else if (opt.random_config) {
-    Generator network(official_shape(opt.random_config));
+    Generator network(official_shape(opt.random_config, opt.human));
     network->to(device);
     network->eval();
     for (auto& p : network->parameters()) p.requires_grad_(false);
     g = std::make_shared<StyleGAN2Model>(network);
-    source = "random " + std::to_string(opt.random_config) + "-px generator";
+    source = "random " + std::to_string(opt.random_config) + "-px " + (opt.human ? "StyleGAN-Human " : "") +
+             "generator";
   } else {
     source = opt.model.empty() ? default_model_path() : opt.model;
     g = load_model(source, device).generator;
@@ -167,6 +175,8 @@ SubcommandRunner setup_bench(CLI::App& sub, CommonOptions& common) {
                                 "Benchmark a random generator of the official shape instead: its resolution "
                                 "(StyleGAN2: 256 or 512)");
   model->excludes(random);
+  sub.add_flag("--human", opt->human, "With --random-config: StyleGAN-Human's 2:1 layout (256x128 or 512x256)")
+      ->needs(random);
   sub.add_option("--random-family", opt->random_family,
                  "Family of the random generator: stylegan2, stylegan3-t or stylegan3-r")
       ->capture_default_str();

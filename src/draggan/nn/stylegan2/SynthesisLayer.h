@@ -15,7 +15,8 @@ struct SynthesisLayerOptions {
   int64_t in_channels = 0;
   int64_t out_channels = 0;
   int64_t w_dim = 0;
-  int64_t resolution = 0;  // output resolution
+  int64_t resolution = 0;  // output resolution: rows of the output map
+  int64_t width = 0;       // its columns; 0 = resolution (square). StyleGAN-Human: resolution / 2
   int64_t kernel_size = 3;
   int up = 1;
   bool use_noise = true;
@@ -27,7 +28,7 @@ class SynthesisLayerImpl : public torch::nn::Module {
  public:
   explicit SynthesisLayerImpl(const SynthesisLayerOptions& options);
 
-  // x [N, in, res/up, res/up], w [N, w_dim] -> [N, out, res, res]. gain scales the activation gain and the clamp
+  // x [N, in, res/up, width/up], w [N, w_dim] -> [N, out, res, width]. gain scales the activation gain and the clamp
   // (the resnet architecture passes sqrt(0.5)).
   //
   // x may also be a window of the input map (see RegionSynthesis.h): then the output is the matching window
@@ -41,6 +42,7 @@ class SynthesisLayerImpl : public torch::nn::Module {
 
  private:
   SynthesisLayerOptions options_;
+  int64_t width_;
 };
 TORCH_MODULE(SynthesisLayer);
 
