@@ -61,6 +61,7 @@ void expect_clean(F&& read) {
 int fuzz_pickle(const uint8_t* data, size_t size);
 int fuzz_torch_file(const uint8_t* data, size_t size);
 int fuzz_nvidia_snapshot(const uint8_t* data, size_t size);
+int fuzz_tensorflow_snapshot(const uint8_t* data, size_t size);
 int fuzz_safetensors(const uint8_t* data, size_t size);
 int fuzz_npy(const uint8_t* data, size_t size);
 int fuzz_idx(const uint8_t* data, size_t size);

@@ -18,6 +18,7 @@ constexpr Target kTargets[] = {
     {"pickle", draggan::fuzz::fuzz_pickle},
     {"torch_file", draggan::fuzz::fuzz_torch_file},
     {"nvidia_snapshot", draggan::fuzz::fuzz_nvidia_snapshot},
+    {"tensorflow_snapshot", draggan::fuzz::fuzz_tensorflow_snapshot},
     {"safetensors", draggan::fuzz::fuzz_safetensors},
     {"npy", draggan::fuzz::fuzz_npy},
     {"idx", draggan::fuzz::fuzz_idx},
@@ -25,8 +26,6 @@ constexpr Target kTargets[] = {
     {"mask", draggan::fuzz::fuzz_mask},
     {"session_json", draggan::fuzz::fuzz_session_json},
     {"request_guard", draggan::fuzz::fuzz_request_guard},
-    // TensorFlow snapshots: {"tensorflow_snapshot", draggan::fuzz::fuzz_tensorflow_snapshot} once the walker
-    // is on main (see CMakeLists.txt).
 };
 
 Harness chosen = nullptr;

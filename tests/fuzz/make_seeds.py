@@ -197,6 +197,94 @@ def nvidia_seeds():
         write('nvidia_snapshot', 'fixture_head.pkl', f.read(24 * 1024))  # the official layout, cut short
 
 
+# ------------------------------------------------------------------------------ TensorFlow network pickles
+
+class _TfArray:
+    """A numpy array as numpy pickles it: _reconstruct(ndarray, (0,), b'b') + BUILD (1, shape, dtype, fortran, raw)."""
+    def __setstate__(self, state):
+        self.state = state
+
+    def __reduce__(self):
+        version, shape, dtype, fortran, raw = self.state
+        small = tuple(min(d, 2) for d in shape)  # every array cut to at most 2 per axis: same layout, tiny
+        count = 1
+        for d in small:
+            count *= d
+        itemsize = len(raw) // max(1, _product(shape))
+        return (_tf_reconstruct, (_TfNdarray, (0,), b'b'), (version, small, dtype, fortran, raw[:count * itemsize]))
+
+
+def _product(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+class _TfNdarray:
+    pass
+
+
+def _tf_reconstruct(cls, shape, code):
+    return _TfArray()
+
+
+class _TfDtype:
+    def __init__(self, *args):
+        self.args = args
+
+    def __setstate__(self, state):
+        self.state = state
+
+    def __reduce__(self):
+        return (_TfDtype, self.args, self.state)
+
+
+class _TfScalar:
+    def __init__(self, dtype, raw):
+        self.dtype, self.raw = dtype, raw
+
+    def __reduce__(self):
+        return (_tf_scalar, (self.dtype, self.raw))
+
+
+def _tf_scalar(dtype, raw):
+    return _TfScalar(dtype, raw)
+
+
+class _TfNetwork:
+    def __setstate__(self, state):
+        self.state = state
+
+    def __reduce_ex__(self, protocol):
+        import copyreg
+        return (copyreg.__newobj__, (_TfNetwork,), self.state)
+
+
+def tensorflow_seeds():
+    stand_in('numpy.core.multiarray', '_reconstruct', _tf_reconstruct)
+    stand_in('numpy.core.multiarray', 'scalar', _tf_scalar)
+    stand_in('numpy', 'ndarray', _TfNdarray)
+    stand_in('numpy', 'dtype', _TfDtype)
+    stand_in('dnnlib.tflib.network', 'Network', _TfNetwork)
+    names = {('numpy.core.multiarray', '_reconstruct'): _tf_reconstruct, ('numpy.core.multiarray', 'scalar'): _tf_scalar,
+             ('numpy', 'ndarray'): _TfNdarray, ('numpy', 'dtype'): _TfDtype,
+             ('dnnlib.tflib.network', 'Network'): _TfNetwork}
+
+    class Reader(pickle.Unpickler):
+        def find_class(self, module, name):
+            return names[(module, name)] if (module, name) in names else super().find_class(module, name)
+
+    fixture = os.path.join(HERE, '..', 'data', 'formats', 'tf_stylegan2', 'stylegan2-tiny64-tf-config-f.pkl')
+    with open(fixture, 'rb') as f:
+        G, D, Gs = Reader(f).load()
+    # The fixture's (G, D, Gs) with every variable cut to at most 2 per axis; Gs alone; and the real file's head.
+    write('tensorflow_snapshot', 'tiny_g_d_gs.pkl', pickle.dumps((G, D, Gs), protocol=3))
+    write('tensorflow_snapshot', 'tiny_gs.pkl', pickle.dumps(Gs, protocol=4))
+    with open(fixture, 'rb') as f:
+        write('tensorflow_snapshot', 'fixture_head.pkl', f.read(16 * 1024))
+
+
 def safetensors_seeds():
     data = floats([1.0, 2.0, 3.0, 4.0]) + bytes([1, 0, 1, 1])
     header = {'a': {'dtype': 'F32', 'shape': [2, 2], 'data_offsets': [0, 16]},
@@ -301,6 +389,7 @@ if __name__ == '__main__':
     pickle_seeds()
     torch_seeds()
     nvidia_seeds()
+    tensorflow_seeds()
     safetensors_seeds()
     npy_seeds()
     idx_seeds()

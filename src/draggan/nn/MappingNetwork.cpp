@@ -74,7 +74,7 @@ torch::Tensor MappingNetworkImpl::w_avg_after_first_call(const torch::Tensor& ma
   const torch::Tensor x = mapped.dim() == 3 ? mapped.select(1, 0) : mapped;
   // The official update is x.mean(0).lerp(w_avg, beta) over the call's batch; a batch of one is x itself (the
   // mean of one value is exact), and the same lerp keeps the rounding.
-  return x.detach().lerp(w_avg.unsqueeze(0), w_avg_beta_);
+  return x.detach().lerp(w_avg.unsqueeze(0), options_.w_avg_beta);
 }
 
 }  // namespace draggan
