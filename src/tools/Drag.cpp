@@ -1,5 +1,6 @@
 // `draggan drag`: one drag from a shell, no UI: seed (or saved latent) + handle/target pairs (+ mask) ->
 // the official DragGAN loop step by step -> final image, trajectory JSON, latent, animation.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -62,11 +63,13 @@ torch::Tensor start_latent(const DragOptions& opt, LoadedModel& model, torch::De
 }
 
 torch::Tensor read_movable_mask(const std::string& path, const ImageShape& shape) {
-  torch::Tensor painted = read_image(path);
-  if (painted.size(0) != shape.height || painted.size(1) != shape.width)
-    throw InputError("--mask " + path + ": the mask is " + std::to_string(painted.size(1)) + "x" +
-                     std::to_string(painted.size(0)) + " but the model makes " + std::to_string(shape.width) + "x" +
+  // The size from the header first: a mask is never decoded at any other size than the model's.
+  const ImageInfo info = read_image_info(path);
+  if (info.height != shape.height || info.width != shape.width)
+    throw InputError("--mask " + path + ": the mask is " + std::to_string(info.width) + "x" +
+                     std::to_string(info.height) + " but the model makes " + std::to_string(shape.width) + "x" +
                      std::to_string(shape.height) + " images");
+  torch::Tensor painted = read_image(path, {std::max(shape.height, shape.width), int64_t{shape.height} * shape.width});
   return mask_from_movable_image(painted, shape.height, shape.width);
 }
 
