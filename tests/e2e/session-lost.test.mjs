@@ -73,6 +73,17 @@ test('a lost session is reported and its saved state restored', async () => {
   assert.notEqual(restoredId, lostId);
   await page.waitForFunction((v) => Number(document.getElementById('image').dataset.version) === v,
     await page.evaluate(() => ui.session.image_version));
+  // The new session's version number may equal the lost one's, and a new session resizes (clears) the canvas
+  // before its PNG arrives: wait for the drawn pixels themselves, then compare them exactly.
+  const sum = (a) => a.reduce((t, v) => t + v, 0);
+  const editedSum = sum(edited);
+  await page.waitForFunction((want) => {
+    const c = document.getElementById('image');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let t = 0;
+    for (const v of d) t += v;
+    return t === want;
+  }, editedSum, { timeout: 15000 }).catch(() => {});
   assert.deepEqual(await pixels(), edited, 'the same image');
   assert.deepEqual(await listedPoints(), points, 'the same points');
   const { body: state } = await api(server.url, 'GET', `/api/sessions/${restoredId}`);
