@@ -34,9 +34,11 @@ void apply_params_json(const nlohmann::json& request, const GeneratorModel& gene
     else if (key == "r2") d.r2 = number(value, key);
     else if (key == "lambda_mask") d.lambda_mask = number(value, key);
     else if (key == "reg") d.reg = number(value, key);
+    else if (key == "reg_l2") d.reg_l2 = number(value, key);
     else if (key == "stop_distance") d.stop_distance = number(value, key);
     else if (key == "feature_block") d.feature_block = integer(value, key, -1, 64);
     else if (key == "optimized_layers") d.optimized_layers = integer(value, key, 1, 1024);
+    else if (key == "first_optimized_layer") d.first_optimized_layer = integer(value, key, 0, 1023);
     else if (key == "exact_pixel_grid") {
       if (!value.is_boolean()) throw InputError("params.exact_pixel_grid: expected true or false");
       d.exact_pixel_grid = value.get<bool>();
@@ -61,9 +63,11 @@ nlohmann::json params_to_json(const EditorParams& params, const GeneratorModel& 
           {"r2", d.r2},
           {"lambda_mask", d.lambda_mask},
           {"reg", d.reg},
+          {"reg_l2", d.reg_l2},
           {"stop_distance", d.stop_distance},
           {"feature_block", d.feature_block},
           {"optimized_layers", d.optimized_layers},
+          {"first_optimized_layer", d.first_optimized_layer},
           {"exact_pixel_grid", d.exact_pixel_grid},
           {"noise", to_string(d.noise)},
           {"max_steps", params.max_steps},
@@ -74,7 +78,8 @@ nlohmann::json params_to_json(const EditorParams& params, const GeneratorModel& 
             {"r1_pixels", r.r1_pixels},
             {"r2_pixels", r.r2_pixels},
             {"stop_distance", r.stop_distance},
-            {"optimized_layers", r.optimized_layers}}}};
+            {"optimized_layers", r.optimized_layers},
+            {"first_optimized_layer", r.first_optimized_layer}}}};
 }
 
 }  // namespace draggan::server

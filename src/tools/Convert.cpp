@@ -13,11 +13,12 @@ namespace {
 struct RecordedDragOptions {
   double lr = 0;
   std::string space;
-  int layers = 0, max_steps = 0, feature_block = 0;
-  double r1 = 0, r2 = 0, stop_distance = 0, reg = 0, lambda_mask = 0;
-  CLI::Option *lr_opt = nullptr, *space_opt = nullptr, *layers_opt = nullptr, *max_steps_opt = nullptr,
+  int layers = 0, first_layer = 0, max_steps = 0, feature_block = 0;
+  double r1 = 0, r2 = 0, stop_distance = 0, reg = 0, reg_l2 = 0, lambda_mask = 0;
+  CLI::Option *lr_opt = nullptr, *space_opt = nullptr, *layers_opt = nullptr,
+              *first_layer_opt = nullptr, *max_steps_opt = nullptr,
               *feature_block_opt = nullptr, *r1_opt = nullptr, *r2_opt = nullptr, *stop_opt = nullptr,
-              *reg_opt = nullptr, *lambda_mask_opt = nullptr;
+              *reg_opt = nullptr, *reg_l2_opt = nullptr, *lambda_mask_opt = nullptr;
 };
 
 struct ConvertOptions {
@@ -35,6 +36,7 @@ void apply_recorded_drag(const RecordedDragOptions& o, LoadedModel& model) {
   RecommendedDrag& r = model.recommended_drag;
   if (o.space_opt->count()) r.space = to_string(parse_latent_space(o.space));
   if (o.layers_opt->count()) r.optimized_layers = o.layers;
+  if (o.first_layer_opt->count()) r.first_optimized_layer = o.first_layer;
   if (o.max_steps_opt->count()) {
     if (o.max_steps < 1) throw InputError("--drag-max-steps must be >= 1");
     r.max_steps = o.max_steps;
@@ -47,6 +49,7 @@ void apply_recorded_drag(const RecordedDragOptions& o, LoadedModel& model) {
     r.stop_distance = o.stop_distance;
   }
   if (o.reg_opt->count()) r.reg = o.reg;
+  if (o.reg_l2_opt->count()) r.reg_l2 = o.reg_l2;
   if (o.lambda_mask_opt->count()) r.lambda_mask = o.lambda_mask;
   // A recorded setting this generator cannot run (a block it lacks, a negative radius) fails now, not in the editor.
   resolve_drag_params(model_drag_settings(model).params, *model.generator);
@@ -75,12 +78,15 @@ SubcommandRunner setup_convert(CLI::App& sub, CommonOptions&) {
   d.lr_opt = sub.add_option("--drag-lr", d.lr, record + "step size this model drags well with");
   d.space_opt = sub.add_option("--drag-space", d.space, record + "latent space (w or w+)");
   d.layers_opt = sub.add_option("--drag-layers", d.layers, record + "number of optimised ws rows");
+  d.first_layer_opt = sub.add_option("--drag-first-layer", d.first_layer,
+                                     record + "first optimised ws row (the rows before stay fixed)");
   d.r1_opt = sub.add_option("--drag-r1", d.r1, record + "motion radius (512-px scale, as --r1)");
   d.r2_opt = sub.add_option("--drag-r2", d.r2, record + "tracking radius (512-px scale, as --r2)");
   d.stop_opt = sub.add_option("--drag-stop-distance", d.stop_distance, record + "stop distance in px");
   d.max_steps_opt = sub.add_option("--drag-max-steps", d.max_steps, record + "step limit");
   d.feature_block_opt = sub.add_option("--drag-feature-block", d.feature_block, record + "supervised block");
   d.reg_opt = sub.add_option("--drag-reg", d.reg, record + "latent regulariser weight");
+  d.reg_l2_opt = sub.add_option("--drag-reg-l2", d.reg_l2, record + "quadratic latent pull weight");
   d.lambda_mask_opt = sub.add_option("--drag-lambda-mask", d.lambda_mask, record + "mask term weight");
   return [opt] { return run_convert(*opt); };
 }

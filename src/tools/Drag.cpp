@@ -141,8 +141,9 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
   const ResolvedDragParams& rp = session.resolved();
   log::info("drag: ", model.generator->family(), " ", shape.width, "x", shape.height, ", ", pairs.size(),
             " pair(s), ", to_string(space), ", feature layer ", rp.feature_block, " (", rp.feature_layer, "), r1 ",
-            rp.r1_pixels, " px, r2 ", rp.r2_pixels, " px, lr ", params.lr, ", ", rp.optimized_layers,
-            " layer(s), stop at ", rp.stop_distance, " px or ", max_steps, " steps");
+            rp.r1_pixels, " px, r2 ", rp.r2_pixels, " px, lr ", params.lr, ", ",
+            rp.optimized_layers - rp.first_optimized_layer, " layer(s) from ws row ", rp.first_optimized_layer,
+            ", stop at ", rp.stop_distance, " px or ", max_steps, " steps");
 
   FrameSink frames(opt, shape);
   nlohmann::json steps = nlohmann::json::array();
@@ -186,11 +187,13 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
                        {"space", to_string(space)},
                        {"lr", params.lr},
                        {"optimized_layers", rp.optimized_layers},
+                       {"first_optimized_layer", rp.first_optimized_layer},
                        {"feature_block", rp.feature_block},
                        {"r1_pixels", rp.r1_pixels},
                        {"r2_pixels", rp.r2_pixels},
                        {"stop_distance", rp.stop_distance},
                        {"reg", params.reg},
+                       {"reg_l2", params.reg_l2},
                        {"max_steps", max_steps},
                        {"mask", opt.mask.empty() ? nlohmann::json(nullptr) : nlohmann::json(opt.mask)},
                        {"handles_start", xy_list(start)},

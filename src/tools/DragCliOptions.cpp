@@ -11,10 +11,15 @@ void DragCliOptions::add_to(CLI::App& sub, int default_max_steps) {
   space_option_ = sub.add_option("--space", space_, "Optimised latent: w+ or w" + model_default + "w+ (official)");
   layers_ = sub.add_option("--layers", user_.optimized_layers,
                            "How many leading ws rows are optimised" + model_default + "6 (official)");
+  first_layer_ = sub.add_option("--first-layer", user_.first_optimized_layer,
+                                "First optimised ws row (the rows before it stay fixed)" + model_default +
+                                    "0 (official)");
   r1_ = sub.add_option("--r1", user_.r1, "Motion-supervision radius at 512-px scale" + model_default + "3");
   r2_ = sub.add_option("--r2", user_.r2, "Point-tracking radius at 512-px scale" + model_default + "12");
   lambda_mask_ = sub.add_option("--lambda-mask", user_.lambda_mask, "Weight of the mask term" + model_default + "20");
   reg_ = sub.add_option("--reg", user_.reg, "Weight of the latent regulariser l1(ws, w0)" + model_default + "0");
+  reg_l2_ = sub.add_option("--reg-l2", user_.reg_l2,
+                           "Weight of the quadratic pull mean((ws - w0)^2) towards the start" + model_default + "0");
   feature_block_ = sub.add_option("--feature-block", user_.feature_block,
                                   "Supervised synthesis block (-1 = auto: 5, or res/2 on small models)" +
                                       model_default + "-1");
@@ -33,10 +38,12 @@ DragSettings DragCliOptions::resolve(const LoadedModel& model) const {
   if (lr_->count()) p.lr = user_.lr;
   if (space_option_->count()) s.space = parse_latent_space(space_);
   if (layers_->count()) p.optimized_layers = user_.optimized_layers;
+  if (first_layer_->count()) p.first_optimized_layer = user_.first_optimized_layer;
   if (r1_->count()) p.r1 = user_.r1;
   if (r2_->count()) p.r2 = user_.r2;
   if (lambda_mask_->count()) p.lambda_mask = user_.lambda_mask;
   if (reg_->count()) p.reg = user_.reg;
+  if (reg_l2_->count()) p.reg_l2 = user_.reg_l2;
   if (feature_block_->count()) p.feature_block = user_.feature_block;
   if (stop_distance_->count()) p.stop_distance = user_.stop_distance;
   p.exact_pixel_grid = user_.exact_pixel_grid;

@@ -30,9 +30,11 @@ class DragCliOptions {
   CLI::Option* r2_ = nullptr;
   CLI::Option* lambda_mask_ = nullptr;
   CLI::Option* reg_ = nullptr;
+  CLI::Option* reg_l2_ = nullptr;
   CLI::Option* feature_block_ = nullptr;
   CLI::Option* stop_distance_ = nullptr;
   CLI::Option* layers_ = nullptr;
+  CLI::Option* first_layer_ = nullptr;
   CLI::Option* space_option_ = nullptr;
   CLI::Option* steps_option_ = nullptr;
 };

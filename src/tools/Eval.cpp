@@ -67,7 +67,8 @@ int run_eval(EvalOptions opt, const CommonOptions& common) {
   DragEvaluator evaluator(model, setup, classifier ? &classifier->net : nullptr, lpips.get());
   const ResolvedDragParams resolved = resolve_drag_params(setup.settings.params, *model.generator);
   log::info("eval: ", opt.set.count, " drags (seed ", opt.set.seed, ") on ", model_path, ": ",
-            to_string(setup.settings.space), ", ", resolved.optimized_layers, " layer(s), lr ",
+            to_string(setup.settings.space), ", ", resolved.optimized_layers - resolved.first_optimized_layer,
+            " layer(s) from ws row ", resolved.first_optimized_layer, ", lr ",
             setup.settings.params.lr, ", r1 ", resolved.r1_pixels, " px, r2 ", resolved.r2_pixels, " px, stop at ",
             resolved.stop_distance, " px or ", setup.max_steps, " steps");
 

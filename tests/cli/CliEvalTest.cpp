@@ -152,7 +152,8 @@ TEST(CliEval, RecordedDragSettingsAreWhatDragAndEvalStartFrom) {
   const std::string model = (dir / "m.safetensors").string();
   CommandResult c = run("convert " + kModel + " " + model +
                         " --drag-lr 0.02 --drag-space w --drag-layers 4 --drag-r1 16 --drag-r2 48"
-                        " --drag-feature-block 3 --drag-max-steps 7 --drag-stop-distance 1.5");
+                        " --drag-feature-block 3 --drag-max-steps 7 --drag-stop-distance 1.5 --drag-first-layer 1"
+                        " --drag-reg-l2 0.5");
   ASSERT_EQ(c.exit_code, 0) << c.output;
   CommandResult d = run("drag --model " + model + " --handle 22,30 --target 38,30 --threads 1 --out " +
                         (dir / "d.png").string() + " --trajectory " + (dir / "d.json").string());
@@ -160,6 +161,8 @@ TEST(CliEval, RecordedDragSettingsAreWhatDragAndEvalStartFrom) {
   const nlohmann::json traj = read_json(dir / "d.json");
   EXPECT_EQ(traj["space"], "w");
   EXPECT_EQ(traj["optimized_layers"], 4);
+  EXPECT_EQ(traj["first_optimized_layer"], 1);
+  EXPECT_DOUBLE_EQ(traj["reg_l2"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(traj["lr"].get<double>(), 0.02);
   EXPECT_EQ(traj["r1_pixels"], 2);
   EXPECT_DOUBLE_EQ(traj["stop_distance"].get<double>(), 1.5);
@@ -172,6 +175,8 @@ TEST(CliEval, RecordedDragSettingsAreWhatDragAndEvalStartFrom) {
   const nlohmann::json doc = read_json(dir / "e.json");
   EXPECT_EQ(doc["drag_params"]["space"], "w+");
   EXPECT_EQ(doc["drag_params"]["optimized_layers"], 4);
+  EXPECT_EQ(doc["drag_params"]["first_optimized_layer"], 1);
+  EXPECT_DOUBLE_EQ(doc["drag_params"]["reg_l2"].get<double>(), 0.5);
   EXPECT_EQ(doc["drag_params"]["max_steps"], 3);
   // A setting this generator cannot run is refused when recorded.
   CommandResult bad = run("convert " + kModel + " " + (dir / "bad.safetensors").string() + " --drag-feature-block 9");

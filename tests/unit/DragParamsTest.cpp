@@ -87,6 +87,9 @@ TEST(DragParams, RejectsNonsense) {
   bad([](DragParams& p) { p.lambda_mask = -1; });
   bad([](DragParams& p) { p.feature_block = -2; });
   bad([](DragParams& p) { p.optimized_layers = 0; });
+  bad([](DragParams& p) { p.first_optimized_layer = -1; });
+  bad([](DragParams& p) { p.reg_l2 = -1; });
+  bad([](DragParams& p) { p.first_optimized_layer = p.optimized_layers; });
   DragParams p;
   p.feature_block = 9;
   EXPECT_THROW(resolve_drag_params(p, config_at(256)), InputError);  // 256 px has blocks 0..6

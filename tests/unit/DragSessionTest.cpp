@@ -76,6 +76,45 @@ TEST_F(DragSessionTest, WSpaceSharesOneVectorAcrossTheOptimisedLayers) {
   EXPECT_TRUE(torch::equal(ws.slice(1, 6), ws0.slice(1, 6)));
 }
 
+TEST_F(DragSessionTest, FirstOptimisedLayerKeepsTheRowsBeforeItFixed) {
+  torch::Tensor ws0 = latent_from_seed(*g(), 0, 0.7);
+  for (LatentSpace space : {LatentSpace::WPlus, LatentSpace::W}) {
+    DragParams p = params(0.01);
+    p.first_optimized_layer = 2;
+    DragSession s(g(), ws0, p, space);
+    s.add_pair({22, 30}, {38, 30});
+    for (int k = 0; k < 3; ++k) s.step();
+    torch::Tensor ws = s.ws();
+    EXPECT_TRUE(torch::equal(ws.slice(1, 0, 2), ws0.slice(1, 0, 2))) << to_string(space);
+    EXPECT_GT((ws - ws0).slice(1, 2, 6).abs().max().item<float>(), 0.0f) << to_string(space);
+    EXPECT_TRUE(torch::equal(ws.slice(1, 6), ws0.slice(1, 6))) << to_string(space);
+    if (space == LatentSpace::WPlus) {  // W has one vector for all its rows: a mixed latent has no W form
+      // Changing the first row mid-edit keeps the edit so far.
+      p.first_optimized_layer = 0;
+      s.set_params(p);
+      EXPECT_TRUE(torch::equal(s.ws(), ws));
+    }
+  }
+  DragParams bad = params(0.01);
+  bad.first_optimized_layer = 6;  // nothing left to optimise
+  EXPECT_THROW(DragSession(g(), ws0, bad), InputError);
+}
+
+TEST_F(DragSessionTest, QuadraticPullKeepsTheLatentNearItsStart) {
+  torch::Tensor ws0 = latent_from_seed(*g(), 0, 0.7);
+  auto moved_after = [&](double reg_l2) {
+    DragParams p = params(0.01);
+    p.reg_l2 = reg_l2;
+    DragSession s(g(), ws0, p);
+    s.add_pair({22, 30}, {38, 30});
+    for (int k = 0; k < 20; ++k) s.step();
+    return (s.ws() - ws0).square().mean().item<double>();
+  };
+  const double free = moved_after(0.0), pulled = moved_after(1e4);
+  EXPECT_GT(free, 0.0);
+  EXPECT_LT(pulled, 0.5 * free);
+}
+
 TEST_F(DragSessionTest, ResetReturnsToTheStart) {
   torch::Tensor ws0 = latent_from_seed(*g(), 0, 0.7);
   DragSession s(g(), ws0, params(0.01));

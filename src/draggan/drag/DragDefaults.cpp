@@ -8,11 +8,13 @@ DragSettings model_drag_settings(const LoadedModel& model) {
   if (model.recommended_lr) s.params.lr = *model.recommended_lr;
   if (r.space) s.space = parse_latent_space(*r.space);
   if (r.optimized_layers) s.params.optimized_layers = *r.optimized_layers;
+  if (r.first_optimized_layer) s.params.first_optimized_layer = *r.first_optimized_layer;
   if (r.r1) s.params.r1 = *r.r1;
   if (r.r2) s.params.r2 = *r.r2;
   if (r.stop_distance) s.params.stop_distance = *r.stop_distance;
   if (r.feature_block) s.params.feature_block = *r.feature_block;
   if (r.reg) s.params.reg = *r.reg;
+  if (r.reg_l2) s.params.reg_l2 = *r.reg_l2;
   if (r.lambda_mask) s.params.lambda_mask = *r.lambda_mask;
   s.max_steps = r.max_steps;
   return s;
@@ -24,11 +26,13 @@ RecommendedDrag recommended_drag_of(const DragSettings& settings) {
   RecommendedDrag r;
   if (settings.space != LatentSpace::WPlus) r.space = to_string(settings.space);
   if (p.optimized_layers != official.optimized_layers) r.optimized_layers = p.optimized_layers;
+  if (p.first_optimized_layer != official.first_optimized_layer) r.first_optimized_layer = p.first_optimized_layer;
   if (p.r1 != official.r1) r.r1 = p.r1;
   if (p.r2 != official.r2) r.r2 = p.r2;
   if (p.stop_distance != official.stop_distance) r.stop_distance = p.stop_distance;
   if (p.feature_block != official.feature_block) r.feature_block = p.feature_block;
   if (p.reg != official.reg) r.reg = p.reg;
+  if (p.reg_l2 != official.reg_l2) r.reg_l2 = p.reg_l2;
   if (p.lambda_mask != official.lambda_mask) r.lambda_mask = p.lambda_mask;
   r.max_steps = settings.max_steps;
   return r;

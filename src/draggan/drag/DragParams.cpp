@@ -40,9 +40,13 @@ void DragParams::validate() const {
   require(r1 <= 1e6 && r2 <= 1e6, "r1 and r2 must be at most 1e6");
   require(std::isfinite(lambda_mask) && lambda_mask >= 0.0, "lambda_mask must be >= 0, got " + num(lambda_mask));
   require(std::isfinite(reg) && reg >= 0.0, "reg must be >= 0, got " + num(reg));
+  require(std::isfinite(reg_l2) && reg_l2 >= 0.0, "reg_l2 must be >= 0, got " + num(reg_l2));
   require(!std::isnan(stop_distance) && std::isfinite(stop_distance),
           "stop_distance must be a finite number (< 0 = official default), got " + num(stop_distance));
   require(optimized_layers >= 1, "optimized_layers must be >= 1, got " + std::to_string(optimized_layers));
+  require(first_optimized_layer >= 0 && first_optimized_layer < optimized_layers,
+          "first_optimized_layer must be in 0.." + std::to_string(optimized_layers - 1) + " (below optimized_layers " +
+              std::to_string(optimized_layers) + "), got " + std::to_string(first_optimized_layer));
 }
 
 int python_round(double x) {
@@ -79,6 +83,11 @@ ResolvedDragParams resolve_drag_params(const DragParams& params, const Generator
   r.r2_pixels = std::max(python_round(params.r2 / 512.0 * h), kMinR2Pixels);
   r.stop_distance = params.stop_distance < 0.0 ? std::max(2.0 / 512.0 * h, 2.0) : params.stop_distance;
   r.optimized_layers = std::min(params.optimized_layers, generator.latent_layout().num_ws);
+  if (params.first_optimized_layer >= r.optimized_layers)
+    throw InputError("drag parameters: first_optimized_layer " + std::to_string(params.first_optimized_layer) +
+                     " leaves nothing to optimise: this generator has " +
+                     std::to_string(generator.latent_layout().num_ws) + " ws rows");
+  r.first_optimized_layer = params.first_optimized_layer;
   return r;
 }
 

@@ -37,6 +37,11 @@ struct DragParams {
   double lambda_mask = 20.0;
   // Weight of the official latent regulariser l1(ws, w0) (the official GUI passes 0).
   double reg = 0.0;
+  // Weight of a quadratic pull of the latent towards its start, reg_l2 * mean((ws - w0)^2) (this port's; 0 = off,
+  // as officially). Unlike the L1 term, whose gradient has the same size however close ws is (so Adam jitters
+  // every coordinate by about lr around w0), its pull grows with the distance: small steady moves where the
+  // motion term asks for them, none where it does not.
+  double reg_l2 = 0.0;
   // A step stops (no optimiser step) when every handle is within this many pixels of its target.
   // < 0 = official max(2 / 512 * h, 2).
   double stop_distance = -1.0;
@@ -45,6 +50,10 @@ struct DragParams {
   bool exact_pixel_grid = false;
   // How many leading per-layer vectors are optimised (official: 6); clipped to num_ws.
   int optimized_layers = 6;
+  // The first of those rows that moves (0 = official): rows first_optimized_layer..optimized_layers-1 are
+  // optimised, the rows before stay at the start latent. The coarsest rows decide an object's overall shape (on
+  // the shipped Fashion-MNIST model, which garment it is); leaving them fixed keeps it while the finer rows move.
+  int first_optimized_layer = 0;
   NoiseMode noise = NoiseMode::Const;
   // Benchmark baseline only: run the whole synthesis every step as the official loop does (the image is thrown
   // away; the result is the same). `draggan bench` reports the speed-up of the default against it.
@@ -68,7 +77,8 @@ struct ResolvedDragParams {
   int r1_pixels = 0;           // round(r1 / 512 * h), kMinR1Pixels where that is 0
   int r2_pixels = 0;           // max(round(r2 / 512 * h), kMinR2Pixels)
   double stop_distance = 0.0;  // pixels
-  int optimized_layers = 0;    // min(params.optimized_layers, num_ws)
+  int optimized_layers = 0;    // min(params.optimized_layers, num_ws): rows before this one may move
+  int first_optimized_layer = 0;  // rows before this one stay at the start latent (< optimized_layers)
 };
 
 // Validates `params` against the generator (feature block exists, ...) and scales the radii. InputError if not.

@@ -75,11 +75,11 @@ void DragSession::set_start_latent(const torch::Tensor& ws0) {
 
 void DragSession::rebuild_optimizer() {
   torch::NoGradGuard no_grad;
-  const int layers = resolved_.optimized_layers;
+  const int first = resolved_.first_optimized_layer, end = resolved_.optimized_layers;
   // The official loop optimises the whole W+ tensor but feeds cat(w[:, :6], w0[:, 6:]) to the synthesis: the
   // other rows get zero gradients, which Adam leaves at exactly zero updates, so optimising only the first rows
   // gives the same result with less work.
-  torch::Tensor start = space_ == LatentSpace::WPlus ? ws0_.slice(1, 0, layers) : ws0_.select(1, 0);
+  torch::Tensor start = space_ == LatentSpace::WPlus ? ws0_.slice(1, first, end) : ws0_.select(1, first);
   w_opt_ = start.clone().set_requires_grad(true);
   optimizer_ = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w_opt_},
                                                     torch::optim::AdamOptions(params_.lr));
@@ -97,10 +97,13 @@ void DragSession::reset() {
 }
 
 torch::Tensor DragSession::synthesis_ws() const {
-  const int layers = resolved_.optimized_layers;
-  torch::Tensor head = space_ == LatentSpace::WPlus ? w_opt_ : w_opt_.unsqueeze(1).expand({1, layers, -1});
-  if (layers == ws0_.size(1)) return head;
-  return torch::cat({head, ws0_.slice(1, layers)}, 1);
+  const int first = resolved_.first_optimized_layer, end = resolved_.optimized_layers;
+  torch::Tensor moved = space_ == LatentSpace::WPlus ? w_opt_ : w_opt_.unsqueeze(1).expand({1, end - first, -1});
+  std::vector<torch::Tensor> rows;
+  if (first > 0) rows.push_back(ws0_.slice(1, 0, first));
+  rows.push_back(moved);
+  if (end < ws0_.size(1)) rows.push_back(ws0_.slice(1, end));
+  return rows.size() == 1 ? moved : torch::cat(rows, 1);
 }
 
 torch::Tensor DragSession::ws() const { return synthesis_ws().detach().clone(); }
@@ -215,7 +218,8 @@ void DragSession::clear_mask() {
 void DragSession::set_params(const DragParams& params) {
   ResolvedDragParams resolved = resolve_drag_params(params, *generator_);
   const bool new_block = resolved.feature_block != resolved_.feature_block;
-  const bool new_layers = resolved.optimized_layers != resolved_.optimized_layers;
+  const bool new_layers = resolved.optimized_layers != resolved_.optimized_layers ||
+                          resolved.first_optimized_layer != resolved_.first_optimized_layer;
   torch::Tensor current = new_layers ? ws() : torch::Tensor();
   params_ = params;
   resolved_ = resolved;
@@ -328,6 +332,7 @@ DragStepReport DragSession::step() {
     add(params_.lambda_mask * mask_loss_term(windows.front().features, start_features_resized(), mask_));
   }
   if (params_.reg != 0.0) add(params_.reg * torch::l1_loss(synthesis_ws(), ws0_));
+  if (params_.reg_l2 != 0.0) add(params_.reg_l2 * torch::mse_loss(synthesis_ws(), ws0_));
 
   report.loss = loss.defined() ? loss.item<double>() : 0.0;
   report.done = done;

@@ -54,12 +54,14 @@ std::map<std::string, std::string> RecommendedDrag::to_metadata() const {
   std::map<std::string, std::string> m;
   if (space) m["drag_space"] = *space;
   if (optimized_layers) m["drag_layers"] = std::to_string(*optimized_layers);
+  if (first_optimized_layer) m["drag_first_layer"] = std::to_string(*first_optimized_layer);
   if (r1) m["drag_r1"] = number_text(*r1);
   if (r2) m["drag_r2"] = number_text(*r2);
   if (stop_distance) m["drag_stop_distance"] = number_text(*stop_distance);
   if (max_steps) m["drag_max_steps"] = std::to_string(*max_steps);
   if (feature_block) m["drag_feature_block"] = std::to_string(*feature_block);
   if (reg) m["drag_reg"] = number_text(*reg);
+  if (reg_l2) m["drag_reg_l2"] = number_text(*reg_l2);
   if (lambda_mask) m["drag_lambda_mask"] = number_text(*lambda_mask);
   return m;
 }
@@ -103,12 +105,14 @@ RecommendedDrag RecommendedDrag::from_metadata(const std::map<std::string, std::
     r.space = it->second;
   }
   r.optimized_layers = integer("drag_layers", 1, 1024);
+  r.first_optimized_layer = integer("drag_first_layer", 0, 1023);
   r.r1 = number("drag_r1", 1e-6, 1e6);
   r.r2 = number("drag_r2", 1e-6, 1e6);
   r.stop_distance = number("drag_stop_distance", 0.0, 1e6);
   r.max_steps = integer("drag_max_steps", 1, 1000000);
   r.feature_block = integer("drag_feature_block", 0, 64);
   r.reg = number("drag_reg", 0.0, 1e6);
+  r.reg_l2 = number("drag_reg_l2", 0.0, 1e6);
   r.lambda_mask = number("drag_lambda_mask", 0.0, 1e6);
   return r;
 }

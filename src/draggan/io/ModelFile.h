@@ -19,18 +19,21 @@
 namespace draggan {
 
 // Drag settings a model records for itself, beside its step size (LoadedModel::recommended_lr, key "drag_lr"):
-// "drag_space" (w or w+), "drag_layers" (optimised ws rows), "drag_r1" / "drag_r2" (512-px scale, as --r1/--r2),
-// "drag_stop_distance" (px), "drag_max_steps", "drag_feature_block", "drag_reg" and "drag_lambda_mask". Unset =
+// "drag_space" (w or w+), "drag_layers" (optimised ws rows), "drag_first_layer" (the first of them that moves),
+// "drag_r1" / "drag_r2" (512-px scale, as --r1/--r2), "drag_stop_distance" (px), "drag_max_steps",
+// "drag_feature_block", "drag_reg", "drag_reg_l2" and "drag_lambda_mask". Unset =
 // the official default. io only carries them; drag/DragDefaults turns them into DragParams (and checks them
 // against the generator there).
 struct RecommendedDrag {
   std::optional<std::string> space;
   std::optional<int> optimized_layers;
+  std::optional<int> first_optimized_layer;
   std::optional<double> r1, r2;
   std::optional<double> stop_distance;
   std::optional<int> max_steps;
   std::optional<int> feature_block;
   std::optional<double> reg;
+  std::optional<double> reg_l2;
   std::optional<double> lambda_mask;
 
   std::map<std::string, std::string> to_metadata() const;
