@@ -34,9 +34,10 @@ TEST_F(ShippedModel, IsA32PixelGrayscaleGeneratorWithItsDiscriminator) {
   EXPECT_FALSE(model_->discriminator.empty()) << "the discriminator is kept for inversion's perceptual loss";
   // The drag settings drag, eval and the editor start from when none is given (see models/README.md).
   ASSERT_TRUE(model_->recommended_lr.has_value());
-  EXPECT_DOUBLE_EQ(*model_->recommended_lr, 0.02);
+  EXPECT_DOUBLE_EQ(*model_->recommended_lr, 0.03);
   EXPECT_EQ(model_->recommended_drag.lambda_mask, std::optional<double>(1.0));
-  EXPECT_EQ(model_->recommended_drag.max_steps, std::optional<int>(120));
+  EXPECT_EQ(model_->recommended_drag.max_steps, std::optional<int>(200));
+  EXPECT_EQ(model_->recommended_drag.first_optimized_layer, std::optional<int>(3));
 }
 
 TEST_F(ShippedModel, GeneratesDistinctImagesWithDarkBackgroundAndBrightGarments) {
