@@ -1,12 +1,34 @@
 #include "draggan/invert/ImageInversion.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
+#include "draggan/core/Error.h"
 #include "draggan/invert/ImageMetrics.h"
 #include "draggan/io/Image.h"
 
 namespace draggan {
+
+InversionSchedule parse_inversion_schedule(const std::string& name) {
+  std::string s = name;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s == "fast") return InversionSchedule::Fast;
+  if (s == "full") return InversionSchedule::Full;
+  throw InputError("unknown inversion schedule '" + name + "' (expected 'fast' or 'full')");
+}
+
+std::string to_string(InversionSchedule schedule) { return schedule == InversionSchedule::Fast ? "fast" : "full"; }
+
+PivotalTuningOptions fast_tuning_options(int image_height) {
+  PivotalTuningOptions o;
+  o.steps = 40;
+  o.lr = 1e-3;
+  o.min_height = std::max(1, image_height / 8);
+  o.locality_every = 2;
+  return o;
+}
 
 torch::Tensor fitted_to_uint8(const torch::Tensor& fitted) {
   return ((fitted[0].detach().to(torch::kCPU) + 1.0) * 127.5)
@@ -30,7 +52,8 @@ ReconstructionQuality measure_reconstruction(GeneratorModel& generator, const to
 
 InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, const InversionOptions& options,
                              const InversionCallbacks& callbacks) {
-  options.projection.validate();
+  if (options.schedule == InversionSchedule::Fast) options.fast.validate();
+  else options.projection.validate();
   options.pti.validate();
   const ImageShape shape = model.generator->image_shape();
   const torch::Device device = model.generator->device();
@@ -44,7 +67,14 @@ InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, con
 
   // Noise maps optimised in place must not leak into the caller's model.
   GeneratorPtr projector_generator = options.projection.optimize_noise ? model.generator->clone() : model.generator;
-  ProjectionResult projection = project(*projector_generator, fitted, perceptual.get(), options.projection, callbacks);
+  ProjectionResult projection;
+  if (options.schedule == InversionSchedule::Fast) {
+    FastProjectionOptions fast = options.fast;
+    fast.space = options.projection.space;
+    projection = fast_project(*projector_generator, fitted, perceptual.get(), fast, callbacks);
+  } else {
+    projection = project(*projector_generator, fitted, perceptual.get(), options.projection, callbacks);
+  }
   result.ws = projection.ws;
   result.generator = projector_generator;
   result.cancelled = projection.cancelled;
