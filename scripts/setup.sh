@@ -13,6 +13,7 @@ PACKAGES=(
   libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
   googletest libgtest-dev  # tests
+  libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
 )
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)

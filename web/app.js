@@ -132,9 +132,11 @@ function layoutCanvas() {
   const { width, height } = ui.session;
   imageCanvas.width = width;
   imageCanvas.height = height;
-  // Integer scale that fits the stage: small models become clickable, pixels stay square.
-  const room = Math.max(256, Math.min($('stage').clientWidth || 512, window.innerHeight - 140, 768));
-  ui.scale = Math.max(1, Math.floor(room / Math.max(width, height)));
+  // Integer scale that fits the stage: small models become clickable, pixels stay square, and a non-square
+  // image (StyleGAN-Human's 2:1) keeps its aspect ratio: one scale for both sides, each side within its room.
+  const roomW = Math.max(256, Math.min($('stage').clientWidth || 512, 768));
+  const roomH = Math.max(256, Math.min(window.innerHeight - 140, 768));
+  ui.scale = Math.max(1, Math.floor(Math.min(roomW / width, roomH / height)));
   const cssW = width * ui.scale;
   const cssH = height * ui.scale;
   imageCanvas.style.width = cssW + 'px';
@@ -558,7 +560,7 @@ async function init() {
     for (const m of models.models) {
       const option = document.createElement('option');
       option.value = m.id;
-      option.textContent = m.resolution ? `${m.id} (${m.resolution}px)` : m.id;
+      option.textContent = m.width ? `${m.id} (${m.width}×${m.height})` : m.id;
       select.appendChild(option);
     }
     select.value = models.default;

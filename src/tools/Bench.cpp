@@ -27,6 +27,7 @@ struct BenchOptions {
   std::string model;
   int random_config = 0;  // a resolution: a randomly initialised generator of the official shape
   std::string random_family = "stylegan2";
+  bool human = false;  // ... StyleGAN2 in StyleGAN-Human's 2:1 layout (256x128 / 512x256)
   int steps = 10;
   int warmup = 2;
   int handles = 2;
@@ -112,6 +113,9 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
   inversion_options.json = opt.json;
   GeneratorPtr g;
   std::string source;
+  if (opt.human && opt.random_family != "stylegan2")
+    throw InputError("--human is StyleGAN2's 2:1 layout; it does not combine with --random-family " +
+                     opt.random_family);
   if (opt.random_config && opt.random_family != "stylegan2") {
     if (opt.random_family != "stylegan3-t" && opt.random_family != "stylegan3-r")
       throw InputError("--random-family must be stylegan2, stylegan3-t or stylegan3-r");
@@ -125,9 +129,10 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
   } else if (opt.random_config) {
     // Inversion and saved files want images with structure and a D for the perceptual term; speed does not care.
     const bool lively = opt.inversion || !opt.save_random.empty();
-    RandomModel random = random_stylegan2(opt.random_config, lively, lively, 0, device);
+    RandomModel random = random_stylegan2(opt.random_config, lively, lively, 0, device, opt.human);
     g = random.generator;
-    source = std::string("random ") + (lively ? "lively " : "") + std::to_string(opt.random_config) + "-px generator";
+    source = std::string("random ") + (lively ? "lively " : "") + std::to_string(opt.random_config) + "-px " +
+             (opt.human ? "StyleGAN-Human " : "") + "generator";
     if (!opt.save_random.empty()) {
       save_model(opt.save_random, *g, random.discriminator, random.discriminator_config.to_json());
       std::printf("wrote %s (%s, %.1f M parameters, with a discriminator)\n", opt.save_random.c_str(), source.c_str(),
@@ -228,6 +233,8 @@ SubcommandRunner setup_bench(CLI::App& sub, CommonOptions& common) {
                                 "Benchmark a random generator of the official shape instead: its resolution "
                                 "(StyleGAN2: 256 or 512)");
   model->excludes(random);
+  sub.add_flag("--human", opt->human, "With --random-config: StyleGAN-Human's 2:1 layout (256x128 or 512x256)")
+      ->needs(random);
   sub.add_option("--random-family", opt->random_family,
                  "Family of the random generator: stylegan2, stylegan3-t or stylegan3-r")
       ->capture_default_str();

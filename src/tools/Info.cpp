@@ -7,6 +7,15 @@
 namespace draggan::tools {
 namespace {
 
+// What each load_model format is, for people.
+std::string format_description(const std::string& format) {
+  if (format == "nvidia-pkl") return "NVIDIA PyTorch snapshot (G_ema)";
+  if (format == "tensorflow-pkl")
+    return "TensorFlow StyleGAN2 network pickle (Gs, converted on load as the official legacy.py does)";
+  if (format == "safetensors") return "draggan safetensors";
+  return format;
+}
+
 struct InfoOptions {
   std::string model;
   bool json = false;
@@ -22,6 +31,7 @@ int run_info(const InfoOptions& opt) {
   if (opt.json) {
     nlohmann::json j{{"path", model.path},
                      {"format", model.format},
+                     {"format_description", format_description(model.format)},
                      {"family", g.family()},
                      {"description", g.description()},
                      {"generator", g.config_json()},
@@ -41,6 +51,7 @@ int run_info(const InfoOptions& opt) {
     return 0;
   }
   std::cout << model.path << " (" << model.format << ")\n"
+            << "  file           " << format_description(model.format) << "\n"
             << "  family         " << g.family() << ": " << g.description() << "\n"
             << "  image          " << shape.width << "x" << shape.height << " (width x height), " << shape.channels
             << (shape.channels == 1 ? " channel\n" : " channels\n")

@@ -171,7 +171,7 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
       ->capture_default_str();
   sub.add_option("--vgg", opt->vgg, "torchvision vgg16 weights (.pth) for LPIPS");
   sub.add_option("--lpips", opt->lpips, "LPIPS linear-layer weights (lpips package's vgg.pth)");
-  sub.add_option("--fit", opt->fit, "Fit the photo to the model: crop (centre square) or pad")->capture_default_str();
+  sub.add_option("--fit", opt->fit, "Fit the photo to the model's frame (2:1 for StyleGAN-Human): crop (the centre) or pad")->capture_default_str();
   sub.add_flag("--optimize-noise", opt->optimize_noise, "Also optimise the noise maps (saved in --out-model)");
   sub.add_option("-s,--seed", opt->seed, "Seed of the optimisation noise")->capture_default_str();
   sub.add_option("-o,--out", opt->out, "Reconstruction PNG")->capture_default_str();

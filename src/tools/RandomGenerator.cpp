@@ -24,7 +24,7 @@ void enliven_generator(torch::nn::Module& g) {
 
 }  // namespace
 
-GeneratorConfig official_shape(int resolution) {
+GeneratorConfig official_shape(int resolution, bool human) {
   if (resolution != 256 && resolution != 512) throw InputError("--random-config must be 256 or 512");
   GeneratorConfig c;
   c.z_dim = c.w_dim = 512;
@@ -33,13 +33,15 @@ GeneratorConfig official_shape(int resolution) {
   c.channel_base = resolution == 256 ? 16384 : 32768;
   c.channel_max = 512;
   c.conv_clamp = 256.0;
+  c.square = !human;
+  if (human) c.w_avg_beta = 0.995;
   return c;
 }
 
 RandomModel random_stylegan2(int resolution, bool lively, bool with_discriminator, uint64_t seed,
-                             torch::Device device) {
+                             torch::Device device, bool human) {
   torch::manual_seed(seed);
-  const GeneratorConfig config = official_shape(resolution);
+  const GeneratorConfig config = official_shape(resolution, human);
   Generator network(config);
   if (lively) enliven_generator(*network);
   network->to(device);

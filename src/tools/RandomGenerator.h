@@ -11,8 +11,9 @@
 
 namespace draggan::tools {
 
-// stylegan2 256-px configs (channel_base 16384, 24.8 M parameters) and ffhq 512 (32768, 30.3 M); InputError otherwise.
-GeneratorConfig official_shape(int resolution);
+// stylegan2 256-px configs (channel_base 16384, 24.8 M parameters) and ffhq 512 (32768, 30.3 M); InputError
+// otherwise. human: the same networks with StyleGAN-Human's 2:1 maps (the same weights, maps half as wide).
+GeneratorConfig official_shape(int resolution, bool human = false);
 
 struct RandomModel {
   std::shared_ptr<StyleGAN2Model> generator;  // eval mode, no gradients
@@ -22,6 +23,7 @@ struct RandomModel {
 
 // lively: every bias, noise strength and w_avg perturbed; with_discriminator: a D of the matching shape (the
 // perceptual term of `project`'s auto choice). Seeded: the same arguments give the same weights.
-RandomModel random_stylegan2(int resolution, bool lively, bool with_discriminator, uint64_t seed, torch::Device device);
+RandomModel random_stylegan2(int resolution, bool lively, bool with_discriminator, uint64_t seed, torch::Device device,
+                             bool human = false);
 
 }  // namespace draggan::tools

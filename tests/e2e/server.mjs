@@ -9,8 +9,9 @@ export const sourceDir = path.resolve(here, '..', '..');
 export const binary = process.env.DRAGGAN_BINARY || path.join(sourceDir, 'build', 'src', 'tools', 'draggan');
 export const testModel = process.env.DRAGGAN_TEST_MODEL || path.join(sourceDir, 'tests', 'data', 'tiny_sg2.pkl');
 
-export async function startServer(extraArgs = []) {
-  const args = ['serve', '--model', testModel, '--port', '0', '--threads', '1', ...extraArgs];
+// modelArgs: what to serve (default the test model; e.g. ['--models', dir] for a folder).
+export async function startServer(extraArgs = [], modelArgs = ['--model', testModel]) {
+  const args = ['serve', ...modelArgs, '--port', '0', '--threads', '1', ...extraArgs];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {

@@ -110,11 +110,20 @@ torch::Tensor DragSession::ws() const { return synthesis_ws().detach().clone(); 
 void DragSession::check_point(const DragPoint& p, const char* what) const {
   if (!std::isfinite(p.x) || !std::isfinite(p.y))
     throw InputError(std::string("drag: ") + what + " has a non-finite coordinate");
-  // Pixel centres 0..w-1 / 0..h-1, each covering +-0.5.
-  if (p.x < -0.5 || p.x >= shape_.width - 0.5 || p.y < -0.5 || p.y >= shape_.height - 0.5)
+  // Pixel centres 0..w-1 / 0..h-1, each covering +-0.5. Where the canvas is larger than the image (StyleGAN-Human)
+  // points may lie on it outside the image, as tracking may move a handle there (the official canvas).
+  const FeatureCanvas& canvas = resolved_.canvas;
+  const double x0 = -canvas.image_left, y0 = -canvas.image_top;
+  if (p.x < x0 - 0.5 || p.x >= x0 + canvas.width - 0.5 || p.y < y0 - 0.5 || p.y >= y0 + canvas.height - 0.5) {
+    std::string where = "the " + std::to_string(shape_.width) + "x" + std::to_string(shape_.height) +
+                        " image (width x height)";
+    if (canvas.width != shape_.width || canvas.height != shape_.height)
+      where += " and its " + std::to_string(canvas.width) + "x" + std::to_string(canvas.height) + " canvas (x " +
+               std::to_string(static_cast<int>(x0)) + ".." + std::to_string(static_cast<int>(x0) + canvas.width - 1) +
+               ")";
     throw InputError(std::string("drag: ") + what + " (x " + std::to_string(p.x) + ", y " + std::to_string(p.y) +
-                     ") is outside the " + std::to_string(shape_.width) + "x" + std::to_string(shape_.height) +
-                     " image (width x height)");
+                     ") is outside " + where);
+  }
 }
 
 void DragSession::check_index(int index) const {

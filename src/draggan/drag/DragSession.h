@@ -64,7 +64,9 @@ class DragSession {
   // Handles are replaced by their tracked positions. InputError when there are no pairs.
   DragStepReport step();
 
-  // --- Points: pixel coordinates inside the image (InputError otherwise); handles are rounded to whole pixels.
+  // --- Points: pixel coordinates inside the image, or on the canvas around it where the canvas is larger
+  // (StyleGAN-Human's padding: tracking may move a handle there); InputError otherwise. Handles are rounded
+  // to whole pixels.
   // set_handle retakes that handle's reference feature at the next step, from the latent current then. Adding or
   // removing pairs retakes every reference and the mask's start features, as the official renderer does when the
   // number of points changes. Moving a target retakes nothing. Indices are 0-based; InputError if invalid.

@@ -23,9 +23,9 @@ DiscriminatorFeatureLoss::DiscriminatorFeatureLoss(const StateDict& weights, con
 }
 
 std::vector<torch::Tensor> DiscriminatorFeatureLoss::features(const torch::Tensor& image) {
-  const int res = discriminator_->config().img_resolution;
-  if (image.dim() != 4 || image.size(2) != res || image.size(3) != res)
-    throw InputError("discriminator loss: expected [N, C, " + std::to_string(res) + ", " + std::to_string(res) +
+  const int res = discriminator_->config().img_resolution, width = discriminator_->config().img_width();
+  if (image.dim() != 4 || image.size(2) != res || image.size(3) != width)
+    throw InputError("discriminator loss: expected [N, C, " + std::to_string(res) + ", " + std::to_string(width) +
                      "] images, got " + c10::str(image.sizes()));
   std::vector<torch::Tensor> out;
   for (const torch::Tensor& f : discriminator_->run(image, /*keep_features=*/true).features)

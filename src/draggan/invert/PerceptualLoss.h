@@ -30,7 +30,7 @@ class PerceptualLoss {
 
 // The official projector's preprocessing: images larger than 256 px are area-downsampled to 256x256 before the
 // perceptual network (VGG was trained on 224-px crops; D features at 256 keep the cost flat). Smaller images
-// pass unchanged.
+// pass unchanged; non-square ones keep their aspect ratio (the longer side becomes 256).
 torch::Tensor downsample_for_perceptual(const torch::Tensor& image, int64_t max_size = 256);
 
 // x / (||x||_channels + eps), the LPIPS normalisation of each spatial feature vector.

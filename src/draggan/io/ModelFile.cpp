@@ -5,7 +5,10 @@
 #include "draggan/core/Error.h"
 #include "draggan/model/GeneratorFamily.h"
 #include "draggan/io/NvidiaPickle.h"
+#include "draggan/io/PickleReader.h"
 #include "draggan/io/Safetensors.h"
+#include "draggan/io/TensorflowPickle.h"
+#include "draggan/io/TensorflowStyleGAN2.h"
 
 namespace draggan {
 namespace {
@@ -23,7 +26,8 @@ FileKind sniff(const std::string& path) {
   if (got == 9 && head[8] == '{') return FileKind::Safetensors;
   if (got >= 2 && head[0] == 'P' && head[1] == 'K')
     throw CheckpointError(path + ": a zip archive (torch.save .pt/.pth?), not a generator checkpoint; "
-                          "expected an NVIDIA .pkl snapshot or a draggan .safetensors file");
+                          "expected an NVIDIA .pkl snapshot, a TensorFlow network .pkl or a draggan .safetensors "
+                          "file");
   throw CheckpointError(path + ": not a pickle (protocol 2-5) or safetensors file");
 }
 
@@ -40,7 +44,20 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
   LoadedModel model;
   model.path = path;
   if (sniff(path) == FileKind::Pickle) {
-    NvidiaSnapshot snap = read_nvidia_pkl(path);
+    // Parsed once; what the objects are (TensorFlow Networks or PyTorch modules) picks the reader.
+    std::unique_ptr<PickleTree> tree = read_pickle_file(path);
+    if (is_tensorflow_pickle(*tree)) {
+      TensorflowSnapshot snap = convert_tensorflow_stylegan2(*tree);
+      tree.reset();  // the converted tensors own their data; free the file's bytes before building
+      model.format = "tensorflow-pkl";
+      // Always StyleGAN2: the official converter knows no other TensorFlow architecture.
+      model.generator =
+          generator_family("stylegan2").build(snap.generator_config.to_json(), snap.g_ema, path + ": Gs", device);
+      model.discriminator = std::move(snap.discriminator);
+      model.discriminator_config = std::move(snap.discriminator_config);
+      return model;
+    }
+    NvidiaSnapshot snap = read_nvidia_pkl(std::move(tree));
     model.format = "nvidia-pkl";
     const GeneratorFamily& family = family_of_snapshot(snap.g_init_kwargs, snap.g_ema, path + ": G_ema");
     nlohmann::json config;

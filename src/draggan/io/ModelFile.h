@@ -22,14 +22,15 @@ struct LoadedModel {
   StateDict discriminator;                      // empty when the checkpoint has none
   nlohmann::json discriminator_config = nullptr;  // DiscriminatorConfig JSON (native) or NVIDIA init kwargs
   std::string path;
-  std::string format;  // "nvidia-pkl" or "safetensors"
+  std::string format;  // "nvidia-pkl", "tensorflow-pkl" or "safetensors"
   // The drag step size (Adam lr) this model is known to drag well with, from the metadata key "drag_lr";
   // unset means the official 0.001. Small models (the shipped 32-px one) move slowly at 0.001.
   std::optional<double> recommended_lr;
 };
 
-// Reads .pkl (NVIDIA PyTorch snapshot) or .safetensors, chosen by the file's content, not its name; the
-// generator family likewise (GeneratorFamily.h). The generator is in eval mode, without gradients on its
+// Reads .pkl (NVIDIA PyTorch snapshot, or TensorFlow StyleGAN2 network pickle converted as the official
+// legacy.py does) or .safetensors, chosen by the file's content, not its name; the generator family likewise
+// (GeneratorFamily.h). The generator is in eval mode, without gradients on its
 // parameters, on `device`.
 LoadedModel load_model(const std::string& path, torch::Device device = torch::kCPU);
 

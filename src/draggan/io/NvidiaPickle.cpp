@@ -57,13 +57,14 @@ nlohmann::json init_kwargs(const PickleTree& tree, const PickledModule& m, bool 
 
 }  // namespace
 
-NvidiaSnapshot read_nvidia_pkl(const std::string& path) {
-  std::unique_ptr<PickleTree> tree = read_pickle_file(path);
+NvidiaSnapshot read_nvidia_pkl(const std::string& path) { return read_nvidia_pkl(read_pickle_file(path)); }
+
+NvidiaSnapshot read_nvidia_pkl(std::unique_ptr<PickleTree> tree) {
   const PickleValue& root = *tree->root();
   if (root.is(Kind::Tuple))
     tree->fail(root,
-               "a tuple at the top: a TensorFlow (StyleGAN2/ADA-TF) snapshot? Only PyTorch snapshots are "
-               "supported; convert it with stylegan2-ada-pytorch's legacy.py");
+               "a tuple at the top, as TensorFlow network pickles have, but not of dnnlib.tflib.network.Network "
+               "objects: not an NVIDIA PyTorch snapshot either");
   if (!root.is(Kind::Dict))
     tree->fail(root, "not an NVIDIA snapshot: the top is " + describe(root) + ", expected a dict");
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "draggan/core/Error.h"
+#include "draggan/io/MappedFile.h"
 #include "draggan/io/PickleText.h"
 
 namespace draggan {
@@ -575,6 +576,12 @@ std::unique_ptr<PickleTree> parse_pickle(std::string bytes, std::string origin,
 }
 
 std::unique_ptr<PickleTree> read_pickle_file(const std::string& path, const PickleReadOptions& options) {
+  // Mapped, not read: checkpoints reach hundreds of MB, and readers copy out only the tensors they use.
+  if (std::shared_ptr<const MappedFile> mapped = MappedFile::map(path)) {
+    auto tree = std::make_unique<PickleTree>(mapped, mapped->bytes(), path);
+    tree->set_root(read_pickle(*tree, tree->data(), 0, nullptr, options));
+    return tree;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError(path + ": cannot open");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

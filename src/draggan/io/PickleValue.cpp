@@ -98,7 +98,14 @@ std::string describe(const PickleValue& v) {
 }
 
 PickleTree::PickleTree(std::string data, std::string origin)
-    : data_(std::make_unique<const std::string>(std::move(data))), origin_(std::move(origin)) {}
+    : origin_(std::move(origin)) {
+  auto owned = std::make_shared<const std::string>(std::move(data));
+  data_ = *owned;
+  owner_ = std::move(owned);
+}
+
+PickleTree::PickleTree(std::shared_ptr<const void> owner, std::string_view data, std::string origin)
+    : owner_(std::move(owner)), data_(data), origin_(std::move(origin)) {}
 
 PickleValue* PickleTree::make(PickleValue::Kind kind, size_t offset) {
   if (nodes_.size() >= kMaxNodes) fail(offset, "more than " + std::to_string(kMaxNodes) + " values");
@@ -121,8 +128,8 @@ std::string PickleTree::at(size_t offset, const std::string& message) const {
 void PickleTree::fail(size_t offset, const std::string& message) const { throw CheckpointError(at(offset, message)); }
 
 size_t PickleTree::offset_of(std::string_view view) const {
-  const char* begin = data_->data();
-  if (view.data() < begin || view.data() > begin + data_->size()) return std::string::npos;
+  const char* begin = data_.data();
+  if (view.data() < begin || view.data() > begin + data_.size()) return std::string::npos;
   return static_cast<size_t>(view.data() - begin);
 }
 

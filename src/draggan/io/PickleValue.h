@@ -81,10 +81,12 @@ std::string describe(const PickleValue& value);
 class PickleTree {
  public:
   PickleTree(std::string data, std::string origin);
+  // Bytes someone else owns (a mapped file): `owner` keeps `data` alive as long as the tree.
+  PickleTree(std::shared_ptr<const void> owner, std::string_view data, std::string origin);
   PickleTree(const PickleTree&) = delete;
   PickleTree& operator=(const PickleTree&) = delete;
 
-  std::string_view data() const { return *data_; }
+  std::string_view data() const { return data_; }
   const std::string& origin() const { return origin_; }
   const PickleValue* root() const { return root_; }
   void set_root(const PickleValue* root) { root_ = root; }
@@ -103,7 +105,8 @@ class PickleTree {
   size_t offset_of(std::string_view view) const;
 
  private:
-  std::unique_ptr<const std::string> data_;
+  std::shared_ptr<const void> owner_;
+  std::string_view data_;
   std::string origin_;
   std::deque<PickleValue> nodes_;
   std::deque<std::string> kept_;

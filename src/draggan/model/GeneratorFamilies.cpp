@@ -9,6 +9,7 @@ namespace draggan {
 
 const std::vector<GeneratorFamily>& generator_families() {
   static const std::vector<GeneratorFamily> families = {
+      stylegan_human_family(),
       stylegan2_family(),
       stylegan3_t_family(),
       stylegan3_r_family(),
@@ -29,8 +30,13 @@ const GeneratorFamily& family_of_snapshot(const nlohmann::json& init_kwargs, con
                                           const std::string& origin) {
   for (const GeneratorFamily& f : generator_families())
     if (f.matches_snapshot(init_kwargs, tensors)) return f;
+  // Say what was found where a known name has an unknown shape (e.g. a const that is neither 4x4 nor 4x2).
+  std::string detail;
+  if (const auto c = tensors.find("synthesis.b4.const"); c != tensors.end())
+    detail = ": synthesis.b4.const has shape " + c10::str(c->second.sizes()) +
+             " (StyleGAN2: [C, 4, 4], StyleGAN-Human: [C, 4, 2])";
   throw CheckpointError(origin + ": not a generator this build knows (no StyleGAN2/StyleGAN3 layout in its "
-                        "tensor names)");
+                        "tensor names)" + detail);
 }
 
 }  // namespace draggan

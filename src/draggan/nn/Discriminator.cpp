@@ -19,10 +19,10 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorConfig& config) : config
 torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& img) { return run(img, false).logits; }
 
 DiscriminatorResult DiscriminatorImpl::run(const torch::Tensor& img_in, bool keep_features) {
-  const int64_t r = config_.img_resolution;
-  if (img_in.dim() != 4 || img_in.size(1) != config_.img_channels || img_in.size(2) != r || img_in.size(3) != r)
+  const int64_t r = config_.img_resolution, w = config_.img_width();
+  if (img_in.dim() != 4 || img_in.size(1) != config_.img_channels || img_in.size(2) != r || img_in.size(3) != w)
     throw InputError("discriminator: expected images [N, " + std::to_string(config_.img_channels) + ", " +
-                     std::to_string(r) + ", " + std::to_string(r) + "], got " + c10::str(img_in.sizes()));
+                     std::to_string(r) + ", " + std::to_string(w) + "], got " + c10::str(img_in.sizes()));
   DiscriminatorResult result;
   torch::Tensor x, img = img_in;
   for (auto& block : blocks) {

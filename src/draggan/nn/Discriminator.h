@@ -22,7 +22,7 @@ class DiscriminatorImpl : public torch::nn::Module {
  public:
   explicit DiscriminatorImpl(const DiscriminatorConfig& config);
 
-  // img [N, img_channels, R, R] in [-1, 1] -> logits [N, 1] (real > 0).
+  // img [N, img_channels, R, R] (StyleGAN-Human: [N, C, R, R/2]) in [-1, 1] -> logits [N, 1] (real > 0).
   torch::Tensor forward(const torch::Tensor& img);
   DiscriminatorResult run(const torch::Tensor& img, bool keep_features);
 

@@ -63,7 +63,8 @@ nlohmann::json DiscriminatorConfig::to_json() const {
                         {"resample_filter", resample_filter},
                         {"freeze_layers", freeze_layers},
                         {"mbstd_group_size", opt(mbstd_group_size)},
-                        {"mbstd_num_channels", mbstd_num_channels}};
+                        {"mbstd_num_channels", mbstd_num_channels},
+                        {"square", square}};
 }
 
 DiscriminatorConfig DiscriminatorConfig::from_json(const nlohmann::json& j) {
@@ -83,6 +84,7 @@ DiscriminatorConfig DiscriminatorConfig::from_json(const nlohmann::json& j) {
     read_field(j, "freeze_layers", c.freeze_layers);
     read_optional(j, "mbstd_group_size", c.mbstd_group_size);
     read_field(j, "mbstd_num_channels", c.mbstd_num_channels);
+    read_field(j, "square", c.square);
   } catch (const nlohmann::json::exception& e) {
     throw CheckpointError(std::string("discriminator config: ") + e.what());
   }
@@ -105,6 +107,7 @@ DiscriminatorConfig DiscriminatorConfig::from_nvidia_kwargs(const nlohmann::json
     read_field(kw, "num_fp16_res", c.num_fp16_res);
     read_optional(kw, "conv_clamp", c.conv_clamp);
     read_optional(kw, "cmap_dim", c.cmap_dim);
+    read_field(kw, "square", c.square);  // StyleGAN-Human's discriminator
     if (kw.contains("block_kwargs") && kw.at("block_kwargs").is_object()) {
       const auto& b = kw.at("block_kwargs");
       read_field(b, "freeze_layers", c.freeze_layers);

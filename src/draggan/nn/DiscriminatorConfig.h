@@ -24,10 +24,12 @@ struct DiscriminatorConfig {
   int freeze_layers = 0;                // Freeze-D: the first N layers hold buffers instead of parameters
   std::optional<int> mbstd_group_size = 4;  // none = the whole minibatch is one group
   int mbstd_num_channels = 1;               // 0 disables minibatch standard deviation
+  bool square = true;  // false: StyleGAN-Human's 2:1 images (img_resolution rows, half as many columns)
 
   // Derived layout.
   std::vector<int> block_resolutions() const;  // img_resolution, ..., 8 (the order data flows)
   int channels_at(int resolution) const;       // min(channel_base / res, channel_max)
+  int img_width() const { return square ? img_resolution : img_resolution / 2; }
 
   // Throws CheckpointError if the combination cannot be built.
   void validate() const;

@@ -19,7 +19,8 @@ DiscriminatorEpilogueImpl::DiscriminatorEpilogueImpl(const DiscriminatorConfig& 
   if (config.architecture == "skip") fromrgb = register_module("fromrgb", conv_layer(config.img_channels, 1, false));
   conv = register_module("conv", conv_layer(in_channels + config.mbstd_num_channels, 3, true));
   FullyConnectedOptions f;
-  f.in_features = in_channels * 16;
+  // The flattened 4x4 map (StyleGAN-Human: 4x2).
+  f.in_features = in_channels * 4 * (config.square ? 4 : 2);
   f.out_features = in_channels;
   f.activation = Activation::LeakyReLU;
   fc = register_module("fc", FullyConnectedLayer(f));

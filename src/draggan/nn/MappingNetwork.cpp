@@ -57,10 +57,24 @@ torch::Tensor MappingNetworkImpl::forward(const torch::Tensor& z, const torch::T
 }
 
 torch::Tensor MappingNetworkImpl::truncate(const torch::Tensor& ws, double psi, int cutoff) const {
+  return truncate(ws, psi, cutoff, w_avg);
+}
+
+torch::Tensor MappingNetworkImpl::truncate(const torch::Tensor& ws, double psi, int cutoff,
+                                           const torch::Tensor& center_in) const {
   if (psi == 1.0) return ws;
-  if (cutoff < 0 || cutoff >= ws.size(1)) return w_avg.lerp(ws, psi);
-  torch::Tensor head = w_avg.lerp(ws.narrow(1, 0, cutoff), psi);
+  // [N, w_dim] centres broadcast over the layers of their own sample.
+  const torch::Tensor center = center_in.dim() == 2 ? center_in.unsqueeze(1) : center_in;
+  if (cutoff < 0 || cutoff >= ws.size(1)) return center.lerp(ws, psi);
+  torch::Tensor head = center.lerp(ws.narrow(1, 0, cutoff), psi);
   return torch::cat({head, ws.narrow(1, cutoff, ws.size(1) - cutoff)}, 1);
+}
+
+torch::Tensor MappingNetworkImpl::w_avg_after_first_call(const torch::Tensor& mapped) const {
+  const torch::Tensor x = mapped.dim() == 3 ? mapped.select(1, 0) : mapped;
+  // The official update is x.mean(0).lerp(w_avg, beta) over the call's batch; a batch of one is x itself (the
+  // mean of one value is exact), and the same lerp keeps the rounding.
+  return x.detach().lerp(w_avg.unsqueeze(0), options_.w_avg_beta);
 }
 
 }  // namespace draggan

@@ -32,8 +32,15 @@ class MappingNetworkImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c = {}, double psi = 1.0, int cutoff = -1,
                         bool update_w_avg = false);
 
-  // The truncation step alone, for callers that already hold ws.
+  // The truncation step alone, for callers that already hold ws: towards w_avg, or towards `center` ([w_dim], or
+  // [N, w_dim] one per sample).
   torch::Tensor truncate(const torch::Tensor& ws, double psi, int cutoff = -1) const;
+  torch::Tensor truncate(const torch::Tensor& ws, double psi, int cutoff, const torch::Tensor& center) const;
+
+  // The w_avg a freshly loaded StyleGAN-Human renderer truncates towards (see StyleGAN2Model::map): its mapping
+  // runs in training mode and moves w_avg one EMA step towards this call's output before truncating.
+  // mapped: [N, w_dim] (or ws [N, num_ws, w_dim]) untruncated -> [N, w_dim], each sample as if it were alone.
+  torch::Tensor w_avg_after_first_call(const torch::Tensor& mapped) const;
 
   torch::Tensor w_avg;  // [w_dim] buffer
   FullyConnectedLayer embed{nullptr};

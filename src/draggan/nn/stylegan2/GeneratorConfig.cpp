@@ -60,7 +60,8 @@ nlohmann::json GeneratorConfig::to_json() const {
                    {"num_fp16_res", num_fp16_res},
                    {"architecture", architecture},
                    {"resample_filter", resample_filter},
-                   {"use_noise", use_noise}};
+                   {"use_noise", use_noise},
+                   {"square", square}};
   j["conv_clamp"] = conv_clamp ? nlohmann::json(*conv_clamp) : nlohmann::json(nullptr);
   j["embed_features"] = embed_features ? nlohmann::json(*embed_features) : nlohmann::json(nullptr);
   j["layer_features"] = layer_features ? nlohmann::json(*layer_features) : nlohmann::json(nullptr);
@@ -91,6 +92,7 @@ GeneratorConfig GeneratorConfig::from_json(const nlohmann::json& j) {
     get("architecture", c.architecture);
     get("resample_filter", c.resample_filter);
     get("use_noise", c.use_noise);
+    get("square", c.square);  // absent in files from before StyleGAN-Human: square
     get_opt("conv_clamp", c.conv_clamp);
     get_opt("embed_features", c.embed_features);
     get_opt("layer_features", c.layer_features);

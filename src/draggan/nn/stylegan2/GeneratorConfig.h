@@ -31,11 +31,17 @@ struct GeneratorConfig {
   std::string architecture = "skip";    // "orig", "skip" or "resnet"
   std::vector<float> resample_filter{1, 3, 3, 1};
   bool use_noise = true;
+  // false: StyleGAN-Human's 2:1 layout (stylegan-human/StyleGAN-Human, `square=False`): the map of the block
+  // at resolution r (its const input, noise, features and image) is r rows by r/2 columns. The weights have the
+  // same shapes either way; only the const input and the noise maps differ.
+  bool square = true;
 
   // Derived layout.
   std::vector<int> block_resolutions() const;  // 4, 8, ..., img_resolution
   int num_blocks() const;
   int channels_at(int resolution) const;       // min(channel_base / res, channel_max)
+  int map_width(int resolution) const { return square ? resolution : resolution / 2; }  // columns at a block
+  int img_width() const { return map_width(img_resolution); }                           // rows: img_resolution
   int num_ws() const;                           // per-layer w vectors the synthesis consumes
   int fp16_resolution() const;                  // blocks at >= this resolution are fp16 on CUDA
 

@@ -11,9 +11,9 @@ PixelWindow PixelWindow::united(const PixelWindow& o) const {
   return {r0, c0, std::max(row_end(), o.row_end()) - r0, std::max(col_end(), o.col_end()) - c0};
 }
 
-PixelWindow PixelWindow::grown(int64_t margin, int64_t size) const {
+PixelWindow PixelWindow::grown(int64_t margin, MapSize size) const {
   const int64_t r0 = std::max<int64_t>(row0 - margin, 0), c0 = std::max<int64_t>(col0 - margin, 0);
-  const int64_t r1 = std::min(row_end() + margin, size), c1 = std::min(col_end() + margin, size);
+  const int64_t r1 = std::min(row_end() + margin, size.rows), c1 = std::min(col_end() + margin, size.cols);
   return {r0, c0, std::max<int64_t>(r1 - r0, 0), std::max<int64_t>(c1 - c0, 0)};
 }
 

@@ -45,15 +45,17 @@ std::vector<torch::Tensor> synthesize_block_windows(SynthesisNetworkImpl& synthe
   const int num_blocks = static_cast<int>(synthesis.blocks.size());
   if (block < 0 || block >= num_blocks)
     throw InputError("region synthesis: block " + std::to_string(block) + " does not exist");
-  const int64_t res = synthesis.blocks[block]->options().resolution;
+  auto size_of = [&](int i) {
+    return MapSize{synthesis.blocks[i]->options().resolution, synthesis.blocks[i]->width()};
+  };
+  const MapSize map = size_of(block);
   for (const PixelWindow& window : windows)
-    if (window.empty() || window.row0 < 0 || window.col0 < 0 || window.row_end() > res || window.col_end() > res)
-      throw InputError("region synthesis: window outside the " + std::to_string(res) + "-px map of block " +
-                       std::to_string(block));
+    if (window.empty() || !window.inside(map))
+      throw InputError("region synthesis: window outside the " + std::to_string(map.rows) + "x" +
+                       std::to_string(map.cols) + " map of block " + std::to_string(block) + " (rows x columns)");
   if (ws_in.dim() != 3 || ws_in.size(1) != synthesis.num_ws())
     throw InputError("region synthesis: ws must have shape [N, " + std::to_string(synthesis.num_ws()) + ", w_dim]");
   const torch::Tensor ws = ws_in.to(torch::kFloat32);
-  auto size_of = [&](int i) { return synthesis.blocks[i]->options().resolution; };
 
   // What each block must produce for each window, from the requested block down: half the window below, plus
   // a margin. Blocks that every window needs whole (always the first) run once, shared.
@@ -73,7 +75,7 @@ std::vector<torch::Tensor> synthesize_block_windows(SynthesisNetworkImpl& synthe
   auto run_block = [&](int i, const torch::Tensor& x, const PixelWindow& have, const PixelWindow& want,
                        PixelWindow* kept) {
     auto& b = *synthesis.blocks[i];
-    const int64_t size = size_of(i);
+    const MapSize size = size_of(i);
     const torch::Tensor block_ws = ws.narrow(1, synthesis.block_w_offsets()[i], b.num_conv() + b.num_torgb());
     // The input window doubles into the output window; a block whose need is its whole map gets all of it.
     const PixelWindow out = i == 0 ? PixelWindow::whole(size)

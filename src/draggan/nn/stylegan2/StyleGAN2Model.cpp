@@ -14,8 +14,9 @@ StyleGAN2Model::StyleGAN2Model(Generator network) : network_(std::move(network))
 std::string StyleGAN2Model::description() const {
   const GeneratorConfig& c = config();
   std::ostringstream out;
-  out << "StyleGAN2 (" << c.architecture << " architecture), " << c.img_resolution << "x" << c.img_resolution
-      << ", " << c.img_channels << " channel" << (c.img_channels == 1 ? "" : "s");
+  out << (c.square ? "StyleGAN2 (" : "StyleGAN-Human (StyleGAN2 ") << c.architecture << " architecture), "
+      << c.img_width() << "x" << c.img_resolution << " (width x height), " << c.img_channels << " channel"
+      << (c.img_channels == 1 ? "" : "s");
   return out.str();
 }
 
@@ -26,7 +27,14 @@ LatentLayout StyleGAN2Model::latent_layout() const {
 
 ImageShape StyleGAN2Model::image_shape() const {
   const GeneratorConfig& c = config();
-  return {c.img_resolution, c.img_resolution, c.img_channels};
+  return {c.img_resolution, c.img_width(), c.img_channels};
+}
+
+FeatureCanvas StyleGAN2Model::feature_canvas() const {
+  const GeneratorConfig& c = config();
+  // The official renderer pads (H - W) / 2 columns on each side (Generator.forward with padding=True).
+  const int h = c.img_resolution;
+  return {h, h, 0, (h - c.img_width()) / 2};
 }
 
 int StyleGAN2Model::num_feature_layers() const { return config().num_blocks(); }
@@ -47,7 +55,14 @@ std::string StyleGAN2Model::feature_layer_name(int layer) const {
 }
 
 torch::Tensor StyleGAN2Model::map(const torch::Tensor& z, const torch::Tensor& c, double psi, int cutoff) {
-  return network_->map(z, c, psi, cutoff);
+  if (config().square) return network_->map(z, c, psi, cutoff);
+  // StyleGAN-Human: the official mapping (training mode) first moves w_avg towards this call's output, then
+  // truncates towards the moved value, so each call changes the next one. We truncate towards the value a
+  // freshly loaded renderer would use and leave w_avg alone: the official start latent, every time.
+  torch::Tensor ws = network_->map(z, c, 1.0);
+  if (psi == 1.0) return ws;
+  const MappingNetworkImpl& mapping = *network_->mapping;
+  return mapping.truncate(ws, psi, cutoff, mapping.w_avg_after_first_call(ws));
 }
 
 torch::Tensor StyleGAN2Model::synthesize(const torch::Tensor& ws, NoiseMode noise) {
@@ -83,11 +98,28 @@ std::vector<torch::Tensor> StyleGAN2Model::tuning_parameters(int min_height) {
   return params;
 }
 
+MapSize StyleGAN2Model::block_map(int block) const {
+  const SynthesisBlockImpl& b = *network_->synthesis->blocks[static_cast<size_t>(block)];
+  return {b.options().resolution, b.width()};
+}
+
+MapSize StyleGAN2Model::block_plane(int block) const {
+  // The canvas is square in both families, so is the plane at every block.
+  const int64_t rows = block_map(block).rows;
+  return {rows, rows};
+}
+
+torch::Tensor StyleGAN2Model::to_plane(const torch::Tensor& block_output) const {
+  const int64_t pad = (block_output.size(2) - block_output.size(3)) / 2;
+  if (pad == 0) return block_output;
+  return at::constant_pad_nd(block_output, {pad, pad}, 0.0);
+}
+
 FeatureResult StyleGAN2Model::features(const torch::Tensor& ws, const FeatureRequest& request) {
   if (request.layer < 0 || request.layer >= num_feature_layers())
     throw InputError("StyleGAN2: no synthesis block " + std::to_string(request.layer) + " (blocks 0.." +
                      std::to_string(num_feature_layers() - 1) + ")");
-  const int64_t h = config().img_resolution;
+  const FeatureCanvas canvas = feature_canvas();
   const size_t count = std::max<size_t>(request.boxes.size(), 1);
   FeatureResult result;
   if (!request.boxes.empty() && !request.official_arithmetic && !request.full_forward) {
@@ -96,55 +128,86 @@ FeatureResult StyleGAN2Model::features(const torch::Tensor& ws, const FeatureReq
   }
   // One ordinary pass stopped at the block (or the whole synthesis, for the baseline that stands for the official
   // loop). The official arithmetic is kept where asked: the mask term is a small difference of two large maps.
+  // It is the fused modulation for StyleGAN2 and the non-fused one for StyleGAN-Human, whose official renderer
+  // runs the synthesis in training mode.
   SynthesisRequest pass_request;
   pass_request.noise = request.noise;
   pass_request.stop_after_block = request.full_forward ? -1 : request.layer;
-  pass_request.fused_modconv = request.official_arithmetic;
+  pass_request.fused_modconv = request.official_arithmetic && config().square;
   pass_request.keep_features = true;
   SynthesisResult pass = network_->synthesize(ws, pass_request);
   result.preview = pass.partial_image;
-  const torch::Tensor& block_output = pass.features[static_cast<size_t>(request.layer)];
-  result.windows.assign(count, resize_features(block_output, h, h));
+  const torch::Tensor plane = to_plane(pass.features[static_cast<size_t>(request.layer)]);
+  result.windows.assign(count, resize_features(plane, canvas.height, canvas.width));
   return result;
+}
+
+std::vector<torch::Tensor> StyleGAN2Model::plane_crops(const torch::Tensor& ws, int block,
+                                                       const std::vector<SourceSpan>& spans, NoiseMode noise) {
+  const MapSize map = block_map(block);
+  const int64_t pad = (block_plane(block).cols - map.cols) / 2;
+  // Each span's overlap with the block map (plane columns shifted by the padding); none when it lies in the
+  // padding only.
+  std::vector<PixelWindow> windows;
+  std::vector<int> window_of_span;
+  for (const SourceSpan& s : spans) {
+    const int64_t c0 = std::max<int64_t>(s.col0 - pad, 0), c1 = std::min<int64_t>(s.col1 - pad, map.cols - 1);
+    window_of_span.push_back(c1 < c0 ? -1 : static_cast<int>(windows.size()));
+    if (c1 >= c0) windows.push_back({s.row0, c0, s.row1 - s.row0 + 1, c1 - c0 + 1});
+  }
+  std::vector<torch::Tensor> crops;
+  if (!windows.empty()) crops = synthesize_block_windows(*network_->synthesis, ws, block, windows, noise);
+  std::vector<torch::Tensor> out;
+  const int64_t channels = network_->synthesis->blocks[static_cast<size_t>(block)]->options().out_channels;
+  for (size_t j = 0; j < spans.size(); ++j) {
+    const SourceSpan& s = spans[j];
+    const int64_t rows = s.row1 - s.row0 + 1, cols = s.col1 - s.col0 + 1;
+    if (window_of_span[j] < 0) {
+      out.push_back(torch::zeros({ws.size(0), channels, rows, cols}, ws.options().dtype(torch::kFloat32)));
+      continue;
+    }
+    const PixelWindow& w = windows[static_cast<size_t>(window_of_span[j])];
+    const int64_t left = w.col0 + pad - s.col0, right = s.col1 - (w.col_end() - 1 + pad);
+    torch::Tensor crop = crops[static_cast<size_t>(window_of_span[j])];
+    out.push_back(left == 0 && right == 0 ? crop : at::constant_pad_nd(crop, {left, right}, 0.0));
+  }
+  return out;
 }
 
 // Only the windows the step reads, each synthesised from its own cone (regions of the earlier blocks): one joint
 // window when the boxes are close, one per box when that computes fewer pixels. Empty when a whole pass is as
-// cheap (the windows cover the map, or the block's scale is not a power of two).
+// cheap (the windows cover the map, or the block's scale is not a power of two). Windows are chosen on the
+// canvas plane; on StyleGAN-Human's padded plane only their part on the block map is synthesised.
 std::vector<FeatureWindow> StyleGAN2Model::windowed_features(const torch::Tensor& ws, const FeatureRequest& request) {
-  const int64_t h = config().img_resolution;
+  const FeatureCanvas canvas = feature_canvas();
+  const int64_t h = canvas.height, w = canvas.width;
   const int block = request.layer;
-  const int64_t block_size = network_->synthesis->blocks[block]->options().resolution;
+  const MapSize plane = block_plane(block);
   PixelBox all = request.boxes.front();
   for (const PixelBox& b : request.boxes)
     all = {std::min(all.top, b.top), std::min(all.left, b.left), std::max(all.bottom, b.bottom),
            std::max(all.right, b.right)};
-  const std::optional<SourceSpan> joint = source_span_of(all, h, h, block_size, block_size);
-  if (!joint || (joint->row0 == 0 && joint->col0 == 0 && joint->row1 == block_size - 1 &&
-                 joint->col1 == block_size - 1))
+  const std::optional<SourceSpan> joint = source_span_of(all, h, w, plane.rows, plane.cols);
+  if (!joint || (joint->row0 == 0 && joint->col0 == 0 && joint->row1 == plane.rows - 1 &&
+                 joint->col1 == plane.cols - 1))
     return {};
 
   auto area = [](const SourceSpan& s) { return (s.row1 - s.row0 + 1) * (s.col1 - s.col0 + 1); };
-  auto window_of = [](const SourceSpan& s) {
-    return PixelWindow{s.row0, s.col0, s.row1 - s.row0 + 1, s.col1 - s.col0 + 1};
-  };
   std::vector<SourceSpan> spans;
   int64_t separate_area = 0;
   for (const PixelBox& b : request.boxes) {
-    spans.push_back(*source_span_of(b, h, h, block_size, block_size));
+    spans.push_back(*source_span_of(b, h, w, plane.rows, plane.cols));
     separate_area += area(spans.back());
   }
   if (area(*joint) <= separate_area) {
-    torch::Tensor crop = synthesize_block_window(*network_->synthesis, ws, block, window_of(*joint), request.noise);
-    return std::vector<FeatureWindow>(request.boxes.size(), resize_span(crop, *joint, h, h, block_size, block_size));
+    const torch::Tensor crop = plane_crops(ws, block, {*joint}, request.noise).front();
+    return std::vector<FeatureWindow>(request.boxes.size(),
+                                      resize_span(crop, *joint, h, w, plane.rows, plane.cols));
   }
-  std::vector<PixelWindow> pixel_windows;
-  for (const SourceSpan& s : spans) pixel_windows.push_back(window_of(s));
-  const std::vector<torch::Tensor> crops =
-      synthesize_block_windows(*network_->synthesis, ws, block, pixel_windows, request.noise);
+  const std::vector<torch::Tensor> crops = plane_crops(ws, block, spans, request.noise);
   std::vector<FeatureWindow> windows;
   for (size_t j = 0; j < spans.size(); ++j)
-    windows.push_back(resize_span(crops[j], spans[j], h, h, block_size, block_size));
+    windows.push_back(resize_span(crops[j], spans[j], h, w, plane.rows, plane.cols));
   return windows;
 }
 
@@ -152,8 +215,36 @@ std::shared_ptr<GeneratorModel> StyleGAN2Model::clone() {
   return make_stylegan2_model(config(), state_dict_of(*network_), "generator copy", device());
 }
 
+namespace {
+
+// The largest layers' shapes as the config implies them, checked before the network (and its random init) is
+// built: a config that claims far more channels than the file holds (a hostile or mismatched snapshot) fails
+// here, naming the tensor, instead of allocating gigabytes first.
+void check_large_tensors(const GeneratorConfig& c, const StateDict& tensors, const std::string& origin) {
+  auto expect = [&](const std::string& name, const std::vector<int64_t>& shape) {
+    const auto it = tensors.find(name);
+    if (it == tensors.end()) throw CheckpointError(origin + ": missing tensor '" + name + "'");
+    if (it->second.sizes() != torch::IntArrayRef(shape))
+      throw CheckpointError(origin + ": tensor '" + name + "' has shape " + c10::str(it->second.sizes()) +
+                            ", the architecture implies " + c10::str(torch::IntArrayRef(shape)));
+  };
+  expect("synthesis.b4.const", {c.channels_at(4), 4, c.map_width(4)});
+  for (int r : c.block_resolutions()) {
+    const int64_t ch = c.channels_at(r);
+    expect("synthesis.b" + std::to_string(r) + ".conv1.weight", {ch, ch, 3, 3});
+  }
+  const int64_t features = c.layer_features.value_or(c.w_dim);
+  const int64_t embed = c.c_dim > 0 ? c.embed_features.value_or(c.w_dim) : 0;
+  const int last = c.mapping_layers - 1;
+  expect("mapping.fc0.weight", {last == 0 ? c.w_dim : features, c.z_dim + embed});
+  if (last > 0) expect("mapping.fc" + std::to_string(last) + ".weight", {c.w_dim, features});
+}
+
+}  // namespace
+
 std::shared_ptr<StyleGAN2Model> make_stylegan2_model(const GeneratorConfig& config, const StateDict& tensors,
                                                      const std::string& origin, torch::Device device) {
+  check_large_tensors(config, tensors, origin);
   Generator g(config);
   load_state_dict(*g, tensors, origin);
   g->eval();
@@ -166,7 +257,9 @@ GeneratorFamily stylegan2_family() {
   GeneratorFamily f;
   f.name = "stylegan2";
   f.matches_snapshot = [](const nlohmann::json&, const StateDict& tensors) {
-    return tensors.count("synthesis.b4.const") > 0 && tensors.count("mapping.w_avg") > 0;
+    const auto c = tensors.find("synthesis.b4.const");
+    return c != tensors.end() && c->second.dim() == 3 && c->second.size(1) == c->second.size(2) &&
+           tensors.count("mapping.w_avg") > 0;
   };
   f.config_from_snapshot = [](const nlohmann::json& kwargs, const StateDict&) {
     return generator_config_from_nvidia_kwargs(kwargs).to_json();
@@ -179,6 +272,9 @@ GeneratorFamily stylegan2_family() {
     } catch (const CheckpointError& e) {
       throw CheckpointError(origin + ": " + e.what());
     }
+    if (!c.square)
+      throw CheckpointError(origin + ": generator config has \"square\": false, which is the stylegan-human family, "
+                            "not stylegan2");
     return make_stylegan2_model(c, tensors, origin, device);
   };
   return f;

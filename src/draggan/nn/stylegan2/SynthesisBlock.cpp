@@ -12,11 +12,12 @@ SynthesisBlockImpl::SynthesisBlockImpl(const SynthesisBlockOptions& o) : options
     throw CheckpointError("synthesis block: unknown architecture '" + o.architecture + "'");
   resample_filter = register_buffer("resample_filter", setup_filter(o.resample_filter));
   if (o.in_channels == 0)
-    const_input = register_parameter("const", torch::randn({o.out_channels, o.resolution, o.resolution}));
+    const_input = register_parameter("const", torch::randn({o.out_channels, o.resolution, width()}));
 
   SynthesisLayerOptions layer;
   layer.w_dim = o.w_dim;
   layer.resolution = o.resolution;
+  layer.width = width();
   layer.resample_filter = o.resample_filter;
   layer.conv_clamp = o.conv_clamp;
   layer.use_noise = o.use_noise;

@@ -18,7 +18,8 @@ struct SynthesisBlockOptions {
   int64_t in_channels = 0;  // 0 = first block (starts from the learned constant)
   int64_t out_channels = 0;
   int64_t w_dim = 0;
-  int64_t resolution = 4;
+  int64_t resolution = 4;  // rows of the block's maps
+  int64_t width = 0;       // their columns; 0 = resolution (square). StyleGAN-Human: resolution / 2
   int64_t img_channels = 3;
   bool is_last = false;
   std::string architecture = "skip";
@@ -40,6 +41,7 @@ class SynthesisBlockImpl : public torch::nn::Module {
   int num_conv() const { return num_conv_; }
   int num_torgb() const { return num_torgb_; }
   const SynthesisBlockOptions& options() const { return options_; }
+  int64_t width() const { return options_.width > 0 ? options_.width : options_.resolution; }
 
   torch::Tensor resample_filter, const_input;  // const_input is registered as "const"
   SynthesisLayer conv0{nullptr}, conv1{nullptr};

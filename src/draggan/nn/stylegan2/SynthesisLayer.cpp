@@ -33,7 +33,8 @@ torch::Tensor fir_kernels(const torch::Tensor& filter, double gain, const torch:
 
 }  // namespace
 
-SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o) : options_(o) {
+SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o)
+    : options_(o), width_(o.width > 0 ? o.width : o.resolution) {
   // Registration order follows the official module so parameter lists line up with PyTorch's.
   resample_filter = register_buffer("resample_filter", setup_filter(o.resample_filter));
   FullyConnectedOptions fc;
@@ -43,7 +44,7 @@ SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o) : options
   affine = register_module("affine", FullyConnectedLayer(fc));
   weight = register_parameter("weight", torch::randn({o.out_channels, o.in_channels, o.kernel_size, o.kernel_size}));
   if (o.use_noise) {
-    noise_const = register_buffer("noise_const", torch::randn({o.resolution, o.resolution}));
+    noise_const = register_buffer("noise_const", torch::randn({o.resolution, width_}));
     noise_strength = register_parameter("noise_strength", torch::zeros({}));
   }
   bias = register_parameter("bias", torch::zeros({o.out_channels}));
@@ -52,11 +53,11 @@ SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o) : options
 torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
                                           double gain, int64_t origin_row, int64_t origin_col,
                                           bool fused_modconv) {
-  const int64_t res = options_.resolution;
+  const int64_t res = options_.resolution, width = width_;
   const int64_t out_rows = x.dim() == 4 ? x.size(2) * options_.up : 0;
   const int64_t out_cols = x.dim() == 4 ? x.size(3) * options_.up : 0;
   if (x.dim() != 4 || x.size(1) != options_.in_channels || out_rows < 1 || out_cols < 1 || origin_row < 0 ||
-      origin_col < 0 || origin_row + out_rows > res || origin_col + out_cols > res)
+      origin_col < 0 || origin_row + out_rows > res || origin_col + out_cols > width)
     throw InputError("synthesis layer: unexpected input shape");
   torch::Tensor styles = affine->forward(w);
 
@@ -64,7 +65,7 @@ torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::T
   if (options_.use_noise && noise_mode == NoiseMode::Random) {
     noise = torch::randn({x.size(0), 1, out_rows, out_cols}, x.options()) * noise_strength;
   } else if (options_.use_noise && noise_mode == NoiseMode::Const) {
-    const bool whole = out_rows == res && out_cols == res;
+    const bool whole = out_rows == res && out_cols == width;
     noise = (whole ? noise_const : noise_const.slice(0, origin_row, origin_row + out_rows)
                                                 .slice(1, origin_col, origin_col + out_cols)) *
             noise_strength;

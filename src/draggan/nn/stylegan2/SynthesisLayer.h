@@ -16,7 +16,8 @@ struct SynthesisLayerOptions {
   int64_t in_channels = 0;
   int64_t out_channels = 0;
   int64_t w_dim = 0;
-  int64_t resolution = 0;  // output resolution
+  int64_t resolution = 0;  // output resolution: rows of the output map
+  int64_t width = 0;       // its columns; 0 = resolution (square). StyleGAN-Human: resolution / 2
   int64_t kernel_size = 3;
   int up = 1;
   bool use_noise = true;
@@ -28,7 +29,7 @@ class SynthesisLayerImpl : public torch::nn::Module {
  public:
   explicit SynthesisLayerImpl(const SynthesisLayerOptions& options);
 
-  // x [N, in, res/up, res/up], w [N, w_dim] -> [N, out, res, res]. gain scales the activation gain and the clamp
+  // x [N, in, res/up, width/up], w [N, w_dim] -> [N, out, res, width]. gain scales the activation gain and the clamp
   // (the resnet architecture passes sqrt(0.5)).
   //
   // fused_modconv: the official inference arithmetic (ModulatedConvOptions::fused); otherwise an equivalent with
@@ -60,6 +61,7 @@ class SynthesisLayerImpl : public torch::nn::Module {
 
   SynthesisLayerOptions options_;
   DerivedWeight squared_norms_cache_, channels_last_cache_, phase_kernels_cache_;
+  int64_t width_;
 };
 TORCH_MODULE(SynthesisLayer);
 

@@ -14,6 +14,7 @@ SynthesisNetworkImpl::SynthesisNetworkImpl(const GeneratorConfig& config) : w_di
     o.out_channels = config.channels_at(res);
     o.w_dim = config.w_dim;
     o.resolution = res;
+    o.width = config.map_width(res);
     o.img_channels = config.img_channels;
     o.is_last = res == config.img_resolution;
     o.architecture = config.architecture;
