@@ -14,6 +14,7 @@ PACKAGES=(
   libcpp-httplib-dev       # the editor's HTTP server
   googletest libgtest-dev  # tests
   libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
+  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
 )
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)

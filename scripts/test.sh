@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test suite (unit, parity, end-to-end, browser).
+# Sets up, builds and runs every test suite (unit, parity, end-to-end, browser, load), then the fuzz
+# harnesses for a bounded time (scripts/fuzz.sh; FUZZ_SECONDS per harness, 8 by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRAGGAN_BROWSER_TESTS=1 bash scripts/setup.sh
@@ -11,3 +12,4 @@ if command -v npm >/dev/null 2>&1; then
 fi
 BUILD_DIR=${BUILD_DIR:-build}
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${JOBS:-$(nproc)}"
+bash scripts/fuzz.sh

@@ -22,6 +22,9 @@ const ui = {
   requestedVersion: -1, // newest asked for
   lastFrame: 0,
   frameTimer: null,
+  lastSaved: null,      // {doc, at, points}: the newest session.json, offered back if the session is lost
+  saveTimer: null,
+  lost: false,          // the server no longer has this session
 };
 
 // ---------------------------------------------------------------- server calls
@@ -36,6 +39,8 @@ $('error-close').onclick = () => { $('error').hidden = true; };
 
 async function api(method, path, body, raw) {
   const init = { method, headers: {} };
+  // The server takes bodies only as JSON (or an image on upload/mask): every state change sends one.
+  if (body === undefined && ['POST', 'PUT', 'PATCH'].includes(method)) body = {};
   if (body !== undefined) {
     if (raw) { init.body = body; init.headers['Content-Type'] = raw; }
     else { init.body = JSON.stringify(body); init.headers['Content-Type'] = 'application/json'; }
@@ -51,8 +56,14 @@ async function api(method, path, body, raw) {
   const data = type.includes('json') ? await response.json() : await response.blob();
   if (!response.ok) {
     const message = (data && data.error) || response.statusText;
-    showError(message);
-    throw new Error(message);
+    if (response.status === 404 && /^unknown session/.test(message) && ui.session && path.startsWith(sessionPath())) {
+      sessionLost();
+    } else {
+      showError(message);
+    }
+    const error = new Error(message);
+    error.status = response.status;
+    throw error;
   }
   return data;
 }
@@ -68,6 +79,7 @@ async function call(method, suffix, body, raw) {
 // ---------------------------------------------------------------- state -> page
 
 function applyState(state) {
+  if (ui.session && state.id !== ui.session.id) return;  // a late answer about a session this page left
   const resized = !ui.session || ui.session.width !== state.width || ui.session.height !== state.height;
   ui.session = state;
   if (!state.running) ui.livePoints = null;
@@ -102,7 +114,10 @@ function applyState(state) {
   if (state.last_drag && !state.running) showProgress(state.last_drag);
   renderPointList();
   drawOverlay();
+  if (!state.running) scheduleSave();
 }
+
+
 
 function describeReason(reason) {
   return { reached: 'target reached', stopped: 'stopped', max_steps: 'step limit', error: 'error' }[reason] || reason;
@@ -487,7 +502,10 @@ $('upload-file').onchange = async () => {
   ui.lastTask = 'upload';
   ui.maskDirty = false;
   const name = encodeURIComponent(file.name);
-  await call('POST', `/upload?name=${name}`, file, file.type || 'application/octet-stream').catch(() => {});
+  // The server reads the format from the bytes; it takes image types or octet-stream (never text/plain, which
+  // any web page could send it).
+  const type = file.type && file.type.startsWith('image/') ? file.type : 'application/octet-stream';
+  await call('POST', `/upload?name=${name}`, file, type).catch(() => {});
 };
 
 document.addEventListener('keydown', (e) => {
@@ -506,10 +524,19 @@ function connectEvents() {
   const events = new EventSource(sessionPath('/events'));
   ui.events = events;
   events.onopen = () => { $('connection').textContent = 'connected'; };
-  events.onerror = () => {
+  events.onerror = async () => {
+    if (events !== ui.events || ui.lost) return;
     $('connection').textContent = 'reconnecting…';
-    // A session freed by the server (idle timeout, restart) cannot come back: start a new one.
-    api('GET', sessionPath()).catch(() => { events.close(); newSession(); });
+    // The stream ended or was refused. A session the server no longer has is lost (the page says so and
+    // offers the saved state); otherwise reconnect, since EventSource gives up after a refused stream.
+    try {
+      const response = await fetch(sessionPath());
+      if (response.status === 404) { sessionLost(); return; }
+    } catch (e) {
+      // unreachable for now
+    }
+    if (events.readyState === EventSource.CLOSED && events === ui.events)
+      setTimeout(() => { if (events === ui.events && !ui.lost) connectEvents(); }, 2000);
   };
   events.addEventListener('state', (e) => applyState(JSON.parse(e.data)));
   events.addEventListener('step', (e) => {
@@ -545,12 +572,19 @@ async function refresh() {
 
 async function newSession(model) {
   const body = model ? { model } : {};
-  const state = await api('POST', '/api/sessions', body);
+  startSession(await api('POST', '/api/sessions', body));
+}
+
+function startSession(state) {
   ui.session = null;
+  ui.lost = false;
+  ui.livePoints = null;
+  ui.maskDirty = false;
   ui.imageVersion = -1;
   ui.requestedVersion = -1;
   applyState(state);
   connectEvents();
+  $('connection').textContent = 'connecting…';
 }
 
 async function init() {
@@ -582,6 +616,7 @@ window.addEventListener('resize', () => {
 });
 window.addEventListener('beforeunload', () => {
   // Free the session now rather than at the idle timeout (best effort).
-  if (ui.session) fetch(sessionPath(), { method: 'DELETE', keepalive: true }).catch(() => {});
+  if (ui.session && !ui.lost) fetch(sessionPath(), { method: 'DELETE', keepalive: true }).catch(() => {});
 });
+bindSessionKeeper();
 init();

@@ -7,8 +7,13 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
+#include "server/ConnectionServer.h"
+#include "server/DecodeSlots.h"
 #include "server/HttpError.h"
+#include "server/JsonBody.h"
 #include "server/MaskCodec.h"
+#include "server/RequestGuard.h"
+#include "server/ServerLimits.h"
 #include "server/SessionManager.h"
 #include "server/WebAssets.h"
 
@@ -19,7 +24,6 @@ using Json = nlohmann::json;
 using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
 constexpr char kJson[] = "application/json";
-constexpr size_t kMaxBody = 64u << 20;  // a session file with a mask of a 1024-px model fits easily
 
 void send_json(httplib::Response& res, const Json& body, int status = 200) {
   res.status = status;
@@ -54,16 +58,30 @@ Handler guarded(Handler handler) {
 }
 
 // The request body as a JSON object; an empty body is {}.
-Json parse_body(const httplib::Request& req) {
-  if (req.body.empty()) return Json::object();
-  Json body;
-  try {
-    body = Json::parse(req.body);
-  } catch (const Json::parse_error& e) {
-    throw InputError(std::string("malformed JSON body: ") + e.what());
-  }
-  if (!body.is_object()) throw InputError("the JSON body must be an object");
-  return body;
+Json parse_body(const httplib::Request& req, size_t max_values = limits::kJsonValues) {
+  return parse_json_object(req.body, max_values, "request body");
+}
+
+ConnectionLimits connection_limits(const ServerOptions& o) {
+  ConnectionLimits l;
+  l.max_connections = o.max_connections;
+  l.body_bytes_in_flight = limits::kBodyBytesInFlight;
+  l.request_arrival = o.request_timeout;
+  l.read_stall = limits::kReadStall;
+  l.write_stall = limits::kWriteStall;
+  l.keep_alive_idle = limits::kKeepAliveIdle;
+  return l;
+}
+
+SessionPolicy session_policy(const ServerOptions& o) {
+  SessionPolicy p;
+  p.idle_window = o.session_idle;
+  p.expiry = o.session_timeout;
+  p.max_live = o.max_sessions;
+  p.live_bytes = o.session_memory;
+  p.spill_dir = o.spill_dir;
+  p.spill_bytes = o.spill_bytes;
+  return p;
 }
 
 int parse_point_id(const std::string& text) {
@@ -82,20 +100,25 @@ struct EditorServer::Impl {
   std::shared_ptr<ModelRegistry> models;
   ServerOptions options;
   SessionManager sessions;
-  httplib::Server http;
+  ConnectionServer http;
+  RequestGuard guard;
+  DecodeSlots decodes{limits::kConcurrentDecodes};
+  std::atomic<size_t> event_streams{0};
   std::atomic<bool> stopping{false};
   int port = 0;
 
   Impl(std::shared_ptr<ModelRegistry> m, ServerOptions o)
-      : models(m), options(std::move(o)), sessions(m, options.session_timeout, options.max_sessions) {}
-
-  std::shared_ptr<EditorSession> session_of(const httplib::Request& req) { return sessions.get(req.matches[1]); }
+      : models(m),
+        options(std::move(o)),
+        sessions(m, session_policy(options)),
+        http(connection_limits(options)),
+        guard(options.host, options.allowed_hosts) {}
 
   void session_route(const std::string& method, const std::string& suffix,
                      std::function<void(EditorSession&, const httplib::Request&, httplib::Response&)> fn) {
     const std::string pattern = "/api/sessions/([0-9a-zA-Z_-]+)" + suffix;
     Handler handler = guarded([this, fn](const httplib::Request& req, httplib::Response& res) {
-      auto session = session_of(req);
+      SessionManager::Lease session = sessions.get(req.matches[1]);  // open while the request runs
       fn(*session, req, res);
     });
     if (method == "GET") http.Get(pattern, handler);
@@ -106,15 +129,67 @@ struct EditorServer::Impl {
   }
 
   void routes();
+  void check_before_body();
   void serve_events(EditorSession& session, httplib::Response& res);
 };
+
+// Every request passes the guard before its body is read; a refused body is never read, so the connection
+// closes after the answer.
+void EditorServer::Impl::check_before_body() {
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const bool has_body = req.has_header("Transfer-Encoding") ||
+                          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+    // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body, but httplib 0.11 reads
+    // one until the client closes (`curl -X POST` without -d would wait for the request timeout). The request
+    // object is httplib's own, non-const; only the handler's view of it is const.
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+      const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    try {
+      const size_t body = guard.check(req);
+      if (body > 0 && !http.admit_body(body))
+        throw HttpError(503, "the server is receiving too many request bodies at once; try again shortly");
+      return httplib::Server::HandlerResponse::Unhandled;
+    } catch (const HttpError& e) {
+      send_error(res, e.status, e.what());
+      if (e.status == 503) res.set_header("Retry-After", "1");
+    }
+    if (has_body) {
+      ConnectionServer::close_after_response();
+      res.set_header("Connection", "close");
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // A client that asks before sending a large body (curl: Expect: 100-continue) gets the refusal instead of
+  // the go-ahead.
+  http.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    try {
+      guard.check(req);
+      return 100;
+    } catch (const HttpError& e) {
+      send_error(res, e.status, e.what());
+      res.set_header("Connection", "close");
+      ConnectionServer::close_after_response();
+      return e.status;
+    }
+  });
+}
 
 void EditorServer::Impl::routes() {
   http.Get("/api/models", guarded([this](const httplib::Request&, httplib::Response& res) {
     send_json(res, models->describe());
   }));
+  http.Get("/api/status", guarded([this](const httplib::Request&, httplib::Response& res) {
+    const SessionManager::Counts c = sessions.counts();
+    send_json(res, {{"sessions", {{"in_memory", c.live}, {"on_disk", c.spilled}, {"memory_bytes", c.live_bytes},
+                                  {"disk_bytes", c.spill_bytes}, {"max_in_memory", options.max_sessions}}},
+                    {"event_streams", event_streams.load()},
+                    {"max_event_streams", options.max_event_streams},
+                    {"connections", http.open_connections()},
+                    {"max_connections", options.max_connections}});
+  }));
   http.Post("/api/sessions", guarded([this](const httplib::Request& req, httplib::Response& res) {
-    auto session = sessions.create(parse_body(req));
+    const Json request = parse_body(req);
+    SessionManager::Lease session = sessions.create(request);
     send_json(res, session->state(), 201);
   }));
   session_route("GET", "", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
@@ -152,7 +227,7 @@ void EditorServer::Impl::routes() {
 
   session_route("PUT", "/mask", [](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
     const std::string type = req.get_header_value("Content-Type");
-    if (type.rfind("image/", 0) == 0) {
+    if (type.rfind("image/", 0) == 0) {  // checked against the model's size from the header, then decoded
       s.set_mask(decode_mask_png(req.body, s.height(), s.width()));
     } else {
       s.set_mask(decode_mask(parse_body(req), s.height(), s.width()));
@@ -172,7 +247,7 @@ void EditorServer::Impl::routes() {
     send_json(res, s.state(), 202);
   });
   // The image file's bytes as the body; options as query parameters (?steps=200&pti_steps=100).
-  session_route("POST", "/upload", [](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
+  session_route("POST", "/upload", [this](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
     Json options = Json::object();
     for (const char* key : {"steps", "pti_steps"}) {
       if (!req.has_param(key)) continue;
@@ -183,10 +258,15 @@ void EditorServer::Impl::routes() {
         if (used != text.size()) throw std::invalid_argument(text);
         options[key] = value;
       } catch (const std::exception&) {
-        throw InputError(std::string("upload: \"") + key + "\" must be an integer, got \"" + text + "\"");
+        throw InputError(std::string("upload: \"") + key + "\" must be an integer, got \"" + text.substr(0, 40) + "\"");
       }
     }
-    s.upload(req.body, req.get_param_value("name"), options);
+    torch::Tensor photo;
+    {
+      DecodeSlots::Slot slot = decodes.acquire(limits::kDecodeWait);
+      photo = s.fit_photo(req.body, req.get_param_value("name"), {limits::kUploadSide, limits::kUploadPixels});
+    }
+    s.upload(photo, options);
     send_json(res, s.state(), 202);
   });
   session_route("POST", "/stop", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
@@ -211,7 +291,7 @@ void EditorServer::Impl::routes() {
     send_json(res, s.save());
   });
   session_route("POST", "/load", [](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
-    s.load(parse_body(req));
+    s.load(parse_json_object(req.body, limits::kSessionFileJsonValues, "session file"));
     send_json(res, s.state());
   });
   session_route("GET", "/animation.gif", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
@@ -237,10 +317,14 @@ void EditorServer::Impl::routes() {
     res.set_content(reinterpret_cast<const char*>(asset->data), asset->size, asset->mime);
   });
 
-  // Unknown API routes and methods answer JSON too (httplib calls this for 404s it generates itself).
+  // Errors httplib answers itself (no route, a request it could not read) are JSON with a reason too.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    send_error(res, res.status, "no route for " + req.method + " " + req.path);
+    const std::string route = req.method + " " + req.path.substr(0, 200);
+    if (res.status == 404 || res.status == 405) send_error(res, res.status, "no route for " + route);
+    else if (res.status == 413) send_error(res, 413, "request body too large for " + route);
+    else if (res.status == 400) send_error(res, 400, "malformed or incomplete request: " + route);
+    else send_error(res, res.status, "HTTP " + std::to_string(res.status) + " for " + route);
   });
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string message = "internal error";
@@ -255,33 +339,52 @@ void EditorServer::Impl::routes() {
 }
 
 void EditorServer::Impl::serve_events(EditorSession& session, httplib::Response& res) {
-  auto queue = session.subscribe();  // queues the current state first
+  // Each stream holds a connection thread for as long as the page is open: capped in all and per session.
+  if (event_streams.fetch_add(1) >= options.max_event_streams) {
+    event_streams.fetch_sub(1);
+    throw HttpError(429, "too many event streams are open (" + std::to_string(options.max_event_streams) +
+                             "); close other editor tabs or scripts");
+  }
+  std::shared_ptr<EventQueue> queue;
+  try {
+    queue = session.subscribe(limits::kEventStreamsPerSession);  // queues the current state first
+  } catch (...) {
+    event_streams.fetch_sub(1);
+    throw;
+  }
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Accel-Buffering", "no");  // proxies (nginx) must not buffer the stream
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, queue](size_t, httplib::DataSink& sink) {
-        // Called again after each return true: wait for one event (or send a keep-alive comment, which is
-        // also how a closed tab is noticed).
+      [this, queue, quiet = 0](size_t, httplib::DataSink& sink) mutable {
+        // Called again after each return true: wait for one event, noticing within a second a tab that was
+        // closed (its slot is then free again), with a keep-alive comment after 10 quiet seconds.
         std::string frame;
         if (stopping || queue->closed()) {
           if (queue->pop(frame, std::chrono::milliseconds(0))) sink.write(frame.data(), frame.size());
           sink.done();
           return true;
         }
-        if (!queue->pop(frame, std::chrono::seconds(10))) frame = ": keep-alive\n\n";
+        if (!queue->pop(frame, std::chrono::seconds(1))) {
+          if (ConnectionServer::client_gone()) return false;
+          if (++quiet < 10) return true;
+          frame = ": keep-alive\n\n";
+        }
+        quiet = 0;
         if (!sink.write(frame.data(), frame.size())) return false;
         return true;
       },
-      [queue](bool) { queue->close(); });
+      [this, queue](bool) {
+        queue->close();
+        event_streams.fetch_sub(1);
+      });
 }
 
 EditorServer::EditorServer(std::shared_ptr<ModelRegistry> models, ServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(models), std::move(options))) {
-  const size_t threads = impl_->options.http_threads;
-  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  impl_->http.set_payload_max_length(kMaxBody);
+  impl_->http.set_payload_max_length(limits::kSessionFileBytes);  // the guard admits less on most routes
   impl_->http.set_keep_alive_max_count(1000);
+  impl_->check_before_body();
   impl_->routes();
 }
 
@@ -297,6 +400,9 @@ int EditorServer::bind() {
   if (impl_->port <= 0)
     throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                 " (address in use or not available; try another --port)");
+  impl_->http.widen_backlog(1024);
+  impl_->guard.set_port(impl_->port);
+  log::info("answering to Host ", impl_->guard.describe_hosts(), " on port ", impl_->port);
   return impl_->port;
 }
 

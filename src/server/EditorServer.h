@@ -22,11 +22,19 @@
 //   POST   /api/sessions/{id}/load              restore a saved session
 //   GET    /api/sessions/{id}/animation.gif     the last drag as an animated GIF
 //   GET    /api/sessions/{id}/animation.png     the same as an animated PNG (APNG, full colour)
+//   GET    /api/status                          sessions in memory / on disk, open streams and connections
 // Errors: 4xx/5xx with {"error": "..."}.
+//
+// Who may call it (RequestGuard.h): only requests whose Host names this server and whose Origin, if any, is
+// its own page; bodies only as application/json (images on upload/mask) with a Content-Length within the
+// route's limit (ServerLimits.h). Sessions are never evicted while open (SessionManager.h); event streams
+// and slow clients each have their own thread (ConnectionServer.h), at most max_event_streams streams in all
+// and limits::kEventStreamsPerSession per session (429 beyond).
 #pragma once
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/ModelRegistry.h"
 
@@ -34,10 +42,17 @@ namespace draggan::server {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 7860;  // 0 = any free port
-  std::chrono::seconds session_timeout{600};
-  size_t max_sessions = 32;
-  size_t http_threads = 32;  // event streams hold a thread each
+  int port = 7860;                          // 0 = any free port
+  std::vector<std::string> allowed_hosts;   // Host names answered besides loopback and the bound address
+  std::chrono::seconds session_timeout{600};  // no page and no request for this long: the session is deleted
+  std::chrono::seconds session_idle{60};      // a request this recent keeps a session open (never moved out)
+  size_t max_sessions = 128;                  // in memory; idle ones beyond go to the spill directory
+  uint64_t session_memory = uint64_t{1} << 30;  // estimated bytes of the sessions in memory
+  std::string spill_dir;                      // "" = no spilling (a full server refuses new sessions)
+  uint64_t spill_bytes = uint64_t{512} << 20;
+  size_t max_event_streams = 64;
+  size_t max_connections = 256;
+  std::chrono::seconds request_timeout{30};  // a request (headers and body) must arrive within this
 };
 
 class EditorServer {

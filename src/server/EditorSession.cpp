@@ -6,34 +6,18 @@
 #include <cmath>
 
 #include "draggan/core/Error.h"
+#include "draggan/drag/DragDefaults.h"
 #include "draggan/io/Image.h"
 #include "server/HttpError.h"
 #include "server/MaskCodec.h"
+#include "server/SessionInput.h"
 
 namespace draggan::server {
 namespace {
 
 constexpr size_t kMaxUndo = 50;  // each entry holds a latent and an image: small, but not unbounded
-constexpr size_t kMaxPoints = 64;
 
 int64_t now_ticks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
-
-uint32_t parse_seed(const nlohmann::json& value) {
-  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > 0xffffffffLL)
-    throw InputError("seed: expected an integer in 0..4294967295, got " + value.dump());
-  return static_cast<uint32_t>(value.get<int64_t>());
-}
-
-double parse_psi(const nlohmann::json& value) {
-  if (!value.is_number() || !std::isfinite(value.get<double>()) || std::abs(value.get<double>()) > 10)
-    throw InputError("psi: expected a number in -10..10, got " + value.dump());
-  return value.get<double>();
-}
-
-LatentSpace parse_space(const nlohmann::json& value) {
-  if (!value.is_string()) throw InputError("latent_space: expected \"w\" or \"w+\", got " + value.dump());
-  return parse_latent_space(value.get<std::string>());
-}
 
 std::string space_name(LatentSpace space) { return space == LatentSpace::W ? "w" : "w+"; }
 
@@ -43,22 +27,24 @@ nlohmann::json point_json(const DragPoint& p) { return nlohmann::json::array({p.
 
 EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request)
     : id_(std::move(id)), models_(std::move(models)), last_used_(now_ticks()) {
-  if (!request.is_object()) throw InputError("session: expected a JSON object");
-  for (const auto& [key, value] : request.items())
-    if (key != "model" && key != "seed" && key != "psi" && key != "latent_space" && key != "params")
-      throw InputError("session: unknown field \"" + key + "\"");
+  check_fields(request, {"model", "seed", "psi", "latent_space", "params"}, "session");
   std::lock_guard<std::mutex> lock(mutex_);
   if (request.contains("seed")) seed_ = parse_seed(request["seed"]);
   if (request.contains("psi")) psi_ = parse_psi(request["psi"]);
-  if (request.contains("latent_space")) latent_space_ = parse_space(request["latent_space"]);
   std::string model_id = models_->default_id();
   if (request.contains("model") && !request["model"].is_null()) {
     if (!request["model"].is_string()) throw InputError("model: expected a model id (string)");
     model_id = request["model"].get<std::string>();
   }
   switch_model_locked(model_id);
+  // What the request asks for wins over the model's recorded settings.
+  if (request.contains("latent_space")) latent_space_ = parse_space(request["latent_space"]);
   if (request.contains("params")) apply_params_json(request["params"], *model_->generator, params_);
+  update_bytes_locked();
 }
+
+EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, RestoreTag)
+    : id_(std::move(id)), models_(std::move(models)), last_used_(now_ticks()) {}
 
 EditorSession::~EditorSession() { close(); }
 
@@ -101,7 +87,30 @@ nlohmann::json EditorSession::state_locked() const {
           {"has_animation", frames_.size() >= 2}};
 }
 
-void EditorSession::publish_state_locked() { events_.publish("state", state_locked()); }
+void EditorSession::publish_state_locked() {
+  update_bytes_locked();
+  events_.publish("state", state_locked());
+}
+
+void EditorSession::update_bytes_locked() {
+  const auto bytes_of = [](const torch::Tensor& t) -> uint64_t { return t.defined() ? t.nbytes() : 0; };
+  uint64_t total = bytes_of(ws_) + bytes_of(image_) + image_png_.size() + bytes_of(mask_);
+  std::vector<const LoadedModel*> tuned;  // each tuned generator once, however many snapshots share it
+  const auto count_model = [&](const std::shared_ptr<LoadedModel>& m) {
+    if (!m || m == models_->get(model_id_) || std::find(tuned.begin(), tuned.end(), m.get()) != tuned.end()) return;
+    tuned.push_back(m.get());
+    for (const auto& p : m->generator->module().parameters()) total += bytes_of(p);
+    for (const auto& b : m->generator->module().buffers()) total += bytes_of(b);
+  };
+  count_model(model_);
+  for (const auto* stack : {&undo_, &redo_})
+    for (const auto& snap : *stack) {
+      total += bytes_of(snap.ws) + bytes_of(snap.image) + snap.image_png.size();
+      count_model(snap.model);
+    }
+  for (const auto& f : frames_) total += bytes_of(f);
+  bytes_ = total;
+}
 
 void EditorSession::check_idle_locked(const char* action) const {
   if (closed_) throw NotFoundError("session " + id_ + " is closed");
@@ -115,14 +124,20 @@ void EditorSession::check_idle_locked(const char* action) const {
 void EditorSession::switch_model_locked(const std::string& model_id) {
   std::shared_ptr<LoadedModel> model = models_->get(model_id);
   EditorParams params = params_;
-  // Each model starts at the step size it drags well with (the official 0.001 unless it records one).
-  params.drag.lr = model->recommended_lr.value_or(DragParams{}.lr);
-  // Params chosen for another model (a feature block it has) may not fit this one: fall back to auto.
+  // Each model starts from the drag settings it records (step size, latent space, radii, stop rule; the official
+  // defaults where it records none). The noise mode and the grid choice are the user's and carry over.
+  const DragSettings recommended = model_drag_settings(*model);
+  params.drag = recommended.params;
+  params.drag.noise = params_.drag.noise;
+  params.drag.exact_pixel_grid = params_.drag.exact_pixel_grid;
+  params.max_steps = recommended.max_steps.value_or(EditorParams{}.max_steps);
+  // A recorded feature block this generator lacks (a hand-edited file) falls back to auto.
   try {
     resolve_drag_params(params.drag, *model->generator);
   } catch (const InputError&) {
     params.drag.feature_block = -1;
   }
+  latent_space_ = recommended.space;
   model_id_ = model_id;
   model_ = model;
   params_ = params;
@@ -153,9 +168,7 @@ void EditorSession::set_image_locked(torch::Tensor image, std::string png) {
 void EditorSession::update_settings(const nlohmann::json& request) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("change settings");
-  for (const auto& [key, value] : request.items())
-    if (key != "model" && key != "seed" && key != "psi" && key != "latent_space" && key != "params")
-      throw InputError("settings: unknown field \"" + key + "\"");
+  check_fields(request, {"model", "seed", "psi", "latent_space", "params"}, "settings");
   // Parse everything first, so a bad field changes nothing.
   const uint32_t seed = request.contains("seed") ? parse_seed(request["seed"]) : seed_;
   const double psi = request.contains("psi") ? parse_psi(request["psi"]) : psi_;
@@ -176,6 +189,9 @@ void EditorSession::update_settings(const nlohmann::json& request) {
     seed_ = seed;
     psi_ = psi;
     switch_model_locked(model_id);
+    // The new model's recorded settings, then what this request asks for (already validated above).
+    if (request.contains("latent_space")) latent_space_ = space;
+    if (request.contains("params")) apply_params_json(request["params"], *model_->generator, params_);
   } else if (seed != seed_ || psi != psi_) {
     push_undo_locked();  // a new seed is a new image: undo brings the old one back
     seed_ = seed;
@@ -195,23 +211,12 @@ void EditorSession::reset() {
 
 // --- points
 
-DragPoint EditorSession::parse_point(const nlohmann::json& value, const char* what, int64_t height, int64_t width) {
-  if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
-    throw InputError(std::string(what) + ": expected [x, y] (image pixels), got " + value.dump());
-  const double x = value[0].get<double>(), y = value[1].get<double>();
-  if (!std::isfinite(x) || !std::isfinite(y) || x < 0 || y < 0 || x > static_cast<double>(width - 1) ||
-      y > static_cast<double>(height - 1))
-    throw InputError(std::string(what) + ": [" + value[0].dump() + ", " + value[1].dump() + "] is outside the " +
-                     std::to_string(width) + "x" + std::to_string(height) + " image (width x height: x 0.." +
-                     std::to_string(width - 1) + ", y 0.." + std::to_string(height - 1) + ")");
-  return {x, y};
-}
-
 void EditorSession::add_point(const nlohmann::json& request) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("add a point");
+  check_fields(request, {"handle", "target"}, "point");
   if (!request.contains("handle")) throw InputError("point: \"handle\": [x, y] is required");
-  if (points_.size() >= kMaxPoints) throw InputError("point: at most " + std::to_string(kMaxPoints) + " points");
+  check_point_count(points_.size() + 1, "point");
   EditorPoint point;
   point.handle = parse_point(request["handle"], "handle", height_, width_);
   // Handles are whole pixels, as tracking returns them.
@@ -226,6 +231,7 @@ void EditorSession::add_point(const nlohmann::json& request) {
 void EditorSession::update_point(int point_id, const nlohmann::json& request) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("move a point");
+  check_fields(request, {"handle", "target"}, "point");
   auto it = std::find_if(points_.begin(), points_.end(), [&](const EditorPoint& p) { return p.id == point_id; });
   if (it == points_.end()) throw NotFoundError("unknown point " + std::to_string(point_id));
   EditorPoint point = *it;
@@ -234,8 +240,9 @@ void EditorSession::update_point(int point_id, const nlohmann::json& request) {
     point.handle = {std::round(point.handle.x), std::round(point.handle.y)};
   }
   if (request.contains("target"))
-    point.target = request["target"].is_null() ? std::nullopt
-                                               : std::optional<DragPoint>(parse_point(request["target"], "target", height_, width_));
+    point.target = request["target"].is_null()
+                       ? std::nullopt
+                       : std::optional<DragPoint>(parse_point(request["target"], "target", height_, width_));
   *it = point;
   publish_state_locked();
 }
@@ -321,9 +328,12 @@ std::string EditorSession::image_png() {
   return image_png_;
 }
 
-std::shared_ptr<EventQueue> EditorSession::subscribe() {
+std::shared_ptr<EventQueue> EditorSession::subscribe(size_t max_streams) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) throw NotFoundError("session " + id_ + " is closed");
+  if (events_.subscriber_count() >= max_streams)
+    throw HttpError(429, "this session already has " + std::to_string(max_streams) +
+                             " event streams open (close a tab or an old stream first)");
   auto queue = events_.subscribe();
   queue->push(EventHub::format("state", state_locked()), false);
   return queue;

@@ -4,6 +4,9 @@
 //
 // Mask convention on the wire and here: 1 = movable region (what the user paints), 0 = keep fixed. The drag
 // engine wants the opposite (1 = fixed, as the official renderer), so it gets 1 - mask.
+//
+// An idle session can be written to disk whole (write_spill: image, points, mask, params, undo/redo, the last
+// animation, tuned generators) and brought back as it was (restore_spill), under the same id.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -19,7 +22,9 @@
 
 #include "draggan/drag/DragSession.h"
 #include "draggan/invert/ImageInversion.h"
+#include "draggan/io/Image.h"
 #include "server/EditorParams.h"
+#include "server/EditorPoint.h"
 #include "server/EventHub.h"
 #include "server/ModelRegistry.h"
 
@@ -35,16 +40,13 @@ struct RenderedFrame {
 std::future<RenderedFrame> render_frame_async(GeneratorPtr generator, torch::Tensor ws, NoiseMode noise,
                                               int latent_steps);
 
-struct EditorPoint {
-  int id = 0;
-  DragPoint handle;
-  std::optional<DragPoint> target;
-};
-
 class EditorSession {
  public:
   // `request`: {model?, seed?, psi?, latent_space?, params?}; renders the first image.
   EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request);
+  // A session written by write_spill, under its id. Throws (Error/CheckpointError) when the file is unusable.
+  static std::shared_ptr<EditorSession> restore_spill(std::string id, std::shared_ptr<ModelRegistry> models,
+                                                      const std::string& path);
   ~EditorSession();
   EditorSession(const EditorSession&) = delete;
   EditorSession& operator=(const EditorSession&) = delete;
@@ -72,11 +74,14 @@ class EditorSession {
   void stop();
   bool running() const { return running_; }
 
-  // Replaces the image by a photo: decodes `bytes` (InputError if unreadable), then projects it and
-  // pivotal-tunes a copy of the generator on the worker thread (ConflictError while busy), publishing
-  // "upload" progress events and a final "done" {task: "upload"}. Stop cancels it. Afterwards the session
-  // drags the reconstruction; undo returns to the previous image and generator. `options`: {steps?, pti_steps?}.
-  void upload(const std::string& bytes, const std::string& name, const nlohmann::json& options);
+  // An uploaded photo, decoded within `budget` (InputError if unreadable or too large) and fitted to this
+  // session's model right away (uint8 [H, W, C]), so the full-size decode is freed before the projection.
+  torch::Tensor fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget);
+  // Replaces the image by the fitted photo: projects it and pivotal-tunes a copy of the generator on the
+  // worker thread (ConflictError while busy), publishing "upload" progress events and a final "done"
+  // {task: "upload"}. Stop cancels it. Afterwards the session drags the reconstruction; undo returns to the
+  // previous image and generator. `options`: {steps?, pti_steps?}.
+  void upload(const torch::Tensor& photo, const nlohmann::json& options);
 
   void undo();
   void redo();
@@ -89,12 +94,18 @@ class EditorSession {
   std::string animation_gif();
   std::string animation_png();
 
-  // Live events; the new queue starts with the current state.
-  std::shared_ptr<EventQueue> subscribe();
+  // Live events; the new queue starts with the current state. HttpError 429 when `max_streams` are open.
+  std::shared_ptr<EventQueue> subscribe(size_t max_streams);
   bool has_listeners() { return events_.subscriber_count() > 0; }
 
   void touch();
   std::chrono::steady_clock::time_point last_used() const;
+  // Memory held (images, latents, undo history, animation frames, tuned weights), kept up to date without
+  // the session lock so the manager can read it any time.
+  uint64_t approx_bytes() const { return bytes_.load(); }
+
+  // Writes the whole session to `path` (safetensors). ConflictError while a drag or upload runs.
+  void write_spill(const std::string& path);
 
   // Stops the drag, joins the worker, ends every event stream. The session is unusable afterwards.
   void close();
@@ -111,6 +122,10 @@ class EditorSession {
     std::shared_ptr<LoadedModel> model;  // an upload swaps in a tuned generator; undo swaps it back
   };
 
+  struct RestoreTag {};
+  EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, RestoreTag);
+  void read_spill(const std::string& path);
+
   nlohmann::json state_locked() const;
   void check_idle_locked(const char* action) const;
   void switch_model_locked(const std::string& model_id);
@@ -119,9 +134,9 @@ class EditorSession {
   void push_undo_locked();
   Snapshot snapshot_locked() const;
   void restore_locked(const Snapshot& snapshot);
+  // Every change ends here: the state goes to the event streams and the memory estimate is updated.
   void publish_state_locked();
-  // [x, y] inside a width x height image, else InputError naming `what`.
-  static DragPoint parse_point(const nlohmann::json& value, const char* what, int64_t height, int64_t width);
+  void update_bytes_locked();
   void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
   // A step's event (with its live image, when it has one), marked with how far the engine has got.
   void publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step);
@@ -142,8 +157,7 @@ class EditorSession {
   std::condition_variable idle_;
   std::string model_id_;
   std::shared_ptr<LoadedModel> model_;
-  int64_t height_ = 0;
-  int64_t width_ = 0;
+  int64_t height_ = 0, width_ = 0;
   uint32_t seed_ = 0;
   double psi_ = 0.7;
   LatentSpace latent_space_ = LatentSpace::WPlus;
@@ -171,6 +185,7 @@ class EditorSession {
 
   EventHub events_;
   std::atomic<int64_t> last_used_;
+  std::atomic<uint64_t> bytes_{0};
   bool closed_ = false;
 };
 

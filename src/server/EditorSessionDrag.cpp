@@ -1,11 +1,7 @@
 // EditorSession's drag: started from an HTTP thread, run step by step on the session's worker thread, each
 // step published as a server-sent event. Stop is a flag checked between steps, so it takes effect within one.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <optional>
 
@@ -224,6 +220,7 @@ void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point
   progress_ = outcome;
   running_ = false;
   stop_requested_ = false;
+  update_bytes_locked();
   nlohmann::json done = outcome;
   done["state"] = state_locked();
   events_.publish("done", done);
@@ -264,30 +261,15 @@ std::string EditorSession::animation_png() {
 
 std::string EditorSession::animation_gif() {
   const std::vector<torch::Tensor> frames = animation_frames();
-  // GifWriter writes files: go through a private temporary one.
-  namespace fs = std::filesystem;
-  const fs::path path = fs::temp_directory_path() / ("draggan-" + id_ + "-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(frames.size()) + ".gif");
   std::string bytes;
-  try {
-    GifWriter gif(path.string(), static_cast<int>(frames[0].size(1)), static_cast<int>(frames[0].size(0)),
-                  kAnimationFrameMs);
-    for (size_t i = 0; i < frames.size(); ++i) {
-      gif.add_frame(frames[i]);
-      // GIF has one delay per frame: hold the result by repeating the last frame.
-      if (i + 1 == frames.size())
-        for (int t = kAnimationFrameMs; t < kAnimationHoldMs; t += kAnimationFrameMs) gif.add_frame(frames[i]);
-    }
-    gif.close();
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(path, ec);
-    throw;
+  GifWriter gif(&bytes, static_cast<int>(frames[0].size(1)), static_cast<int>(frames[0].size(0)), kAnimationFrameMs);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    gif.add_frame(frames[i]);
+    // GIF has one delay per frame: hold the result by repeating the last frame.
+    if (i + 1 == frames.size())
+      for (int t = kAnimationFrameMs; t < kAnimationHoldMs; t += kAnimationFrameMs) gif.add_frame(frames[i]);
   }
-  std::error_code ec;
-  fs::remove(path, ec);
+  gif.close();
   return bytes;
 }
 

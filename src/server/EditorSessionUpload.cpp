@@ -1,11 +1,14 @@
-// EditorSession's "Upload image": the photo is decoded on the HTTP thread (so an unreadable file is a plain
-// 400), then projected and pivotal-tuned on the session's worker thread like a drag, with progress as
-// server-sent "upload" events. Stop raises the same flag a drag checks; what was reached by then is kept.
+// EditorSession's "Upload image": the photo is decoded and fitted to the model on the HTTP thread (so an
+// unreadable file is a plain 400, and the full-size pixels are freed at once), then projected and pivotal-tuned
+// on the session's worker thread like a drag, with progress as server-sent "upload" events. Stop raises the
+// same flag a drag checks; what was reached by then is kept.
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/ImageResize.h"
 #include "server/Base64.h"
 #include "server/EditorSession.h"
+#include "server/SessionInput.h"
 
 namespace draggan::server {
 namespace {
@@ -26,16 +29,29 @@ nlohmann::json quality_json(const ReconstructionQuality& q) { return {{"psnr", q
 
 }  // namespace
 
-void EditorSession::upload(const std::string& bytes, const std::string& name, const nlohmann::json& options) {
-  for (const auto& [key, value] : options.items())
-    if (key != "steps" && key != "pti_steps") throw InputError("upload: unknown option \"" + key + "\"");
+torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget) {
+  if (bytes.empty()) throw InputError("upload: the request body is empty (send the image file's bytes)");
+  ImageShape shape;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    shape = model_->generator->image_shape();
+  }
+  // The name is the client's: keep it short and printable in messages.
+  std::string origin = name.empty() ? "uploaded image" : name.substr(0, 100);
+  for (char& c : origin)
+    if (static_cast<unsigned char>(c) < 32) c = '?';
+  const torch::Tensor photo = decode_image(bytes, origin, budget);  // InputError if unreadable or too large
+  // The projection fits the photo the same way again, which leaves a fitted image as it is.
+  return fitted_to_uint8(fit_image(photo, shape.height, shape.width, shape.channels, InversionOptions{}.fit));
+}
+
+void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& options) {
+  check_fields(options, {"steps", "pti_steps"}, "upload");
   // The fast schedule (as `draggan project`): a first reconstruction within seconds, refined live.
   InversionOptions inversion;
   inversion.schedule = InversionSchedule::Fast;
   inversion.fast.set_total_steps(parse_steps(options, "steps", inversion.fast.total_steps(), 1));
   const int pti_steps = parse_steps(options, "pti_steps", fast_tuning_options(0).steps, 0);
-  if (bytes.empty()) throw InputError("upload: the request body is empty (send the image file's bytes)");
-  torch::Tensor photo = decode_image(bytes, name.empty() ? "uploaded image" : name);  // InputError if unreadable
 
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("upload an image");
@@ -108,6 +124,7 @@ void EditorSession::finish_upload(InversionResult result, std::shared_ptr<Loaded
   upload_ = outcome;
   running_ = false;
   stop_requested_ = false;
+  update_bytes_locked();
   nlohmann::json done = outcome;
   done["task"] = "upload";
   done["state"] = state_locked();

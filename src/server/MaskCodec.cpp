@@ -1,5 +1,7 @@
 #include "server/MaskCodec.h"
 
+#include <algorithm>
+
 #include "draggan/core/Error.h"
 #include "draggan/io/Image.h"
 #include "server/Base64.h"
@@ -45,15 +47,18 @@ torch::Tensor decode_rle(const nlohmann::json& counts, int64_t height, int64_t w
 }  // namespace
 
 torch::Tensor decode_mask_png(const std::string& png_bytes, int64_t height, int64_t width) {
-  torch::Tensor image = decode_image(png_bytes, "mask PNG");  // uint8 [H, W, C]
-  if (image.size(0) != height || image.size(1) != width)
-    throw InputError("mask PNG: size " + size_text(image.size(0), image.size(1)) + " does not match the image (" +
+  // The size from the header first: a mask is never decoded at another size than the image's.
+  const ImageInfo info = image_info(png_bytes, "mask image");
+  if (info.height != height || info.width != width)
+    throw InputError("mask image: size " + size_text(info.height, info.width) + " does not match the image (" +
                      size_text(height, width) + ")");
+  const torch::Tensor image = decode_image(png_bytes, "mask image", {static_cast<int>(std::max(height, width)), height * width});
   return image.select(2, 0).ne(0).contiguous();
 }
 
 torch::Tensor decode_mask(const nlohmann::json& body, int64_t height, int64_t width) {
   if (!body.is_object()) throw InputError("mask: expected a JSON object");
+  if (body.contains("format") && !body["format"].is_string()) throw InputError("mask: \"format\" must be a string");
   const std::string format = body.value("format", std::string("rle"));
   if (format == "rle") {
     check_size(body, height, width);
@@ -76,7 +81,7 @@ torch::Tensor decode_mask(const nlohmann::json& body, int64_t height, int64_t wi
       throw InputError("mask: \"data\" (base64 PNG) is required for format png");
     return decode_mask_png(base64_decode(body["data"].get<std::string>(), "mask data"), height, width);
   }
-  throw InputError("mask: unknown format \"" + format + "\" (use rle, raw or png)");
+  throw InputError("mask: unknown format \"" + format.substr(0, 40) + "\" (use rle, raw or png)");
 }
 
 nlohmann::json encode_mask_rle(const torch::Tensor& mask) {

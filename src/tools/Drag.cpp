@@ -1,5 +1,6 @@
 // `draggan drag`: one drag from a shell, no UI: seed (or saved latent) + handle/target pairs (+ mask) ->
 // the official DragGAN loop step by step -> final image, trajectory JSON, latent, animation.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "DragCliOptions.h"
 #include "Subcommands.h"
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
@@ -24,16 +26,12 @@ namespace {
 
 struct DragOptions {
   std::string model;
-  bool lr_given = false;  // else the model's recommended step size, when it records one
   int64_t seed = 0;
   double psi = 0.7;
   std::string latent;
   std::vector<std::string> handles, targets;
   std::string mask;
-  std::string space = "w+";
-  DragParams params;
-  std::string noise = "const";
-  int steps = 100;
+  DragCliOptions drag;
   std::string out = "drag.png";
   std::string trajectory;
   std::string frames_dir;
@@ -65,11 +63,13 @@ torch::Tensor start_latent(const DragOptions& opt, LoadedModel& model, torch::De
 }
 
 torch::Tensor read_movable_mask(const std::string& path, const ImageShape& shape) {
-  torch::Tensor painted = read_image(path);
-  if (painted.size(0) != shape.height || painted.size(1) != shape.width)
-    throw InputError("--mask " + path + ": the mask is " + std::to_string(painted.size(1)) + "x" +
-                     std::to_string(painted.size(0)) + " but the model makes " + std::to_string(shape.width) + "x" +
+  // The size from the header first: a mask is never decoded at any other size than the model's.
+  const ImageInfo info = read_image_info(path);
+  if (info.height != shape.height || info.width != shape.width)
+    throw InputError("--mask " + path + ": the mask is " + std::to_string(info.width) + "x" +
+                     std::to_string(info.height) + " but the model makes " + std::to_string(shape.width) + "x" +
                      std::to_string(shape.height) + " images");
+  torch::Tensor painted = read_image(path, {std::max(shape.height, shape.width), int64_t{shape.height} * shape.width});
   return mask_from_movable_image(painted, shape.height, shape.width);
 }
 
@@ -122,33 +122,33 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
   if (opt.handles.size() != opt.targets.size())
     throw InputError("drag: " + std::to_string(opt.handles.size()) + " --handle but " +
                      std::to_string(opt.targets.size()) + " --target: give them in pairs");
-  if (opt.steps < 0) throw InputError("--steps must be >= 0");
   std::vector<DragPair> pairs;
   for (size_t i = 0; i < opt.handles.size(); ++i)
     pairs.push_back({parse_point(opt.handles[i], "--handle"), parse_point(opt.targets[i], "--target")});
-  const LatentSpace space = parse_latent_space(opt.space);
-  opt.params.noise = parse_noise_mode(opt.noise);
-  opt.params.validate();
 
   const torch::Device device = common.torch_device();
   const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
   LoadedModel model = load_model(model_path, device);
   const ImageShape shape = model.generator->image_shape();
-  if (!opt.lr_given && model.recommended_lr) opt.params.lr = *model.recommended_lr;
+  const DragSettings settings = opt.drag.resolve(model);
+  const DragParams& params = settings.params;
+  const LatentSpace space = settings.space;
+  const int max_steps = *settings.max_steps;
 
-  DragSession session(model.generator, start_latent(opt, model, device), opt.params, space);
+  DragSession session(model.generator, start_latent(opt, model, device), params, space);
   session.set_pairs(pairs);
   if (!opt.mask.empty()) session.set_mask(read_movable_mask(opt.mask, shape));
   const ResolvedDragParams& rp = session.resolved();
   log::info("drag: ", model.generator->family(), " ", shape.width, "x", shape.height, ", ", pairs.size(),
             " pair(s), ", to_string(space), ", feature layer ", rp.feature_block, " (", rp.feature_layer, "), r1 ",
-            rp.r1_pixels, " px, r2 ", rp.r2_pixels, " px, lr ", opt.params.lr);
+            rp.r1_pixels, " px, r2 ", rp.r2_pixels, " px, lr ", params.lr, ", ", rp.optimized_layers,
+            " layer(s), stop at ", rp.stop_distance, " px or ", max_steps, " steps");
 
   FrameSink frames(opt, shape);
   nlohmann::json steps = nlohmann::json::array();
   bool done = false;
   double total_ms = 0.0;
-  for (int k = 0; k < opt.steps && !done; ++k) {
+  for (int k = 0; k < max_steps && !done; ++k) {
     // The frame of step k is the image its tracking saw (the official loop shows the image from before its step).
     torch::Tensor frame = frames.wanted() ? session.image_uint8() : torch::Tensor();
     DragStepReport r = session.step();
@@ -184,10 +184,14 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
                        {"psi", opt.psi},
                        {"latent_in", opt.latent.empty() ? nlohmann::json(nullptr) : nlohmann::json(opt.latent)},
                        {"space", to_string(space)},
-                       {"lr", opt.params.lr},
+                       {"lr", params.lr},
+                       {"optimized_layers", rp.optimized_layers},
                        {"feature_block", rp.feature_block},
                        {"r1_pixels", rp.r1_pixels},
                        {"r2_pixels", rp.r2_pixels},
+                       {"stop_distance", rp.stop_distance},
+                       {"reg", params.reg},
+                       {"max_steps", max_steps},
                        {"mask", opt.mask.empty() ? nlohmann::json(nullptr) : nlohmann::json(opt.mask)},
                        {"handles_start", xy_list(start)},
                        {"targets", xy_list(targets_of(pairs))},
@@ -208,7 +212,6 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
 
 SubcommandRunner setup_drag(CLI::App& sub, CommonOptions& common) {
   auto opt = std::make_shared<DragOptions>();
-  DragParams& p = opt->params;
   sub.add_option("-m,--model", opt->model, "Checkpoint (.pkl or .safetensors); default: the shipped model");
   sub.add_option("-s,--seed", opt->seed, "Seed of the start image (z = NumPy RandomState(seed).randn)")
       ->capture_default_str();
@@ -217,19 +220,7 @@ SubcommandRunner setup_drag(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--handle", opt->handles, "Handle point X,Y in pixels (x = column, y = row); repeat per pair");
   sub.add_option("--target", opt->targets, "Target point X,Y for the handle of the same position; repeat per pair");
   sub.add_option("--mask", opt->mask, "Painted mask image (PNG of the image size): bright = may move, dark = keep");
-  sub.add_option("--space", opt->space, "Optimised latent: w+ (official default) or w")->capture_default_str();
-  CLI::Option* lr = sub.add_option("--lr", p.lr, "Adam learning rate (official GUI 'Step Size'); default: the "
-                                   "model's recommended one if it records one (the shipped model: 0.01), else 0.001");
-  sub.add_option("--r1", p.r1, "Motion-supervision radius at 512-px scale")->capture_default_str();
-  sub.add_option("--r2", p.r2, "Point-tracking radius at 512-px scale")->capture_default_str();
-  sub.add_option("--lambda-mask", p.lambda_mask, "Weight of the mask term")->capture_default_str();
-  sub.add_option("--feature-block", p.feature_block, "Supervised synthesis block (-1 = auto: 5, or res/2 on small models)")
-      ->capture_default_str();
-  sub.add_flag("--exact-grid", p.exact_pixel_grid, "Exact pixel grid for the motion disc (not the official linspace)");
-  sub.add_option("--stop-distance", p.stop_distance, "Stop when every handle is this close, px (-1 = official)")
-      ->capture_default_str();
-  sub.add_option("--noise", opt->noise, "Noise mode: const, random or none")->capture_default_str();
-  sub.add_option("--steps", opt->steps, "Maximum number of steps")->capture_default_str();
+  opt->drag.add_to(sub, 100);
   sub.add_option("-o,--out", opt->out, "Final image (PNG)")->capture_default_str();
   sub.add_option("--trajectory", opt->trajectory, "Write the per-step trajectory as JSON");
   auto* frames = sub.add_option("--frames", opt->frames_dir, "Write one annotated PNG per step into this folder");
@@ -237,10 +228,7 @@ SubcommandRunner setup_drag(CLI::App& sub, CommonOptions& common) {
   frames->excludes(video);
   sub.add_option("--frame-ms", opt->frame_ms, "Animation frame duration, ms")->capture_default_str();
   sub.add_option("--w-out", opt->w_out, "Save the final latent W+ [1, num_ws, w_dim] as .npy");
-  return [opt, lr, &common] {
-    opt->lr_given = lr->count() > 0;
-    return run_drag(*opt, common);
-  };
+  return [opt, &common] { return run_drag(*opt, common); };
 }
 
 const RegisterSubcommand kDrag{"drag", "Drag handle points to targets on a generated image (no UI)", 40, &setup_drag};

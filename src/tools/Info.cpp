@@ -46,7 +46,8 @@ int run_info(const InfoOptions& opt) {
                      {"default_feature_layer", g.default_feature_layer()},
                      {"generator_parameters", params},
                      {"has_discriminator", !model.discriminator.empty()},
-                     {"drag_lr", model.recommended_lr ? nlohmann::json(*model.recommended_lr) : nlohmann::json()}};
+                     {"drag_lr", model.recommended_lr ? nlohmann::json(*model.recommended_lr) : nlohmann::json()},
+                     {"drag_settings", model.recommended_drag.to_metadata()}};
     std::cout << j.dump(2) << '\n';
     return 0;
   }
@@ -64,6 +65,8 @@ int run_info(const InfoOptions& opt) {
             << "  discriminator  " << (model.discriminator.empty() ? "no" : "yes") << "\n"
             << "  architecture   " << g.config_json().dump() << "\n";
   if (model.recommended_lr) std::cout << "  drag lr        " << *model.recommended_lr << " (recommended step size)\n";
+  for (const auto& [key, value] : model.recommended_drag.to_metadata())
+    std::cout << "  " << key << std::string(key.size() < 15 ? 15 - key.size() : 1, ' ') << value << " (recorded)\n";
   return 0;
 }
 

@@ -3,10 +3,6 @@
 // and two sessions dragging at the same time both get the result they would get alone.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -17,86 +13,14 @@
 #include <thread>
 
 #include "draggan/io/Image.h"
+#include "ServerProcess.h"
 
 namespace {
 
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string test_model() {
-  if (const char* env = std::getenv("DRAGGAN_TEST_MODEL"); env && *env) return env;
-  return std::string(DRAGGAN_TEST_DATA) + "/tiny_sg2.pkl";
-}
-
-// The binary running `serve --port 0`; the port is read from the URL it prints.
-class ServerProcess {
- public:
-  explicit ServerProcess(std::vector<std::string> extra = {}) {
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> args = {DRAGGAN_BINARY, "serve", "--model", test_model(), "--port", "0", "--threads", "1"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      dup2(fds[1], 2);
-      close(fds[0]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    // Keep draining the output so the server never blocks on a full pipe.
-    reader_ = std::thread([this, fd = fds[0]] {
-      char buf[4096];
-      for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        output_.append(buf, n);
-      }
-      close(fd);
-    });
-    const std::regex url(R"(http://127\.0\.0\.1:(\d+)/)");
-    for (auto deadline = std::chrono::steady_clock::now() + 120s; std::chrono::steady_clock::now() < deadline;) {
-      std::smatch m;
-      const std::string out = output();
-      if (std::regex_search(out, m, url)) {
-        port_ = std::stoi(m[1]);
-        return;
-      }
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) break;
-      std::this_thread::sleep_for(50ms);
-    }
-    throw std::runtime_error("draggan serve printed no URL:\n" + output());
-  }
-  ~ServerProcess() {
-    kill(pid_, SIGTERM);
-    bool reaped = false;
-    for (int i = 0; i < 100 && !reaped; ++i) {
-      reaped = waitpid(pid_, nullptr, WNOHANG) == pid_;
-      if (!reaped) std::this_thread::sleep_for(100ms);
-    }
-    if (!reaped) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    reader_.join();
-  }
-  int port() const { return port_; }
-  bool alive() { return waitpid(pid_, nullptr, WNOHANG) == 0; }
-  std::string output() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return output_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::thread reader_;
-  std::mutex mutex_;
-  std::string output_;
-};
+using draggan::cli_test::ServerProcess;
 
 struct Reply {
   int status = 0;

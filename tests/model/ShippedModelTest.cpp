@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "draggan/drag/DragDefaults.h"
 #include "draggan/drag/DragSession.h"
 #include "draggan/io/ModelFile.h"
 
@@ -31,9 +32,11 @@ TEST_F(ShippedModel, IsA32PixelGrayscaleGeneratorWithItsDiscriminator) {
   EXPECT_EQ(shape.width, 32);
   EXPECT_EQ(shape.channels, 1);
   EXPECT_FALSE(model_->discriminator.empty()) << "the discriminator is kept for inversion's perceptual loss";
-  // The step size drag and the editor start from when none is given (see models/README.md).
+  // The drag settings drag, eval and the editor start from when none is given (see models/README.md).
   ASSERT_TRUE(model_->recommended_lr.has_value());
-  EXPECT_DOUBLE_EQ(*model_->recommended_lr, 0.01);
+  EXPECT_DOUBLE_EQ(*model_->recommended_lr, 0.02);
+  EXPECT_EQ(model_->recommended_drag.lambda_mask, std::optional<double>(1.0));
+  EXPECT_EQ(model_->recommended_drag.max_steps, std::optional<int>(120));
 }
 
 TEST_F(ShippedModel, GeneratesDistinctImagesWithDarkBackgroundAndBrightGarments) {
@@ -61,16 +64,15 @@ struct ShippedDrag {
 
 class ShippedModelDrag : public ShippedModel, public ::testing::WithParamInterface<ShippedDrag> {};
 
-// At the model's recommended step size (0.01): the official 0.001 is tuned for 256-512 px models and moves a
-// 32-px one slowly.
+// At the model's recorded settings (step size 0.02, 120 steps): the official 0.001 is tuned for 256-512 px models
+// and moves a 32-px one slowly.
 TEST_P(ShippedModelDrag, HandleReachesItsTarget) {
   const ShippedDrag& c = GetParam();
-  DragParams params;
-  params.lr = model_->recommended_lr.value_or(0.01);
-  DragSession s(g(), latent_from_seed(*g(), c.seed, 0.7), params);
+  const DragSettings settings = model_drag_settings(*model_);
+  DragSession s(g(), latent_from_seed(*g(), c.seed, 0.7), settings.params, settings.space);
   s.add_pair(c.handle, c.target);
   DragStepReport r;
-  for (int k = 0; k < 100 && !r.done; ++k) r = s.step();
+  for (int k = 0; k < settings.max_steps.value_or(100) && !r.done; ++k) r = s.step();
   EXPECT_TRUE(r.done) << "seed " << c.seed << ": handle at (" << r.handles[0].x << ", " << r.handles[0].y
                       << "), " << r.distances[0] << " px from the target";
 }

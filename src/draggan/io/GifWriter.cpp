@@ -25,21 +25,43 @@ void put_loop_extension(GifFileType* gif) {
   EGifPutExtensionTrailer(gif);
 }
 
+int append_to_string(GifFileType* gif, const GifByteType* data, int length) {
+  static_cast<std::string*>(gif->UserData)->append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
+  return length;
+}
+
+void check_frame_size(const std::string& origin, int width, int height) {
+  if (width <= 0 || height <= 0 || width > 65535 || height > 65535)
+    throw InputError(origin + ": GIF frames must be 1..65535 px on a side");
+}
+
 }  // namespace
 
 GifWriter::GifWriter(const std::string& path, int width, int height, int frame_ms)
     : path_(path), width_(width), height_(height), delay_cs_(std::max(frame_ms / 10, 1)) {
-  if (width <= 0 || height <= 0 || width > 65535 || height > 65535)
-    throw InputError(path + ": GIF frames must be 1..65535 px on a side");
+  check_frame_size(path_, width, height);
   int error = 0;
   gif_ = EGifOpenFileName(path.c_str(), false, &error);
   if (!gif_) throw InputError(path + ": cannot create GIF file (" + gif_error(error) + ")");
+  start();
+}
+
+GifWriter::GifWriter(std::string* out, int width, int height, int frame_ms)
+    : path_("GIF"), width_(width), height_(height), delay_cs_(std::max(frame_ms / 10, 1)) {
+  check_frame_size(path_, width, height);
+  int error = 0;
+  gif_ = EGifOpen(out, append_to_string, &error);
+  if (!gif_) throw InputError("GIF: cannot start the encoder (" + gif_error(error) + ")");
+  start();
+}
+
+void GifWriter::start() {
   EGifSetGifVersion(gif_, true);  // GIF89a: needed for delays and looping
-  if (EGifPutScreenDesc(gif_, width, height, 8, 0, nullptr) == GIF_ERROR) {
-    error = gif_->Error;
+  if (EGifPutScreenDesc(gif_, width_, height_, 8, 0, nullptr) == GIF_ERROR) {
+    const int error = gif_->Error;
     EGifCloseFile(gif_, nullptr);
     gif_ = nullptr;
-    throw InputError(path + ": cannot write GIF header (" + gif_error(error) + ")");
+    throw InputError(path_ + ": cannot write GIF header (" + gif_error(error) + ")");
   }
   put_loop_extension(gif_);
 }
@@ -53,11 +75,12 @@ GifWriter::~GifWriter() {
 
 void GifWriter::add_frame(const torch::Tensor& image) {
   if (!gif_) throw InputError(path_ + ": GIF already closed");
-  torch::Tensor rgb = image.dim() == 2 ? image.unsqueeze(2).expand({-1, -1, 3}) : image;
+  torch::Tensor rgb = image.dim() == 2 ? image.unsqueeze(2) : image;
+  if (rgb.dim() == 3 && rgb.size(2) == 1) rgb = rgb.expand({-1, -1, 3});  // gray: the same value in R, G and B
   if (rgb.scalar_type() != torch::kUInt8 || rgb.dim() != 3 || rgb.size(0) != height_ || rgb.size(1) != width_ ||
       (rgb.size(2) != 3 && rgb.size(2) != 4))
     throw InputError(path_ + ": GIF frame must be uint8 [" + std::to_string(height_) + ", " +
-                     std::to_string(width_) + ", 3], got " + c10::str(image.sizes()));
+                     std::to_string(width_) + ", 1, 3 or 4], got " + c10::str(image.sizes()));
   // giflib's quantiser wants separate planes.
   torch::Tensor planes = rgb.slice(2, 0, 3).permute({2, 0, 1}).to(torch::kCPU).contiguous();
   const unsigned pixels = static_cast<unsigned>(width_) * static_cast<unsigned>(height_);

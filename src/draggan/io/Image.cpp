@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "draggan/core/Error.h"
+#include "draggan/io/PngInflateGuard.h"
 
 namespace draggan {
 namespace {
@@ -16,12 +17,19 @@ namespace {
 // Compressed files this large are not images a person edits; refuse before reading them into memory.
 constexpr uintmax_t kMaxImageFileBytes = uintmax_t{1} << 30;
 
-void check_dimensions(int64_t width, int64_t height, const std::string& origin) {
+std::string pixel_count_text(int64_t pixels) {
+  return pixels % (1 << 20) == 0 ? std::to_string(pixels >> 20) + " Mpx"
+                                 : std::to_string(pixels) + " pixels";
+}
+
+void check_dimensions(int64_t width, int64_t height, const std::string& origin,
+                      const ImageBudget& budget = kDefaultImageBudget) {
   if (width <= 0 || height <= 0)
     throw InputError(origin + ": image has zero size (" + std::to_string(width) + "x" + std::to_string(height) + ")");
-  if (width > kMaxImageSide || height > kMaxImageSide || width * height > kMaxImagePixels)
+  if (width > budget.max_side || height > budget.max_side || width * height > budget.max_pixels)
     throw InputError(origin + ": image is " + std::to_string(width) + "x" + std::to_string(height) +
-                     ", larger than the limit of " + std::to_string(kMaxImageSide) + " px per side and 2^28 pixels");
+                     ", larger than the limit of " + std::to_string(budget.max_side) + " px per side and " +
+                     pixel_count_text(budget.max_pixels) + " in all");
 }
 
 std::string stb_reason() {
@@ -38,38 +46,53 @@ torch::Tensor prepare_for_writing(const torch::Tensor& image, const std::string&
   if (t.dim() != 3 || t.size(2) < 1 || t.size(2) > 4)
     throw InputError(origin + ": image must be [H, W, C] with 1 to 4 channels, got " +
                      c10::str(image.sizes()));
-  check_dimensions(t.size(1), t.size(0), origin);
+  check_dimensions(t.size(1), t.size(0), origin, {kMaxImageSide, int64_t{1} << 28});
   return t.detach().to(torch::kCPU).contiguous();
 }
 
 }  // namespace
 
-torch::Tensor decode_image(const std::string& bytes, const std::string& origin) {
+ImageInfo image_info(const std::string& bytes, const std::string& origin) {
   if (bytes.empty()) throw InputError(origin + ": empty file");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) throw InputError(origin + ": file is too large for an image");
+  ImageInfo info;
+  if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
+                             &info.width, &info.height, &info.channels))
+    throw InputError(origin + ": not a readable image (" + stb_reason() + ")");
+  return info;
+}
+
+ImageInfo read_image_info(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such image file");
+  ImageInfo info;
+  if (!stbi_info(path.c_str(), &info.width, &info.height, &info.channels))
+    throw InputError(path + ": not a readable image (" + stb_reason() + ")");
+  return info;
+}
+
+torch::Tensor decode_image(const std::string& bytes, const std::string& origin, const ImageBudget& budget) {
+  // The header first, so a forged size is refused before stb allocates for it.
+  const ImageInfo info = image_info(bytes, origin);
+  check_dimensions(info.width, info.height, origin, budget);
+  check_png_inflated_size(bytes, origin);
+
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
-
-  // Read the header first so a forged size is refused before stb allocates for it.
   int width = 0, height = 0, comp = 0;
-  if (!stbi_info_from_memory(data, len, &width, &height, &comp))
-    throw InputError(origin + ": not a readable image (" + stb_reason() + ")");
-  check_dimensions(width, height, origin);
-
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, len, &width, &height, &comp, 0),
                                                    stbi_image_free);
   if (!pixels) throw InputError(origin + ": cannot decode image (" + stb_reason() + ")");
-  check_dimensions(width, height, origin);
+  check_dimensions(width, height, origin, budget);
   if (comp < 1 || comp > 4) throw InputError(origin + ": unsupported channel count " + std::to_string(comp));
 
   const int64_t keep = comp <= 2 ? 1 : 3;  // gray+alpha -> gray, RGBA -> RGB
-  return torch::from_blob(pixels.get(), {height, width, comp}, torch::kUInt8)
-      .slice(2, 0, keep)
-      .contiguous()
-      .clone();
+  const torch::Tensor view = torch::from_blob(pixels.get(), {height, width, comp}, torch::kUInt8);
+  // One copy out of stb's buffer (dropping alpha makes it non-contiguous, and contiguous() then copies).
+  return keep == comp ? view.clone() : view.slice(2, 0, keep).contiguous();
 }
 
-torch::Tensor read_image(const std::string& path) {
+torch::Tensor read_image(const std::string& path, const ImageBudget& budget) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such image file");
   const uintmax_t size = std::filesystem::file_size(path, ec);
@@ -80,7 +103,7 @@ torch::Tensor read_image(const std::string& path) {
   std::string bytes(static_cast<size_t>(size), '\0');
   in.read(bytes.data(), static_cast<std::streamsize>(size));
   if (in.gcount() != static_cast<std::streamsize>(size)) throw InputError(path + ": cannot read");
-  return decode_image(bytes, path);
+  return decode_image(bytes, path, budget);
 }
 
 std::string encode_png(const torch::Tensor& hwc_uint8) {

@@ -6,18 +6,37 @@
 
 namespace draggan {
 
-// Largest accepted image: 16384 px on a side and 2^28 pixels in all (checked before decoding, so a hostile
-// header cannot make us allocate gigabytes).
+// The largest image a decode accepts, checked from the file's header before anything is decoded (a 1 MB PNG
+// can declare 16000x16000 pixels: gigabytes once decoded). Decoding costs up to ~20 bytes per pixel (stb's
+// buffers, 16-bit and float formats), and fitting a photo to a model ~12 more.
+struct ImageBudget {
+  int max_side;
+  int64_t max_pixels;
+};
 constexpr int kMaxImageSide = 16384;
-constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+constexpr int64_t kMaxImagePixels = int64_t{1} << 25;  // 33.5 Mpx: an 8K frame, a 6000x4000 photo
+constexpr ImageBudget kDefaultImageBudget{kMaxImageSide, kMaxImagePixels};
+
+// What an image file's header says, without decoding it.
+struct ImageInfo {
+  int width = 0;
+  int height = 0;
+  int channels = 0;  // as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA)
+};
+// Throws InputError naming `origin` when the bytes are not an image stb reads.
+ImageInfo image_info(const std::string& bytes, const std::string& origin);
+// The same from a file, reading only its header.
+ImageInfo read_image_info(const std::string& path);
 
 // Any format stb reads: PNG (8/16-bit), JPEG (baseline/progressive), BMP, GIF (first frame), TGA, PSD
 // (composited), PNM, HDR (tone-mapped to 8 bits and clamped). Returns uint8 [H, W, C], C = 1 (gray) or 3 (RGB).
 // An alpha channel is dropped, not composited: the colour under a transparent pixel is kept, as PIL's
-// convert('RGB') (used by the official projector and dataset tool) does. Throws InputError naming the file.
-torch::Tensor read_image(const std::string& path);
+// convert('RGB') (used by the official projector and dataset tool) does. Throws InputError naming the file,
+// also when the header declares more than `budget` or a PNG's data inflates beyond its declared size.
+torch::Tensor read_image(const std::string& path, const ImageBudget& budget = kDefaultImageBudget);
 // Same, from the bytes of a file (an upload); `origin` names it in errors.
-torch::Tensor decode_image(const std::string& bytes, const std::string& origin);
+torch::Tensor decode_image(const std::string& bytes, const std::string& origin,
+                           const ImageBudget& budget = kDefaultImageBudget);
 
 // uint8 [H, W, C] (C = 1..4) or [H, W] (gray), any device/stride. Throws InputError on a bad tensor or an
 // unwritable path.

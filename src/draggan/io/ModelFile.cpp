@@ -1,6 +1,8 @@
 #include "draggan/io/ModelFile.h"
 
+#include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "draggan/core/Error.h"
 #include "draggan/model/GeneratorFamily.h"
@@ -38,7 +40,78 @@ StateDict with_prefix_removed(const StateDict& all, const std::string& prefix) {
   return out;
 }
 
+// Shortest text that reads back to the same double.
+std::string number_text(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
 }  // namespace
+
+std::map<std::string, std::string> RecommendedDrag::to_metadata() const {
+  std::map<std::string, std::string> m;
+  if (space) m["drag_space"] = *space;
+  if (optimized_layers) m["drag_layers"] = std::to_string(*optimized_layers);
+  if (r1) m["drag_r1"] = number_text(*r1);
+  if (r2) m["drag_r2"] = number_text(*r2);
+  if (stop_distance) m["drag_stop_distance"] = number_text(*stop_distance);
+  if (max_steps) m["drag_max_steps"] = std::to_string(*max_steps);
+  if (feature_block) m["drag_feature_block"] = std::to_string(*feature_block);
+  if (reg) m["drag_reg"] = number_text(*reg);
+  if (lambda_mask) m["drag_lambda_mask"] = number_text(*lambda_mask);
+  return m;
+}
+
+RecommendedDrag RecommendedDrag::from_metadata(const std::map<std::string, std::string>& metadata,
+                                               const std::string& origin) {
+  auto bad = [&](const std::string& key, const std::string& text, const std::string& expected) {
+    return CheckpointError(origin + ": metadata '" + key + "' must be " + expected + ", got '" + text + "'");
+  };
+  auto number = [&](const std::string& key, double lo, double hi) -> std::optional<double> {
+    auto it = metadata.find(key);
+    if (it == metadata.end()) return std::nullopt;
+    const std::string range = "a number in [" + number_text(lo) + ", " + number_text(hi) + "]";
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(it->second, &used);
+    } catch (const std::exception&) {
+      throw bad(key, it->second, range);
+    }
+    if (used != it->second.size() || !std::isfinite(v) || v < lo || v > hi) throw bad(key, it->second, range);
+    return v;
+  };
+  auto integer = [&](const std::string& key, int lo, int hi) -> std::optional<int> {
+    auto it = metadata.find(key);
+    if (it == metadata.end()) return std::nullopt;
+    const std::string range = "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+    size_t used = 0;
+    long v = 0;
+    try {
+      v = std::stol(it->second, &used);
+    } catch (const std::exception&) {
+      throw bad(key, it->second, range);
+    }
+    if (used != it->second.size() || v < lo || v > hi) throw bad(key, it->second, range);
+    return static_cast<int>(v);
+  };
+  RecommendedDrag r;
+  if (auto it = metadata.find("drag_space"); it != metadata.end()) {
+    if (it->second != "w" && it->second != "w+") throw bad("drag_space", it->second, "w or w+");
+    r.space = it->second;
+  }
+  r.optimized_layers = integer("drag_layers", 1, 1024);
+  r.r1 = number("drag_r1", 1e-6, 1e6);
+  r.r2 = number("drag_r2", 1e-6, 1e6);
+  r.stop_distance = number("drag_stop_distance", 0.0, 1e6);
+  r.max_steps = integer("drag_max_steps", 1, 1000000);
+  r.feature_block = integer("drag_feature_block", 0, 64);
+  r.reg = number("drag_reg", 0.0, 1e6);
+  r.lambda_mask = number("drag_lambda_mask", 0.0, 1e6);
+  return r;
+}
 
 LoadedModel load_model(const std::string& path, torch::Device device) {
   LoadedModel model;
@@ -107,6 +180,7 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
       throw CheckpointError(path + ": metadata 'drag_lr' must be a number in (0, 1), got '" + *lr_text + "'");
     }
   }
+  model.recommended_drag = RecommendedDrag::from_metadata(file.metadata, path);
   if (const std::string* d_text = meta("discriminator_config")) {
     try {
       model.discriminator_config = nlohmann::json::parse(*d_text);

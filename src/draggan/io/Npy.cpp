@@ -71,7 +71,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& origin) {
     throw InputError(origin + ": truncated .npy data (" + std::to_string(bytes.size() - offset) + " of " +
                      std::to_string(nbytes) + " bytes)");
   torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(info->type));
-  std::memcpy(t.data_ptr(), bytes.data() + offset, nbytes);
+  if (nbytes > 0) std::memcpy(t.data_ptr(), bytes.data() + offset, nbytes);  // an empty tensor has no data pointer
   return t;
 }
 

@@ -289,7 +289,7 @@ const PickleValue* read_legacy_torch_stream(TorchTensors& tensors, std::string_v
                                " elements (" + std::to_string(item) + " bytes each) exceeds the " +
                                std::to_string(data.size() - pos) + " bytes left");
     torch::Tensor st = torch::empty({count}, torch::TensorOptions().dtype(ref->dtype));
-    std::memcpy(st.data_ptr(), data.data() + pos, static_cast<size_t>(count * item));
+    if (count > 0) std::memcpy(st.data_ptr(), data.data() + pos, static_cast<size_t>(count * item));  // empty: no pointer
     pos += static_cast<size_t>(count * item);
     by_key[key->text] = st;
   }

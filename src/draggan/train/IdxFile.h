@@ -11,6 +11,10 @@ namespace draggan {
 // content, not the name. Throws InputError naming the file on anything else (labels file, truncated data).
 torch::Tensor read_idx_images(const std::string& path);
 
+// An IDX file of unsigned bytes with 1 dimension (class labels, Fashion-MNIST's *-labels-idx1-ubyte.gz) ->
+// int64 [N]. InputError naming the file on anything else (an images file, truncated data).
+torch::Tensor read_idx_labels(const std::string& path);
+
 // True when the file starts with an IDX magic (after gunzip if compressed): how `train --data` tells an IDX
 // file from an image.
 bool looks_like_idx(const std::string& path);

@@ -1,4 +1,5 @@
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
+#include "draggan/nn/stylegan2/StoredGeneratorConfig.h"
 
 #include <algorithm>
 #include <sstream>
@@ -253,6 +254,14 @@ std::shared_ptr<StyleGAN2Model> make_stylegan2_model(const GeneratorConfig& conf
   return std::make_shared<StyleGAN2Model>(g);
 }
 
+GeneratorConfig generator_config_at(const nlohmann::json& config, const std::string& origin) {
+  try {
+    return GeneratorConfig::from_json(config);
+  } catch (const CheckpointError& e) {
+    throw CheckpointError(origin + ": " + e.what());
+  }
+}
+
 GeneratorFamily stylegan2_family() {
   GeneratorFamily f;
   f.name = "stylegan2";
@@ -266,12 +275,7 @@ GeneratorFamily stylegan2_family() {
   };
   f.build = [](const nlohmann::json& config, const StateDict& tensors, const std::string& origin,
                torch::Device device) -> GeneratorPtr {
-    GeneratorConfig c;
-    try {
-      c = GeneratorConfig::from_json(config);
-    } catch (const CheckpointError& e) {
-      throw CheckpointError(origin + ": " + e.what());
-    }
+    const GeneratorConfig c = generator_config_at(config, origin);
     if (!c.square)
       throw CheckpointError(origin + ": generator config has \"square\": false, which is the stylegan-human family, "
                             "not stylegan2");

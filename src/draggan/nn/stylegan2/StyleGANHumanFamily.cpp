@@ -6,6 +6,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/io/NvidiaKwargs.h"
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
+#include "draggan/nn/stylegan2/StoredGeneratorConfig.h"
 
 namespace draggan {
 namespace {
@@ -48,12 +49,7 @@ GeneratorFamily stylegan_human_family() {
   };
   f.build = [](const nlohmann::json& config, const StateDict& tensors, const std::string& origin,
                torch::Device device) -> GeneratorPtr {
-    GeneratorConfig c;
-    try {
-      c = GeneratorConfig::from_json(config);
-    } catch (const CheckpointError& e) {
-      throw CheckpointError(origin + ": " + e.what());
-    }
+    const GeneratorConfig c = generator_config_at(config, origin);
     if (c.square)
       throw CheckpointError(origin + ": generator config is square, but the stylegan-human family makes 2:1 images "
                             "(\"square\": false)");

@@ -1,0 +1,53 @@
+// Training the image classifier on labelled images (Fashion-MNIST's IDX files): Adam with a cosine-decayed
+// learning rate, random shifts and left-right flips of each batch, batch-norm statistics from the data. Seeded:
+// with the net built right after torch::manual_seed(seed), the same options on the same data give the same
+// weights (on one thread; more threads may round differently).
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "draggan/classify/ImageClassifier.h"
+
+namespace draggan {
+
+struct LabelledImages {
+  torch::Tensor images;  // uint8 [N, C, R, R]
+  torch::Tensor labels;  // int64 [N]
+  int64_t size() const { return images.size(0); }
+};
+
+// An IDX images file and its labels file, brought to resolution x resolution x channels as `draggan train`
+// brings them (28 -> 32 pads with black). InputError naming a file when the counts differ.
+LabelledImages load_labelled_idx(const std::string& images_path, const std::string& labels_path, int resolution,
+                                 int channels);
+
+struct ClassifierTrainOptions {
+  int epochs = 12;
+  int batch = 128;
+  double lr = 0.002;
+  int max_shift = 2;   // pixels, each direction
+  bool xflip = true;   // garments (and the generator's x-flipped training) are left-right symmetric
+  int64_t seed = 0;
+  void validate() const;  // InputError naming the option
+};
+
+struct ClassifierEpochReport {
+  int epoch = 0;             // 1-based
+  double train_loss = 0.0;   // mean cross-entropy over the epoch's batches
+  double train_accuracy = 0.0;
+  double seconds = 0.0;
+};
+
+void train_classifier(ImageClassifier& net, const LabelledImages& data, const ClassifierTrainOptions& options,
+                      const std::function<void(const ClassifierEpochReport&)>& on_epoch = {});
+
+// Fraction of `data` whose predicted class is its label.
+double classification_accuracy(ImageClassifier& net, const LabelledImages& data);
+
+// uint8 [N, C, H, W] -> float in [-1, 1], the generator's range.
+torch::Tensor uint8_to_unit_range(const torch::Tensor& images);
+
+}  // namespace draggan

@@ -1,0 +1,151 @@
+#include "server/BoundedSocketStream.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace draggan::server {
+namespace {
+
+using std::chrono::milliseconds;
+
+// poll() for one socket: > 0 the revents, 0 timeout, < 0 error.
+int poll_socket(socket_t sock, short events, milliseconds timeout) {
+  pollfd p{sock, events, 0};
+  const int ms = static_cast<int>(std::clamp<int64_t>(timeout.count(), 0, INT_MAX));
+  int rc;
+  do {
+    rc = ::poll(&p, 1, ms);
+  } while (rc < 0 && errno == EINTR);
+  return rc <= 0 ? rc : p.revents;
+}
+
+void address_of(const sockaddr_storage& address, std::string& ip, int& port) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(address);
+    inet_ntop(AF_INET, &a.sin_addr, text, sizeof text);
+    port = ntohs(a.sin_port);
+  } else if (address.ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(address);
+    inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof text);
+    port = ntohs(a.sin6_port);
+  }
+  ip = text;
+}
+
+}  // namespace
+
+BoundedSocketStream::BoundedSocketStream(socket_t sock, milliseconds read_stall, milliseconds write_stall)
+    : sock_(sock), read_stall_(read_stall), write_stall_(write_stall) {}
+
+namespace {
+
+int64_t ticks(BoundedSocketStream::Clock::time_point t) { return t.time_since_epoch().count(); }
+
+// Marks the stream as waiting for the client while it lives.
+struct Waiting {
+  explicit Waiting(std::atomic<bool>& flag) : flag_(flag) { flag_ = true; }
+  ~Waiting() { flag_ = false; }
+  std::atomic<bool>& flag_;
+};
+
+}  // namespace
+
+bool BoundedSocketStream::wait_for_request(milliseconds idle, const std::function<bool()>& stop) {
+  if (buffered_begin_ < buffered_end_) return true;  // a pipelined request is already here
+  since_ = ticks(Clock::now());
+  const Waiting waiting(waiting_);
+  const auto end = Clock::now() + idle;
+  // In slices, so that a server shutting down does not wait for every idle keep-alive connection.
+  while (!stop()) {
+    const auto left = std::chrono::duration_cast<milliseconds>(end - Clock::now());
+    if (left.count() <= 0) return false;
+    const int rc = poll_socket(sock_, POLLIN, std::min(left, milliseconds(100)));
+    if (rc < 0) return false;
+    if (rc > 0) return true;  // data, or the peer closed (the request reader then sees the end)
+  }
+  return false;
+}
+
+void BoundedSocketStream::begin_request(milliseconds arrival, size_t header_bytes) {
+  since_ = ticks(Clock::now());
+  deadline_ = Clock::now() + arrival;
+  read_budget_ = header_bytes;
+  failure_ = "";
+}
+
+bool BoundedSocketStream::wait_readable() {
+  const Waiting waiting(waiting_);
+  const auto now = Clock::now();
+  if (now >= deadline_) {
+    failure_ = "the request did not arrive in time";
+    return false;
+  }
+  const auto to_deadline = std::chrono::duration_cast<milliseconds>(deadline_ - now) + milliseconds(1);
+  const int rc = poll_socket(sock_, POLLIN, std::min(read_stall_, to_deadline));
+  if (rc == 0) failure_ = to_deadline < read_stall_ ? "the request did not arrive in time" : "the client stalled";
+  return rc > 0;
+}
+
+bool BoundedSocketStream::is_readable() const {
+  return buffered_begin_ < buffered_end_ || poll_socket(sock_, POLLIN, read_stall_) > 0;
+}
+
+bool BoundedSocketStream::is_writable() const {
+  const int rc = poll_socket(sock_, POLLOUT, write_stall_);
+  return rc > 0 && !(rc & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+ssize_t BoundedSocketStream::read(char* ptr, size_t size) {
+  if (size == 0) return 0;
+  if (read_budget_ == 0) {
+    failure_ = "the request is larger than allowed";
+    return -1;
+  }
+  size = std::min(size, read_budget_);
+  if (buffered_begin_ == buffered_end_) {
+    if (!wait_readable()) return -1;
+    ssize_t n;
+    do {
+      n = ::recv(sock_, buffer_.data(), buffer_.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return n;  // 0: the peer closed
+    buffered_begin_ = 0;
+    buffered_end_ = static_cast<size_t>(n);
+  }
+  const size_t n = std::min(size, buffered_end_ - buffered_begin_);
+  std::memcpy(ptr, buffer_.data() + buffered_begin_, n);
+  buffered_begin_ += n;
+  read_budget_ -= n;
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t BoundedSocketStream::write(const char* ptr, size_t size) {
+  if (!is_writable()) return -1;
+  ssize_t n;
+  do {
+    n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+void BoundedSocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&address), &length) == 0) address_of(address, ip, port);
+}
+
+void BoundedSocketStream::get_local_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&address), &length) == 0) address_of(address, ip, port);
+}
+
+}  // namespace draggan::server

@@ -1,0 +1,50 @@
+// Which requests the editor answers at all, decided from the request line and headers before a byte of the
+// body is read:
+//  - Host must name this server: the loopback names (localhost, 127.0.0.1, [::1]), the bound address (every
+//    interface address when bound to 0.0.0.0 / ::), or a name given with --allowed-host; with the server's
+//    port. A DNS-rebinding page reaches the server under its own host name, which is refused.
+//  - Origin, when the browser sends one, must be a page of this server: http://<a name it answers to>:<its
+//    port>. State-changing requests (anything but GET/HEAD/OPTIONS) that the browser marks Sec-Fetch-Site
+//    cross-site or same-site are refused as well.
+//  - A body must come with Content-Length (no chunked uploads) within the route's limit, and with a
+//    Content-Type the route takes: application/json, or an image type on upload/mask. None of those is a
+//    CORS-safelisted type (text/plain, the form encodings), so no cross-site "simple" request carries a
+//    body in; a bodiless POST needs no Content-Type (it carries nothing, and the Origin check covers it).
+#pragma once
+#include <httplib.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace draggan::server {
+
+class RequestGuard {
+ public:
+  // `bound_host`: the address the server listens on; `extra_hosts`: --allowed-host names ("*" = any Host,
+  // for a reverse proxy that checks it itself).
+  RequestGuard(const std::string& bound_host, const std::vector<std::string>& extra_hosts);
+  void set_port(int port) { port_ = port; }
+
+  // Throws HttpError (400 bad Host/Content-Length, 403 foreign Host/Origin, 411 chunked body, 413 body too
+  // large, 415 wrong Content-Type). Returns how many body bytes the request may send.
+  size_t check(const httplib::Request& req) const;
+
+  // The Host names answered, for the start-up log.
+  std::string describe_hosts() const;
+
+ private:
+  void check_host(const std::string& host) const;
+  void check_origin(const httplib::Request& req, const std::string& host) const;
+  size_t check_body(const httplib::Request& req) const;
+
+  std::set<std::string> hosts_;  // lower case, IPv6 without brackets
+  bool any_host_ = false;
+  int port_ = 0;
+};
+
+// "Host: name:port" / "[v6]:port" -> {name (lower case, no brackets, no trailing dot), port (-1 if absent)};
+// false when malformed.
+bool split_host_port(const std::string& text, std::string& host, int& port);
+
+}  // namespace draggan::server

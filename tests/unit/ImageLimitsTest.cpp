@@ -1,0 +1,116 @@
+// Bounded decoding: an image's size comes from its header and is checked against a budget before anything is
+// decoded; a PNG whose pixel data inflates beyond its declared size is refused while inflating; the GIF
+// encoder takes gray frames and writes to memory.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "draggan/core/Error.h"
+#include "draggan/io/GifWriter.h"
+#include "draggan/io/Image.h"
+#include "draggan/io/ImageResize.h"
+
+namespace draggan {
+namespace {
+
+std::string chunk(const std::string& type, const std::string& data) {
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((data.size() >> shift) & 0xff);
+  out += type + data;
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>((type + data).data()), static_cast<uInt>(type.size() + data.size()));
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((crc >> shift) & 0xff);
+  return out;
+}
+
+// A width x height 8-bit gray PNG whose IDAT holds `raw` (filter bytes included), compressed.
+std::string gray_png(uint32_t width, uint32_t height, const std::string& raw) {
+  std::string ihdr;
+  for (uint32_t v : {width, height})
+    for (int shift = 24; shift >= 0; shift -= 8) ihdr += static_cast<char>((v >> shift) & 0xff);
+  ihdr += std::string("\x08\x00\x00\x00\x00", 5);
+  uLongf size = compressBound(raw.size());
+  std::string packed(size, '\0');
+  compress2(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(raw.data()), raw.size(), 9);
+  packed.resize(size);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", packed) + chunk("IEND", "");
+}
+
+template <typename F>
+std::string input_error(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ImageLimits, ReadsTheSizeFromTheHeaderAndRefusesAboveTheBudget) {
+  const std::string png = encode_png(torch::zeros({3, 5, 3}, torch::kUInt8));
+  const ImageInfo info = image_info(png, "x.png");
+  EXPECT_EQ(info.width, 5);
+  EXPECT_EQ(info.height, 3);
+  EXPECT_EQ(info.channels, 3);
+  EXPECT_EQ(decode_image(png, "x.png", {5, 15}).sizes(), (std::vector<int64_t>{3, 5, 3}));
+  EXPECT_NE(input_error([&] { decode_image(png, "x.png", {5, 14}); }).find("5x3, larger than the limit"), std::string::npos);
+  EXPECT_NE(input_error([&] { decode_image(png, "x.png", {4, 100}); }).find("x.png"), std::string::npos);
+  EXPECT_NE(input_error([&] { image_info("nope", "junk.bin"); }).find("junk.bin: not a readable image"), std::string::npos);
+}
+
+TEST(ImageLimits, APngWhosePixelDataInflatesPastItsSizeIsRefused) {
+  // 4x2 gray: two rows of (filter byte + 4 pixels) = 10 bytes. Exactly that decodes.
+  const std::string rows = std::string("\0\x10\x20\x30\x40\0\x50\x60\x70\x80", 10);
+  EXPECT_EQ(decode_image(gray_png(4, 2, rows), "ok.png").sizes(), (std::vector<int64_t>{2, 4, 1}));
+  // The same header over 64 MB of zeros: refused while inflating, before stb grows a buffer for it.
+  const std::string bomb = gray_png(4, 2, std::string(64u << 20, '\0'));
+  EXPECT_LT(bomb.size(), 200000u);
+  EXPECT_NE(input_error([&] { decode_image(bomb, "bomb.png"); }).find("bomb.png: PNG pixel data inflates"),
+            std::string::npos);
+}
+
+TEST(ImageLimits, GifWriterTakesGrayFramesAndWritesToMemory) {
+  std::string bytes;
+  GifWriter gif(&bytes, 4, 3, 50);
+  gif.add_frame(torch::full({3, 4, 1}, 200, torch::kUInt8));  // a one-channel model's image
+  gif.add_frame(torch::zeros({3, 4}, torch::kUInt8));
+  gif.add_frame(torch::zeros({3, 4, 3}, torch::kUInt8));
+  gif.close();
+  EXPECT_EQ(gif.frames(), 3);
+  ASSERT_GT(bytes.size(), 13u);
+  EXPECT_EQ(bytes.substr(0, 6), "GIF89a");
+  EXPECT_EQ(static_cast<unsigned char>(bytes[6]), 4);  // width, little-endian
+  EXPECT_EQ(bytes.back(), ';');                        // trailer
+  GifWriter wrong(&bytes, 4, 3);
+  EXPECT_NE(input_error([&] { wrong.add_frame(torch::zeros({3, 4, 2}, torch::kUInt8)); }).find("GIF:"), std::string::npos);
+}
+
+TEST(ImageLimits, FittingALargePhotoBandByBandGivesTheNumbersOfOneResize) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(3);
+  const torch::Tensor photo = torch::randint(0, 256, {1500, 2200, 3}, torch::kUInt8);  // banded: > 4 M floats
+  const auto one_resize = [&](const torch::Tensor& part, int channels, int64_t h, int64_t w) {
+    torch::Tensor x = part.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+    if (channels == 1) x = (x * torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1})).sum(1, true);
+    return F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear)
+                                 .align_corners(false).antialias(true));
+  };
+  for (int channels : {1, 3}) {
+    // Square frame: the centred 1500 x 1500 crop.
+    torch::Tensor x = one_resize(photo.slice(1, 350, 350 + 1500), channels, 32, 32);
+    EXPECT_TRUE(torch::equal(fit_image(photo, 32, 32, channels, FitMode::CenterCrop),
+                             (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 32, 32})))
+        << channels;
+    // A 2:1 portrait frame (StyleGAN-Human's shape): a 1500 x 750 crop.
+    x = one_resize(photo.slice(1, 725, 725 + 750), channels, 64, 32);
+    EXPECT_TRUE(torch::equal(fit_image(photo, 64, 32, channels, FitMode::CenterCrop),
+                             (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 64, 32})))
+        << channels;
+    // Padded into the portrait frame: 22 x 32 (width fills it), black bars above and below.
+    x = F::pad(one_resize(photo, channels, 22, 32), F::PadFuncOptions({0, 0, 21, 21}).value(0.0));
+    EXPECT_TRUE(torch::equal(fit_image(photo, 64, 32, channels, FitMode::Pad),
+                             (x.clamp(0, 255) / 127.5 - 1.0).expand({1, channels, 64, 32})))
+        << channels;
+  }
+}
+
+}  // namespace
+}  // namespace draggan
