@@ -105,7 +105,7 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
       log::debug(to_string(p.stage), " step ", p.step, "/", p.total, ": ", status);
   };
 
-  const PerceptualChoice perceptual = resolve_perceptual_choice(options.perceptual, model, options.perceptual_files);
+  const PerceptualChoice perceptual = inversion_perceptual_choice(options, model);
   options.perceptual = perceptual;
   const int projection_steps = options.schedule == InversionSchedule::Fast ? options.fast.total_steps()
                                                                            : options.projection.steps;
@@ -113,9 +113,10 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
               opt.image.c_str(), to_string(options.projection.space).c_str(), model_path.c_str(),
               opt.schedule.c_str(), projection_steps, options.pti.steps,
               to_string(perceptual).c_str(),
-              perceptual == PerceptualChoice::None && opt.perceptual == "auto"
-                  ? " (pixel MSE only: no --vgg/--lpips given and the checkpoint has no discriminator)"
-                  : "");
+              perceptual != PerceptualChoice::None || opt.perceptual != "auto" ? ""
+              : options.schedule == InversionSchedule::Fast
+                  ? " (pixel MSE only: no --vgg/--lpips given; --perceptual discriminator adds the checkpoint's D)"
+                  : " (pixel MSE only: no --vgg/--lpips given and the checkpoint has no discriminator)");
   std::fflush(stdout);
   InversionResult result = invert_image(model, photo, options, callbacks);
   bar.reset();
@@ -166,8 +167,8 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--lr", opt->lr, "Projection learning rate (default: fast 0.04; full 0.1, initial)");
   sub.add_option("--pti-lr", opt->pti_lr, "Pivotal-tuning learning rate (default: fast 1e-3; full 3e-4)");
   sub.add_option("--perceptual", opt->perceptual,
-                 "Perceptual loss: auto (lpips if --vgg/--lpips, else the checkpoint's D, else none), lpips, "
-                 "discriminator or none")
+                 "Perceptual loss: auto (lpips if --vgg/--lpips, else for --schedule full the checkpoint's D, "
+                 "else none), lpips, discriminator or none")
       ->capture_default_str();
   sub.add_option("--vgg", opt->vgg, "torchvision vgg16 weights (.pth) for LPIPS");
   sub.add_option("--lpips", opt->lpips, "LPIPS linear-layer weights (lpips package's vgg.pth)");

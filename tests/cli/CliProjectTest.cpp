@@ -117,14 +117,22 @@ TEST(CliProject, OddImagesFitAndHugeOnesAreRefusedByTheirHeader) {
   }
 }
 
-TEST(CliProject, DefaultsToTheCheckpointsDiscriminatorAsPerceptualLoss) {
+// The full schedule's auto perceptual term is the checkpoint's D; the fast one fits pixels unless asked.
+TEST(CliProject, AutoPerceptualLossIsTheDiscriminatorOnlyForTheFullSchedule) {
   const std::string dir = temp_dir();
   ASSERT_EQ(run("generate --model " + kData + "/tiny_sg2.pkl --seed 1 --out " + dir + "/t1.png").exit_code, 0);
-  const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/t1.png" +
-                              " --steps 2 --pti-steps 1 --threads 1 --out " + dir + "/r1.png --out-latent " + dir +
-                              "/p1.npy --out-model " + dir + "/m1.safetensors");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("perceptual loss: discriminator"), std::string::npos) << r.output;
+  const std::string common = "project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/t1.png" +
+                             " --steps 2 --pti-steps 1 --threads 1 --out " + dir + "/r1.png --out-latent " + dir +
+                             "/p1.npy --out-model " + dir + "/m1.safetensors";
+  const CommandResult full = run(common + " --schedule full");
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_NE(full.output.find("perceptual loss: discriminator"), std::string::npos) << full.output;
+  const CommandResult fast = run(common);
+  ASSERT_EQ(fast.exit_code, 0) << fast.output;
+  EXPECT_NE(fast.output.find("perceptual loss: none"), std::string::npos) << fast.output;
+  const CommandResult asked = run(common + " --perceptual discriminator");
+  ASSERT_EQ(asked.exit_code, 0) << asked.output;
+  EXPECT_NE(asked.output.find("perceptual loss: discriminator"), std::string::npos) << asked.output;
 }
 
 TEST(CliProject, UnreadableImagesFailWithOneLineNamingTheFile) {

@@ -30,6 +30,14 @@ PivotalTuningOptions fast_tuning_options(int image_height) {
   return o;
 }
 
+PerceptualChoice inversion_perceptual_choice(const InversionOptions& options, const LoadedModel& model) {
+  const PerceptualChoice choice = resolve_perceptual_choice(options.perceptual, model, options.perceptual_files);
+  if (options.schedule == InversionSchedule::Fast && options.perceptual == PerceptualChoice::Auto &&
+      choice == PerceptualChoice::Discriminator)
+    return PerceptualChoice::None;
+  return choice;
+}
+
 torch::Tensor fitted_to_uint8(const torch::Tensor& fitted) {
   return ((fitted[0].detach().to(torch::kCPU) + 1.0) * 127.5)
       .round()
@@ -62,7 +70,7 @@ InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, con
   InversionResult result;
   result.target = fitted_to_uint8(fitted);
   std::unique_ptr<PerceptualLoss> perceptual =
-      make_perceptual_loss(options.perceptual, model, options.perceptual_files, device);
+      make_perceptual_loss(inversion_perceptual_choice(options, model), model, options.perceptual_files, device);
   result.perceptual = perceptual ? perceptual->name() : "none";
 
   // Noise maps optimised in place must not leak into the caller's model.

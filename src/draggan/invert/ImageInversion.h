@@ -38,6 +38,10 @@ struct InversionOptions {
   FitMode fit = FitMode::CenterCrop;
 };
 
+// The perceptual term the inversion uses. Auto in the fast schedule is LPIPS when its files are given, else none:
+// the discriminator's features pull a short fit away from the pixels (bench/README.md, "Inversion").
+PerceptualChoice inversion_perceptual_choice(const InversionOptions& options, const LoadedModel& model);
+
 struct ReconstructionQuality {
   double psnr = 0.0;  // dB, uint8 reconstruction vs uint8 target
   double ssim = 0.0;
