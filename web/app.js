@@ -543,6 +543,9 @@ function connectEvents() {
     const step = JSON.parse(e.data);
     ui.livePoints = step.points;
     showProgress(step);
+    // The image is rendered beside the next step: say so when the engine is already further.
+    const behind = step.image_step === undefined ? 0 : (step.engine_step ?? step.image_step) - step.image_step;
+    $('image-lag').textContent = behind > 0 ? `· image ${behind} step${behind > 1 ? 's' : ''} behind the engine` : '';
     if (step.image) showFrame(step.image, step.image_version);
     else if (step.image_version > ui.imageVersion) loadImage(step.image_version);  // large images: fetched
     renderPointList();
@@ -555,6 +558,7 @@ function connectEvents() {
   });
   events.addEventListener('done', (e) => {
     const done = JSON.parse(e.data);
+    $('image-lag').textContent = '';
     ui.lastTask = done.task || 'drag';
     const what = done.task === 'upload' ? 'Upload failed: ' : 'Drag failed: ';
     if (done.reason === 'error' && done.error) showError(what + done.error);

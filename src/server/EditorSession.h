@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,16 @@
 #include "server/ModelRegistry.h"
 
 namespace draggan::server {
+
+// A live image of the drag: the exact image of the latent after `latent_steps` optimiser steps.
+struct RenderedFrame {
+  torch::Tensor image;  // uint8 [H, W, C]
+  std::string png;
+  int latent_steps = -1;
+};
+// Renders generator(ws) on a thread of its own (no grad; the generator is only read).
+std::future<RenderedFrame> render_frame_async(GeneratorPtr generator, torch::Tensor ws, NoiseMode noise,
+                                              int latent_steps);
 
 class EditorSession {
  public:
@@ -127,7 +138,11 @@ class EditorSession {
   void publish_state_locked();
   void update_bytes_locked();
   void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
-  void finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress);
+  // A step's event (with its live image, when it has one), marked with how far the engine has got.
+  void publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step);
+  // last_frame: the last live image; reused as the result when it shows the final latent.
+  void finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress,
+                   const RenderedFrame& last_frame);
   void run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options);
   void finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome);
   void move_handles_locked(const std::vector<DragPoint>& handles, const std::vector<int>& point_ids);

@@ -2,6 +2,8 @@
 // step published as a server-sent event. Stop is a flag checked between steps, so it takes effect within one.
 #include <algorithm>
 #include <cmath>
+#include <future>
+#include <optional>
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
@@ -28,6 +30,18 @@ double max_distance(const std::vector<double>& distances) {
 }
 
 }  // namespace
+
+std::future<RenderedFrame> render_frame_async(GeneratorPtr generator, torch::Tensor ws, NoiseMode noise,
+                                              int latent_steps) {
+  return std::async(std::launch::async, [generator = std::move(generator), ws = std::move(ws), noise, latent_steps] {
+    torch::NoGradGuard no_grad;
+    RenderedFrame frame;
+    frame.image = image_to_uint8(generator->synthesize(ws, noise)).cpu().contiguous();
+    frame.png = encode_png(frame.image);
+    frame.latent_steps = latent_steps;
+    return frame;
+  });
+}
 
 void EditorSession::start(const nlohmann::json& request) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -77,10 +91,31 @@ void EditorSession::stop() {
   idle_.wait(lock, [this] { return !running_.load(); });
 }
 
+namespace {
+
+// A step whose event waits for its live image.
+struct PendingFrame {
+  nlohmann::json event;
+  std::future<RenderedFrame> image;
+};
+
+}  // namespace
+
 void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids) {
   const auto started = std::chrono::steady_clock::now();
   nlohmann::json progress = nlohmann::json::object();
   std::string reason;
+  // Each live image is rendered on a second thread while the next step runs (the generator is only read by
+  // both); its step's event waits for it, so every event shows the exact image of the latent it reports.
+  std::optional<PendingFrame> pending;
+  RenderedFrame last_frame;
+  const auto publish_pending = [&](int engine_step) {
+    if (!pending) return;
+    RenderedFrame frame = pending->image.get();
+    publish_step(std::move(pending->event), &frame, engine_step);
+    last_frame = std::move(frame);
+    pending.reset();
+  };
   try {
     for (int calls = 0;;) {
       if (stop_requested_) {
@@ -94,50 +129,64 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
       const DragStepReport report = drag->step();
       ++calls;
       const bool with_image = report.done || calls % params.preview_every == 0;
-      torch::Tensor image;
-      std::string png;
-      if (with_image) {
-        image = drag->image_uint8().cpu().contiguous();
-        png = encode_png(image);
-      }
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       progress = {{"step", drag->steps_taken()},  {"distance", max_distance(report.distances)},
                   {"distances", report.distances}, {"loss", report.loss},
                   {"steps_per_second", seconds > 0 ? calls / seconds : 0.0}, {"ms", report.ms},
                   {"reason", nullptr}};
+      nlohmann::json event = progress;
       nlohmann::json points = nlohmann::json::array();
       for (size_t i = 0; i < report.handles.size() && i < point_ids.size(); ++i)
         points.push_back({{"id", point_ids[i]}, {"handle", {report.handles[i].x, report.handles[i].y}}});
+      event["points"] = points;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         touch();  // a drag in progress keeps its session alive
         progress_ = progress;
-        nlohmann::json event = progress;
-        event["points"] = points;
-        if (with_image) {
-          record_frame_locked(image, false);
-          if (png.size() <= kInlineImageBytes) event["image"] = "data:image/png;base64," + base64_encode(png);
-          set_image_locked(image, std::move(png));
-          event["image_version"] = image_version_;
-        }
-        events_.publish("step", event, /*droppable=*/true);
+      }
+      publish_pending(drag->steps_taken());
+      if (with_image) {
+        pending.emplace();
+        pending->event = std::move(event);
+        pending->image = render_frame_async(drag->generator_ptr(), drag->ws(), drag->params().noise,
+                                            drag->steps_taken());
+      } else {
+        publish_step(std::move(event), nullptr, drag->steps_taken());
       }
       if (report.done) {
         reason = "reached";
         break;
       }
     }
+    publish_pending(drag->steps_taken());
   } catch (const std::exception& e) {
     log::warn("session ", id_, ": drag failed: ", e.what());
     reason = "error";
     progress["error"] = e.what();
   }
+  if (pending && pending->image.valid()) pending->image.wait();  // never leave a render running on our generator
   progress["reason"] = reason;
-  finish_drag(*drag, point_ids, progress);
+  finish_drag(*drag, point_ids, progress, last_frame);
 }
 
-void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress) {
-  // The result is rendered before taking the lock: state requests keep being answered meanwhile.
+void EditorSession::publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // The page says when the image it shows is behind the engine (the next step already ran meanwhile).
+  event["engine_step"] = engine_step;
+  if (frame != nullptr) {
+    record_frame_locked(frame->image, false);
+    if (frame->png.size() <= kInlineImageBytes) event["image"] = "data:image/png;base64," + base64_encode(frame->png);
+    set_image_locked(frame->image, frame->png);
+    event["image_version"] = image_version_;
+    event["image_step"] = frame->latent_steps;
+  }
+  events_.publish("step", event, /*droppable=*/true);
+}
+
+void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress,
+                                const RenderedFrame& last_frame) {
+  // The result is rendered before taking the lock: state requests keep being answered meanwhile (unless the last
+  // live image already shows it).
   torch::Tensor ws, image;
   std::string png;
   std::vector<DragPoint> handles;
@@ -145,8 +194,14 @@ void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point
   try {
     ws = drag.ws();
     for (const auto& pair : drag.pairs()) handles.push_back(pair.handle);
-    image = drag.image_uint8().cpu().contiguous();
-    png = encode_png(image);
+    if (last_frame.image.defined() && last_frame.latent_steps == drag.steps_taken() &&
+        drag.params().noise == NoiseMode::Const) {
+      image = last_frame.image;
+      png = last_frame.png;
+    } else {
+      image = drag.image_uint8().cpu().contiguous();
+      png = encode_png(image);
+    }
   } catch (const std::exception& e) {
     log::warn("session ", id_, ": cannot render the drag's result: ", e.what());
     outcome["reason"] = "error";

@@ -13,9 +13,6 @@
 namespace draggan::server {
 namespace {
 
-// Small enough for the CPU editor: a few seconds on the small models, still a close reconstruction.
-constexpr int kDefaultProjectionSteps = 200;
-constexpr int kDefaultTuningSteps = 100;
 constexpr int kMaxSteps = 20000;
 constexpr int kPreviewEvery = 10;  // live previews cost a render each
 
@@ -50,14 +47,18 @@ torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::stri
 
 void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& options) {
   check_fields(options, {"steps", "pti_steps"}, "upload");
+  // The fast schedule (as `draggan project`): a first reconstruction within seconds, refined live.
   InversionOptions inversion;
-  inversion.projection.steps = parse_steps(options, "steps", kDefaultProjectionSteps, 1);
-  inversion.pti.steps = parse_steps(options, "pti_steps", kDefaultTuningSteps, 0);
+  inversion.schedule = InversionSchedule::Fast;
+  inversion.fast.set_total_steps(parse_steps(options, "steps", inversion.fast.total_steps(), 1));
+  const int pti_steps = parse_steps(options, "pti_steps", fast_tuning_options(0).steps, 0);
 
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("upload an image");
+  inversion.pti = fast_tuning_options(static_cast<int>(height_));
+  inversion.pti.steps = pti_steps;
   if (worker_.joinable()) worker_.join();  // the previous job's thread has finished its work already
-  upload_ = {{"stage", "projection"}, {"step", 0}, {"total", inversion.projection.steps},
+  upload_ = {{"stage", "projection"}, {"step", 0}, {"total", inversion.fast.total_steps()},
              {"pti_steps", inversion.pti.steps}, {"reason", nullptr}};
   stop_requested_ = false;
   running_ = true;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "ProgressBar.h"
 #include "Subcommands.h"
@@ -21,10 +22,10 @@ struct ProjectOptions {
   std::string model;
   std::string image;
   std::string space = "w+";
-  int steps = 1000;
-  int pti_steps = 350;
-  double lr = 0.1;
-  double pti_lr = 3e-4;
+  std::string schedule = "fast";
+  // Given on the command line (else the schedule's own values).
+  std::optional<int> steps, pti_steps;
+  std::optional<double> lr, pti_lr;
   std::string perceptual = "auto";
   std::string vgg;
   std::string lpips;
@@ -52,14 +53,30 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   if (opt.image.empty()) throw InputError("--image is required");
   if (opt.seed < 0) throw InputError("--seed must be >= 0");
   InversionOptions options;
+  options.schedule = parse_inversion_schedule(opt.schedule);
   options.projection.space = parse_projection_space(opt.space);
-  options.projection.steps = opt.steps;
-  options.projection.schedule.initial_lr = opt.lr;
   options.projection.optimize_noise = opt.optimize_noise;
   options.projection.seed = static_cast<uint64_t>(opt.seed);
-  options.pti.steps = opt.pti_steps;
-  options.pti.lr = opt.pti_lr;
-  options.pti.seed = static_cast<uint64_t>(opt.seed);
+  options.fast.seed = static_cast<uint64_t>(opt.seed);
+  if (options.schedule == InversionSchedule::Full) {
+    if (opt.steps) options.projection.steps = *opt.steps;
+    if (opt.lr) options.projection.schedule.initial_lr = *opt.lr;
+  } else {
+    if (opt.optimize_noise) throw InputError("--optimize-noise needs --schedule full");
+    if (opt.steps) options.fast.set_total_steps(*opt.steps);
+    if (opt.lr) options.fast.lr = *opt.lr;
+  }
+  options.fast.validate();
+  // The tuning's defaults depend on the schedule (and, for the fast one, on the model); set after loading.
+  const auto tuning_for = [&](int image_height) {
+    PivotalTuningOptions pti =
+        options.schedule == InversionSchedule::Fast ? fast_tuning_options(image_height) : PivotalTuningOptions{};
+    if (opt.pti_steps) pti.steps = *opt.pti_steps;
+    if (opt.pti_lr) pti.lr = *opt.pti_lr;
+    pti.seed = static_cast<uint64_t>(opt.seed);
+    return pti;
+  };
+  options.pti = tuning_for(256);
   options.perceptual = parse_perceptual_choice(opt.perceptual);
   options.perceptual_files = {opt.vgg, opt.lpips};
   options.fit = parse_fit_mode(opt.fit);
@@ -71,6 +88,7 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   const torch::Device device = common.torch_device();
   const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
   LoadedModel model = load_model(model_path, device);
+  options.pti = tuning_for(model.generator->image_shape().height);
 
   std::unique_ptr<ProgressBar> bar;
   InversionStage bar_stage = InversionStage::Projection;
@@ -87,14 +105,18 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
       log::debug(to_string(p.stage), " step ", p.step, "/", p.total, ": ", status);
   };
 
-  const PerceptualChoice perceptual = resolve_perceptual_choice(options.perceptual, model, options.perceptual_files);
+  const PerceptualChoice perceptual = inversion_perceptual_choice(options, model);
   options.perceptual = perceptual;
-  std::printf("projecting %s into %s of %s: %d steps, then %d PTI steps; perceptual loss: %s%s\n", opt.image.c_str(),
-              to_string(options.projection.space).c_str(), model_path.c_str(), opt.steps, opt.pti_steps,
+  const int projection_steps = options.schedule == InversionSchedule::Fast ? options.fast.total_steps()
+                                                                           : options.projection.steps;
+  std::printf("projecting %s into %s of %s (%s schedule): %d steps, then %d PTI steps; perceptual loss: %s%s\n",
+              opt.image.c_str(), to_string(options.projection.space).c_str(), model_path.c_str(),
+              opt.schedule.c_str(), projection_steps, options.pti.steps,
               to_string(perceptual).c_str(),
-              perceptual == PerceptualChoice::None && opt.perceptual == "auto"
-                  ? " (pixel MSE only: no --vgg/--lpips given and the checkpoint has no discriminator)"
-                  : "");
+              perceptual != PerceptualChoice::None || opt.perceptual != "auto" ? ""
+              : options.schedule == InversionSchedule::Fast
+                  ? " (pixel MSE only: no --vgg/--lpips given; --perceptual discriminator adds the checkpoint's D)"
+                  : " (pixel MSE only: no --vgg/--lpips given and the checkpoint has no discriminator)");
   std::fflush(stdout);
   InversionResult result = invert_image(model, photo, options, callbacks);
   bar.reset();
@@ -121,7 +143,8 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
     save_model(opt.out_model, *result.generator, model.discriminator, model.discriminator_config,
                {{"source_model", model_path},
                 {"pivot_latent", opt.out_latent},
-                {"pti_steps", std::to_string(opt.pti_steps)}});
+                {"pti_steps", std::to_string(options.pti.steps)},
+                {"schedule", to_string(options.schedule)}});
     std::printf("wrote %s (%s generator; drag with --model %s --latent %s)\n", opt.out_model.c_str(),
                 result.tuned ? "pivotal-tuned" : "noise-optimised", opt.out_model.c_str(), opt.out_latent.c_str());
   }
@@ -134,13 +157,18 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   sub.add_option("-m,--model", opt->model, "Checkpoint (.pkl or .safetensors); default: the shipped model");
   sub.add_option("-i,--image", opt->image, "Photo to project (PNG, JPEG, BMP, GIF, TGA, PSD, PNM, HDR)")->required();
   sub.add_option("--space", opt->space, "Latent space: w or w+")->capture_default_str();
-  sub.add_option("--steps", opt->steps, "Projection steps")->capture_default_str();
-  sub.add_option("--pti-steps", opt->pti_steps, "Pivotal-tuning steps (0 = no tuning)")->capture_default_str();
-  sub.add_option("--lr", opt->lr, "Projection initial learning rate")->capture_default_str();
-  sub.add_option("--pti-lr", opt->pti_lr, "Pivotal-tuning learning rate")->capture_default_str();
+  sub.add_option("--schedule", opt->schedule,
+                 "fast (coarse-to-fine from the best of many seeds, a short tuning of the finer layers: about a "
+                 "minute at 256 px on 2 cores) or full (the reference projector's 1000 steps and the paper's 350 "
+                 "tuning steps)")
+      ->capture_default_str();
+  sub.add_option("--steps", opt->steps, "Projection steps (default: fast 130, spread over its stages; full 1000)");
+  sub.add_option("--pti-steps", opt->pti_steps, "Pivotal-tuning steps, 0 = no tuning (default: fast 40; full 350)");
+  sub.add_option("--lr", opt->lr, "Projection learning rate (default: fast 0.04; full 0.1, initial)");
+  sub.add_option("--pti-lr", opt->pti_lr, "Pivotal-tuning learning rate (default: fast 1e-3; full 3e-4)");
   sub.add_option("--perceptual", opt->perceptual,
-                 "Perceptual loss: auto (lpips if --vgg/--lpips, else the checkpoint's D, else none), lpips, "
-                 "discriminator or none")
+                 "Perceptual loss: auto (lpips if --vgg/--lpips, else for --schedule full the checkpoint's D, "
+                 "else none), lpips, discriminator or none")
       ->capture_default_str();
   sub.add_option("--vgg", opt->vgg, "torchvision vgg16 weights (.pth) for LPIPS");
   sub.add_option("--lpips", opt->lpips, "LPIPS linear-layer weights (lpips package's vgg.pth)");

@@ -78,8 +78,8 @@ TEST(CliHuman, ConvertedModelWorksInEveryCommand) {
   ASSERT_EQ(run("drag --model " + kModel + drag + " --out " + dir + "/da.png").exit_code, 0);
   ASSERT_EQ(run("drag --model " + st + drag + " --out " + dir + "/db.png").exit_code, 0);
   EXPECT_TRUE(torch::equal(draggan::read_image(dir + "/da.png"), draggan::read_image(dir + "/db.png")));
-  // The converted file keeps the 2:1 discriminator, which projection uses as its perceptual loss.
-  const CommandResult project = run("project --model " + st + " --image " + dir + "/a.png --steps 2 --pti-steps 1" +
+  // The converted file keeps the 2:1 discriminator, which the full schedule uses as its perceptual loss.
+  const CommandResult project = run("project --model " + st + " --image " + dir + "/a.png --schedule full --steps 2 --pti-steps 1" +
                                     " --threads 1 --out " + dir + "/p.png --out-latent " + dir + "/p.npy --out-model " +
                                     dir + "/p.safetensors");
   ASSERT_EQ(project.exit_code, 0) << project.output;
@@ -142,8 +142,8 @@ TEST(CliHuman, ProjectFitsAPhotoToTheTwoToOneFrame) {
   }
   // Cropping the centre 32 columns of the wide image gives back the generated one.
   EXPECT_LE(max_level_diff(draggan::read_image(dir + "/fitted_crop.png"), target), 1);
-  // The discriminator of a StyleGAN-Human snapshot (2:1 too) serves as the default perceptual loss.
-  const CommandResult with_d = run("project --model " + kModel + " --image " + dir + "/target.png --steps 2" +
+  // The discriminator of a StyleGAN-Human snapshot (2:1 too) serves as the full schedule's default perceptual loss.
+  const CommandResult with_d = run("project --model " + kModel + " --image " + dir + "/target.png --schedule full --steps 2" +
                                    " --pti-steps 1 --threads 1 --out " + dir + "/r.png --out-latent " + dir +
                                    "/p.npy --out-model " + dir + "/m.safetensors");
   ASSERT_EQ(with_d.exit_code, 0) << with_d.output;

@@ -38,8 +38,8 @@ TEST(CliProject, ProjectsAndTunesAGeneratedImageAndPrintsTheTruePsnr) {
   const std::string dir = temp_dir();
   ASSERT_EQ(run("generate --model " + kData + "/tiny_sg2.pkl --seed 0 --psi 0.7 --out " + dir + "/target.png").exit_code, 0);
   const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/target.png" +
-                              " --steps 150 --pti-steps 60 --perceptual none --threads 1 --out " + dir + "/recon.png --out-latent " + dir +
-                              "/pivot.npy --out-model " + dir + "/tuned.safetensors");
+                              " --schedule full --steps 150 --pti-steps 60 --perceptual none --threads 1 --out " + dir +
+                              "/recon.png --out-latent " + dir + "/pivot.npy --out-model " + dir + "/tuned.safetensors");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const double projected = printed_psnr(r.output, "projection"), final_psnr = printed_psnr(r.output, "final");
   EXPECT_GT(projected, 19.5) << r.output;
@@ -60,14 +60,79 @@ TEST(CliProject, ProjectsAndTunesAGeneratedImageAndPrintsTheTruePsnr) {
   EXPECT_TRUE(draggan::read_image(dir + "/again.png").equal(recon));
 }
 
-TEST(CliProject, DefaultsToTheCheckpointsDiscriminatorAsPerceptualLoss) {
+// The default (fast) schedule with its default step counts; thresholds measured on the fixture like the test above.
+TEST(CliProject, TheDefaultFastScheduleReconstructsAGeneratedImage) {
+  const std::string dir = temp_dir();
+  ASSERT_EQ(run("generate --model " + kData + "/tiny_sg2.pkl --seed 5 --out " + dir + "/fast_target.png").exit_code, 0);
+  const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/fast_target.png" +
+                              " --threads 1 --out " + dir + "/fast_recon.png --out-latent " + dir +
+                              "/fast_pivot.npy --out-model " + dir + "/fast_tuned.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(fast schedule)"), std::string::npos) << r.output;
+  const double projected = printed_psnr(r.output, "projection"), final_psnr = printed_psnr(r.output, "final");
+  EXPECT_GT(projected, 15.0) << r.output;
+  EXPECT_GT(final_psnr, projected) << r.output;
+  EXPECT_NEAR(draggan::psnr(draggan::read_image(dir + "/fast_recon.png"), draggan::read_image(dir + "/fast_target.png")),
+              final_psnr, 0.01);
+}
+
+// Odd but readable images fit the model (a 1x1 px photo, gray for an RGB model, RGB for a gray one); a header
+// claiming 20000x20000 px is refused from its header, before anything is allocated for it.
+TEST(CliProject, OddImagesFitAndHugeOnesAreRefusedByTheirHeader) {
+  const std::string dir = temp_dir();
+  const std::string quick = " --steps 4 --pti-steps 1 --threads 1 --out " + dir + "/odd.png --out-latent " + dir +
+                            "/odd.npy --out-model " + dir + "/odd.safetensors";
+  draggan::write_png(dir + "/one_pixel.png", torch::full({1, 1, 3}, 200, torch::kUInt8));
+  draggan::write_png(dir + "/gray.png", torch::randint(0, 256, {40, 30, 1}, torch::kUInt8));
+  draggan::write_png(dir + "/rgb.png", torch::randint(0, 256, {30, 40, 3}, torch::kUInt8));
+  for (const std::string& image : {std::string("one_pixel.png"), std::string("gray.png")}) {
+    const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/" + image + quick);
+    EXPECT_EQ(r.exit_code, 0) << image << ": " << r.output;
+    const torch::Tensor fitted = draggan::read_image(dir + "/odd.png");
+    EXPECT_EQ(fitted.size(0), fitted.size(1)) << image;  // the fixture's square
+    EXPECT_EQ(fitted.size(2), 3) << image;
+  }
+  {
+    // The shipped Fashion-MNIST model is grayscale.
+    const CommandResult r = run("project --image " + dir + "/rgb.png" + quick);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(draggan::read_image(dir + "/odd.png").size(2), 1);
+  }
+  {
+    std::string png = draggan::encode_png(torch::zeros({8, 8, 3}, torch::kUInt8));
+    for (int offset : {16, 20}) {  // IHDR width and height, big-endian
+      const uint32_t side = 20000;
+      for (int b = 0; b < 4; ++b) png[offset + b] = static_cast<char>((side >> (24 - 8 * b)) & 0xff);
+    }
+    std::ofstream(dir + "/huge.png", std::ios::binary) << png;
+    const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/huge.png" + quick);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    // Refused from the header (by stb's own size check or ours), one line naming the file.
+    EXPECT_NE(r.output.find("huge.png: "), std::string::npos) << r.output;
+  }
+  {
+    const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/gray.png --schedule quick" + quick);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("unknown inversion schedule 'quick'"), std::string::npos) << r.output;
+  }
+}
+
+// The full schedule's auto perceptual term is the checkpoint's D; the fast one fits pixels unless asked.
+TEST(CliProject, AutoPerceptualLossIsTheDiscriminatorOnlyForTheFullSchedule) {
   const std::string dir = temp_dir();
   ASSERT_EQ(run("generate --model " + kData + "/tiny_sg2.pkl --seed 1 --out " + dir + "/t1.png").exit_code, 0);
-  const CommandResult r = run("project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/t1.png" +
-                              " --steps 2 --pti-steps 1 --threads 1 --out " + dir + "/r1.png --out-latent " + dir +
-                              "/p1.npy --out-model " + dir + "/m1.safetensors");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("perceptual loss: discriminator"), std::string::npos) << r.output;
+  const std::string common = "project --model " + kData + "/tiny_sg2.pkl --image " + dir + "/t1.png" +
+                             " --steps 2 --pti-steps 1 --threads 1 --out " + dir + "/r1.png --out-latent " + dir +
+                             "/p1.npy --out-model " + dir + "/m1.safetensors";
+  const CommandResult full = run(common + " --schedule full");
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_NE(full.output.find("perceptual loss: discriminator"), std::string::npos) << full.output;
+  const CommandResult fast = run(common);
+  ASSERT_EQ(fast.exit_code, 0) << fast.output;
+  EXPECT_NE(fast.output.find("perceptual loss: none"), std::string::npos) << fast.output;
+  const CommandResult asked = run(common + " --perceptual discriminator");
+  ASSERT_EQ(asked.exit_code, 0) << asked.output;
+  EXPECT_NE(asked.output.find("perceptual loss: discriminator"), std::string::npos) << asked.output;
 }
 
 TEST(CliProject, UnreadableImagesFailWithOneLineNamingTheFile) {

@@ -137,7 +137,7 @@ TEST(CliTensorflow, ProjectUsesTheConvertedDiscriminatorAndTunes) {
   ASSERT_EQ(run("generate --model " + kModel + " --seed 1 --out " + dir + "/target.png").exit_code, 0);
   const CommandResult r =
       run("project --model " + kModel + " --image " + dir + "/target.png" +
-          " --steps 20 --pti-steps 10 --threads 1 --out " + dir + "/recon.png --out-latent " + dir +
+          " --steps 20 --pti-steps 10 --perceptual discriminator --threads 1 --out " + dir + "/recon.png --out-latent " + dir +
           "/pivot.npy --out-model " + dir + "/tuned.safetensors");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("perceptual loss: discriminator"), std::string::npos) << r.output;

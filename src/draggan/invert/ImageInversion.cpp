@@ -1,12 +1,42 @@
 #include "draggan/invert/ImageInversion.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
+#include "draggan/core/Error.h"
 #include "draggan/invert/ImageMetrics.h"
 #include "draggan/io/Image.h"
 
 namespace draggan {
+
+InversionSchedule parse_inversion_schedule(const std::string& name) {
+  std::string s = name;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s == "fast") return InversionSchedule::Fast;
+  if (s == "full") return InversionSchedule::Full;
+  throw InputError("unknown inversion schedule '" + name + "' (expected 'fast' or 'full')");
+}
+
+std::string to_string(InversionSchedule schedule) { return schedule == InversionSchedule::Fast ? "fast" : "full"; }
+
+PivotalTuningOptions fast_tuning_options(int image_height) {
+  PivotalTuningOptions o;
+  o.steps = 40;
+  o.lr = 1e-3;
+  o.min_height = std::max(1, image_height / 8);
+  o.locality_every = 2;
+  return o;
+}
+
+PerceptualChoice inversion_perceptual_choice(const InversionOptions& options, const LoadedModel& model) {
+  const PerceptualChoice choice = resolve_perceptual_choice(options.perceptual, model, options.perceptual_files);
+  if (options.schedule == InversionSchedule::Fast && options.perceptual == PerceptualChoice::Auto &&
+      choice == PerceptualChoice::Discriminator)
+    return PerceptualChoice::None;
+  return choice;
+}
 
 torch::Tensor fitted_to_uint8(const torch::Tensor& fitted) {
   return ((fitted[0].detach().to(torch::kCPU) + 1.0) * 127.5)
@@ -30,7 +60,8 @@ ReconstructionQuality measure_reconstruction(GeneratorModel& generator, const to
 
 InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, const InversionOptions& options,
                              const InversionCallbacks& callbacks) {
-  options.projection.validate();
+  if (options.schedule == InversionSchedule::Fast) options.fast.validate();
+  else options.projection.validate();
   options.pti.validate();
   const ImageShape shape = model.generator->image_shape();
   const torch::Device device = model.generator->device();
@@ -39,12 +70,19 @@ InversionResult invert_image(LoadedModel& model, const torch::Tensor& photo, con
   InversionResult result;
   result.target = fitted_to_uint8(fitted);
   std::unique_ptr<PerceptualLoss> perceptual =
-      make_perceptual_loss(options.perceptual, model, options.perceptual_files, device);
+      make_perceptual_loss(inversion_perceptual_choice(options, model), model, options.perceptual_files, device);
   result.perceptual = perceptual ? perceptual->name() : "none";
 
   // Noise maps optimised in place must not leak into the caller's model.
   GeneratorPtr projector_generator = options.projection.optimize_noise ? model.generator->clone() : model.generator;
-  ProjectionResult projection = project(*projector_generator, fitted, perceptual.get(), options.projection, callbacks);
+  ProjectionResult projection;
+  if (options.schedule == InversionSchedule::Fast) {
+    FastProjectionOptions fast = options.fast;
+    fast.space = options.projection.space;
+    projection = fast_project(*projector_generator, fitted, perceptual.get(), fast, callbacks);
+  } else {
+    projection = project(*projector_generator, fitted, perceptual.get(), options.projection, callbacks);
+  }
   result.ws = projection.ws;
   result.generator = projector_generator;
   result.cancelled = projection.cancelled;

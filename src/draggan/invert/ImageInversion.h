@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "draggan/invert/FastProjector.h"
 #include "draggan/invert/InversionProgress.h"
 #include "draggan/invert/PerceptualLossChoice.h"
 #include "draggan/invert/PivotalTuning.h"
@@ -16,13 +17,30 @@
 
 namespace draggan {
 
+// Full: the reference projector (ProjectionOptions: 1000 steps from the mean latent) and the paper's pivotal
+// tuning (350 steps), about an hour for a 256-px model on two CPU cores. Fast: FastProjector's schedule and a
+// short tuning of the finer layers (fast_tuning_options), about a minute.
+enum class InversionSchedule { Fast, Full };
+InversionSchedule parse_inversion_schedule(const std::string& name);  // "fast" | "full", else InputError
+std::string to_string(InversionSchedule schedule);
+
+// The fast schedule's pivotal tuning for a model of this image height: fewer steps at a higher learning rate,
+// only the layers at height / 8 and finer, the locality term every other step.
+PivotalTuningOptions fast_tuning_options(int image_height);
+
 struct InversionOptions {
-  ProjectionOptions projection;
+  InversionSchedule schedule = InversionSchedule::Full;
+  ProjectionOptions projection;     // the Full schedule's projection
+  FastProjectionOptions fast;       // the Fast schedule's projection (projection.space applies to both)
   PivotalTuningOptions pti;  // pti.steps = 0 skips pivotal tuning
   PerceptualChoice perceptual = PerceptualChoice::Auto;
   PerceptualFiles perceptual_files;
   FitMode fit = FitMode::CenterCrop;
 };
+
+// The perceptual term the inversion uses. Auto in the fast schedule is LPIPS when its files are given, else none:
+// the discriminator's features pull a short fit away from the pixels (bench/README.md, "Inversion").
+PerceptualChoice inversion_perceptual_choice(const InversionOptions& options, const LoadedModel& model);
 
 struct ReconstructionQuality {
   double psnr = 0.0;  // dB, uint8 reconstruction vs uint8 target

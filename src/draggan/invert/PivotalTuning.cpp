@@ -29,6 +29,8 @@ void PivotalTuningOptions::validate() const {
     throw InputError("PTI loss weights must be >= 0");
   if (!(locality_fraction >= 0 && locality_fraction <= 1))
     throw InputError("PTI locality fraction must be in [0, 1]");
+  if (locality_every < 1) throw InputError("PTI locality_every must be >= 1");
+  if (min_height < 0) throw InputError("PTI min_height must be >= 0");
 }
 
 PivotalTuningResult pivotal_tuning(GeneratorModel& original, const torch::Tensor& pivot_ws, const torch::Tensor& target_in,
@@ -47,13 +49,11 @@ PivotalTuningResult pivotal_tuning(GeneratorModel& original, const torch::Tensor
   PivotalTuningResult result;
   result.generator = original.clone();
   GeneratorModel& tuned = *result.generator;
-  // Only synthesis weights matter: the pivot is already in W+, so the mapping network gets no gradient.
-  std::vector<torch::Tensor> params;
-  for (auto& p : tuned.module().named_parameters(/*recurse=*/true)) {
-    if (p.key().rfind("mapping.", 0) == 0) continue;
-    p.value().set_requires_grad(true);
-    params.push_back(p.value());
-  }
+  // Only synthesis weights matter: the pivot is already in W+, so the mapping network gets no gradient; the
+  // family says which of them shape the image at min_height and finer.
+  std::vector<torch::Tensor> params = tuned.tuning_parameters(options.min_height);
+  if (params.empty()) throw InputError("PTI: the generator has no parameters to tune at that resolution");
+  for (torch::Tensor& p : params) p.set_requires_grad(true);
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.lr));
 
   std::vector<torch::Tensor> target_features;
@@ -74,7 +74,7 @@ PivotalTuningResult pivotal_tuning(GeneratorModel& original, const torch::Tensor
     torch::Tensor loss = reconstruction_loss(image, target, target_features, perceptual, options.mse_weight,
                                              options.perceptual_weight);
 
-    if (options.locality_weight > 0) {
+    if (options.locality_weight > 0 && step % options.locality_every == 0) {
       torch::Tensor nearby, reference;
       std::vector<torch::Tensor> reference_features;
       {
@@ -88,7 +88,7 @@ PivotalTuningResult pivotal_tuning(GeneratorModel& original, const torch::Tensor
       const torch::Tensor moved = tuned.synthesize(nearby, NoiseMode::Const);
       loss = loss + reconstruction_loss(moved, reference, reference_features, perceptual, options.mse_weight,
                                         options.perceptual_weight) *
-                        options.locality_weight;
+                        (options.locality_weight * options.locality_every);
     }
 
     optimizer.zero_grad();

@@ -26,6 +26,12 @@ struct PivotalTuningOptions {
   double locality_weight = 1.0;
   double locality_fraction = 0.5;
   double locality_psi = 0.5;
+  // The locality term every this many steps, weighted that many times more (about the same pull for fewer
+  // forwards).
+  int locality_every = 1;
+  // Tune only the layers that shape the image at this height and finer (GeneratorModel::tuning_parameters);
+  // 0 tunes every synthesis layer. The coarse layers then need no weight gradients at all.
+  int min_height = 0;
   uint64_t seed = 0;
 
   void validate() const;  // InputError on out-of-range values

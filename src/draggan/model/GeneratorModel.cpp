@@ -19,4 +19,18 @@ int64_t GeneratorModel::parameter_count() {
   return n;
 }
 
+torch::Tensor GeneratorModel::coarse_image(const torch::Tensor& ws, int height, NoiseMode noise) {
+  const torch::Tensor image = synthesize(ws, noise);
+  if (height == image.size(2)) return image;
+  const int64_t width = std::max<int64_t>(1, image.size(3) * height / image.size(2));
+  return torch::adaptive_avg_pool2d(image, {height, width});
+}
+
+std::vector<torch::Tensor> GeneratorModel::tuning_parameters(int /*min_height*/) {
+  std::vector<torch::Tensor> params;
+  for (auto& p : module().named_parameters(/*recurse=*/true))
+    if (p.key().rfind("mapping.", 0) != 0) params.push_back(p.value());
+  return params;
+}
+
 }  // namespace draggan

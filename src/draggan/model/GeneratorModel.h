@@ -93,6 +93,19 @@ class GeneratorModel {
   // renderer computes it, for the boxes asked.
   virtual FeatureResult features(const torch::Tensor& ws, const FeatureRequest& request) = 0;
 
+  // --- For inversion (coarse-to-fine projection, pivotal tuning). The defaults work for every family; a family
+  // that can do better overrides them.
+  //
+  // Heights of the reduced-resolution images the network makes on the way to the image, smallest first (StyleGAN2
+  // skip: the RGB accumulated after each block), each far cheaper than the image. Default: none.
+  virtual std::vector<int> coarse_image_heights() const { return {}; }
+  // The image at `height` (one of coarse_image_heights(), or the image's own height), [1, C, height, width *
+  // height / image height], differentiable. Default: synthesize(), area-downsampled.
+  virtual torch::Tensor coarse_image(const torch::Tensor& ws, int height, NoiseMode noise = NoiseMode::Const);
+  // The parameters pivotal tuning adjusts: those that shape the image at `min_height` and finer (0: all that shape
+  // it at all). Default: every parameter outside a "mapping." submodule, whatever min_height.
+  virtual std::vector<torch::Tensor> tuning_parameters(int min_height = 0);
+
   // The module holding every parameter and buffer under the checkpoint's names: what pivotal tuning optimises,
   // conversion saves and .to(device) moves.
   virtual torch::nn::Module& module() = 0;

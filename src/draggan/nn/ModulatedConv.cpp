@@ -21,7 +21,9 @@ torch::Tensor modulated_conv2d(const torch::Tensor& x, const torch::Tensor& weig
     torch::Tensor y = conv2d_resample(x * styles.reshape({n, in_c, 1, 1}), weight.to(x.dtype()), resample_filter, conv);
     if (options.demodulate) {
       // sum over (i, k) of (weight[o, i, k] * s_i)^2 = sum_i s_i^2 * sum_k weight[o, i, k]^2: no per-sample weight.
-      const torch::Tensor dcoefs = (styles.square().matmul(weight.square().sum({2, 3}).t()) + 1e-8).rsqrt();
+      const torch::Tensor norms =
+          options.squared_weight_norms.defined() ? options.squared_weight_norms : weight.square().sum({2, 3});
+      const torch::Tensor dcoefs = (styles.square().matmul(norms.to(styles.dtype()).t()) + 1e-8).rsqrt();
       y = y * dcoefs.reshape({n, out_c, 1, 1});
     }
     return noise.defined() ? y + noise : y;

@@ -19,6 +19,9 @@ struct ModulatedConvOptions {
   // (~1e-6), but the weight is never rebuilt per sample and, since the shared weight needs no gradient, the
   // backward pass skips the weight-gradient convolution: a drag step or a training step does a third less work.
   bool fused = false;
+  // Non-fused only, optional: weight.square().sum({2, 3}) [O, I] computed beforehand (it changes only with the
+  // weight; see SynthesisLayer::squared_weight_norms).
+  torch::Tensor squared_weight_norms;
 };
 
 // x [N, I, H, W], weight [O, I, k, k], styles [N, I], noise broadcastable to the output (or undefined),

@@ -21,9 +21,13 @@ struct AxisPhase {
   int64_t pad_right = 0;
 };
 
+int64_t phase_taps(int64_t r, int64_t kernel, int64_t stride) {
+  return r < kernel ? (kernel - r + stride - 1) / stride : 0;
+}
+
 AxisPhase axis_phase(int64_t r, int64_t in_size, int64_t kernel, int64_t stride, int64_t pad, int64_t out_size) {
   AxisPhase a;
-  a.taps = r < kernel ? (kernel - r + stride - 1) / stride : 0;
+  a.taps = phase_taps(r, kernel, stride);
   a.first = (((r - pad) % stride) + stride) % stride;
   a.count = a.first < out_size ? (out_size - a.first + stride - 1) / stride : 0;
   a.first_q = (a.first + pad - r) / stride;
@@ -33,39 +37,23 @@ AxisPhase axis_phase(int64_t r, int64_t in_size, int64_t kernel, int64_t stride,
 
 }  // namespace
 
-torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
-                                         int64_t pad_y, int64_t pad_x, int64_t groups, bool avoid_slow_kernel) {
-  TORCH_CHECK(x.dim() == 4 && weight.dim() == 4, "conv_transpose2d_by_phases expects 4-D input and weight");
-  TORCH_CHECK(stride >= 1 && pad_y >= 0 && pad_x >= 0 && groups >= 1, "conv_transpose2d_by_phases: bad arguments");
+torch::Tensor stack_phase_kernels(const torch::Tensor& weight, int64_t stride, int64_t groups) {
+  TORCH_CHECK(weight.dim() == 4 && stride >= 1 && groups >= 1, "stack_phase_kernels: bad arguments");
   const int64_t in_c = weight.size(0), out_per_group = weight.size(1), kh = weight.size(2), kw = weight.size(3);
-  TORCH_CHECK(x.size(1) == in_c && in_c % groups == 0, "conv_transpose2d_by_phases: channel mismatch");
-  const int64_t h = x.size(2), w = x.size(3);
-  const int64_t out_h = (h - 1) * stride + kh - 2 * pad_y, out_w = (w - 1) * stride + kw - 2 * pad_x;
-  TORCH_CHECK(out_h > 0 && out_w > 0, "conv_transpose2d_by_phases: empty output");
-
+  TORCH_CHECK(in_c % groups == 0, "stack_phase_kernels: channel mismatch");
   // Ordinary-convolution layout [C_out, C_in / groups, kh, kw], flipped: a transposed convolution scatters
   // with the kernel where a convolution gathers with it.
   const torch::Tensor gathered = weight.reshape({groups, in_c / groups, out_per_group, kh, kw})
                                      .transpose(1, 2)
                                      .reshape({groups * out_per_group, in_c / groups, kh, kw});
-
   // Every phase's sub-kernel, front-padded with zero taps to the longest one, stacked along the output
   // channels: one convolution computes every phase (a single large product runs far faster than several).
   const int64_t taps_y = (kh + stride - 1) / stride, taps_x = (kw + stride - 1) / stride;
-  const int64_t out_per_phase = groups * out_per_group;
-  std::vector<AxisPhase> phases_y, phases_x;
-  int64_t pad_bottom = 0, pad_right = 0;
-  for (int64_t r = 0; r < stride; ++r) {
-    phases_y.push_back(axis_phase(r, h, kh, stride, pad_y, out_h));
-    phases_x.push_back(axis_phase(r, w, kw, stride, pad_x, out_w));
-    pad_bottom = std::max(pad_bottom, phases_y.back().pad_right);
-    pad_right = std::max(pad_right, phases_x.back().pad_right);
-  }
   torch::Tensor stacked = torch::zeros({groups, stride * stride, out_per_group, in_c / groups, taps_y, taps_x},
                                        weight.options());
   for (int64_t ry = 0; ry < stride; ++ry) {
     for (int64_t rx = 0; rx < stride; ++rx) {
-      const int64_t ty = phases_y[ry].taps, tx = phases_x[rx].taps;
+      const int64_t ty = phase_taps(ry, kh, stride), tx = phase_taps(rx, kw, stride);
       if (ty == 0 || tx == 0) continue;
       // Taps r, r + stride, ... reversed, so that the correlation reads x[q - m] with w[r + stride * m].
       const torch::Tensor sub = gathered.slice(2, ry, torch::indexing::None, stride)
@@ -75,12 +63,40 @@ torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Te
       stacked.select(1, ry * stride + rx).slice(3, taps_y - ty).slice(4, taps_x - tx).copy_(sub);
     }
   }
+  return stacked.reshape({-1, in_c / groups, taps_y, taps_x});
+}
+
+torch::Tensor conv_transpose2d_stacked(const torch::Tensor& x, const torch::Tensor& stacked, int64_t kh, int64_t kw,
+                                       int64_t stride, int64_t pad_y, int64_t pad_x, int64_t groups,
+                                       bool avoid_slow_kernel) {
+  TORCH_CHECK(x.dim() == 4 && stacked.dim() == 4, "conv_transpose2d_stacked expects 4-D input and kernels");
+  TORCH_CHECK(stride >= 1 && pad_y >= 0 && pad_x >= 0 && groups >= 1, "conv_transpose2d_stacked: bad arguments");
+  const int64_t in_c = x.size(1);
+  TORCH_CHECK(in_c % groups == 0 && stacked.size(1) == in_c / groups && stacked.size(0) % (groups * stride * stride) == 0,
+              "conv_transpose2d_stacked: channel mismatch");
+  const int64_t out_per_group = stacked.size(0) / (groups * stride * stride);
+  const int64_t taps_y = stacked.size(2), taps_x = stacked.size(3);
+  const int64_t h = x.size(2), w = x.size(3);
+  const int64_t out_h = (h - 1) * stride + kh - 2 * pad_y, out_w = (w - 1) * stride + kw - 2 * pad_x;
+  TORCH_CHECK(out_h > 0 && out_w > 0, "conv_transpose2d_stacked: empty output");
+  const int64_t out_per_phase = groups * out_per_group;
+
+  std::vector<AxisPhase> phases_y, phases_x;
+  int64_t pad_bottom = 0, pad_right = 0;
+  for (int64_t r = 0; r < stride; ++r) {
+    phases_y.push_back(axis_phase(r, h, kh, stride, pad_y, out_h));
+    phases_x.push_back(axis_phase(r, w, kw, stride, pad_x, out_w));
+    pad_bottom = std::max(pad_bottom, phases_y.back().pad_right);
+    pad_right = std::max(pad_right, phases_x.back().pad_right);
+  }
   const torch::Tensor padded = torch::constant_pad_nd(x, {taps_x - 1, pad_right, taps_y - 1, pad_bottom});
-  const torch::Tensor z = draggan::conv2d(padded, stacked.reshape({-1, in_c / groups, taps_y, taps_x}),
-                                    F::Conv2dFuncOptions().groups(groups), avoid_slow_kernel);
+  const torch::Tensor z = draggan::conv2d(padded, stacked, F::Conv2dFuncOptions().groups(groups), avoid_slow_kernel);
   const torch::Tensor by_phase = z.reshape({x.size(0), groups, stride * stride, out_per_group, z.size(2), z.size(3)});
 
-  torch::Tensor y = torch::zeros({x.size(0), out_per_phase, out_h, out_w}, x.options());
+  // Every output pixel belongs to one phase; only a kernel smaller than the stride leaves pixels no phase writes.
+  const auto options = x.options().memory_format(x.suggest_memory_format());
+  torch::Tensor y = kh >= stride && kw >= stride ? torch::empty({x.size(0), out_per_phase, out_h, out_w}, options)
+                                                 : torch::zeros({x.size(0), out_per_phase, out_h, out_w}, options);
   for (int64_t ry = 0; ry < stride; ++ry) {
     for (int64_t rx = 0; rx < stride; ++rx) {
       const AxisPhase& py = phases_y[ry];
@@ -94,6 +110,14 @@ torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Te
     }
   }
   return y;
+}
+
+torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
+                                         int64_t pad_y, int64_t pad_x, int64_t groups, bool avoid_slow_kernel) {
+  TORCH_CHECK(x.dim() == 4 && weight.dim() == 4, "conv_transpose2d_by_phases expects 4-D input and weight");
+  TORCH_CHECK(x.size(1) == weight.size(0), "conv_transpose2d_by_phases: channel mismatch");
+  return conv_transpose2d_stacked(x, stack_phase_kernels(weight, stride, groups), weight.size(2), weight.size(3),
+                                  stride, pad_y, pad_x, groups, avoid_slow_kernel);
 }
 
 }  // namespace draggan

@@ -16,4 +16,15 @@ namespace draggan {
 torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
                                          int64_t pad_y, int64_t pad_x, int64_t groups, bool avoid_slow_kernel = true);
 
+// The two halves of conv_transpose2d_by_phases, for callers that keep the stacked kernel while the weight does not
+// change (the no-grad image path): every phase's sub-kernel of `weight`, stacked along the output channels as
+// [groups, phase, C_out / groups] -> [groups * stride^2 * C_out / groups, C_in / groups, ceil(kh / stride),
+// ceil(kw / stride)]. Scaling its input channels scales the weight's.
+torch::Tensor stack_phase_kernels(const torch::Tensor& weight, int64_t stride, int64_t groups);
+// The transposed convolution with `stacked` = stack_phase_kernels(weight, ...) of a kh x kw weight. The output has
+// the input's memory format (channels-last stays channels-last).
+torch::Tensor conv_transpose2d_stacked(const torch::Tensor& x, const torch::Tensor& stacked, int64_t kh, int64_t kw,
+                                       int64_t stride, int64_t pad_y, int64_t pad_x, int64_t groups,
+                                       bool avoid_slow_kernel = true);
+
 }  // namespace draggan

@@ -13,7 +13,7 @@ torch::Tensor block_features(SynthesisBlockImpl& block, const torch::Tensor& x_i
                              NoiseMode noise, const PixelWindow& out_window) {
   const int64_t r = out_window.row0, c = out_window.col0;
   if (block.options().in_channels == 0) {
-    torch::Tensor x = block.const_input.unsqueeze(0).expand({block_ws.size(0), -1, -1, -1});
+    torch::Tensor x = block.const_input.unsqueeze(0).expand({block_ws.size(0), -1, -1, -1}).contiguous(at::MemoryFormat::ChannelsLast);
     return block.conv1->forward(x, block_ws.select(1, 0), noise);
   }
   if (block.options().architecture == "resnet") {

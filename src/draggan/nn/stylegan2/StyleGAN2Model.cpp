@@ -72,6 +72,33 @@ torch::Tensor StyleGAN2Model::synthesize(const torch::Tensor& ws, NoiseMode nois
   return network_->synthesize(ws, request).image;
 }
 
+std::vector<int> StyleGAN2Model::coarse_image_heights() const {
+  std::vector<int> heights;
+  if (config().architecture != "skip") return heights;
+  const std::vector<int> resolutions = config().block_resolutions();
+  for (size_t i = 0; i + 1 < resolutions.size(); ++i) heights.push_back(resolutions[i]);
+  return heights;
+}
+
+torch::Tensor StyleGAN2Model::coarse_image(const torch::Tensor& ws, int height, NoiseMode noise) {
+  const std::vector<int> resolutions = config().block_resolutions();
+  const auto it = std::find(resolutions.begin(), resolutions.end(), height);
+  if (it == resolutions.end() || height == config().img_resolution || config().architecture != "skip")
+    return GeneratorModel::coarse_image(ws, height, noise);
+  SynthesisRequest request;
+  request.noise = noise;
+  request.stop_after_block = static_cast<int>(it - resolutions.begin());
+  return network_->synthesize(ws, request).partial_image;
+}
+
+std::vector<torch::Tensor> StyleGAN2Model::tuning_parameters(int min_height) {
+  std::vector<torch::Tensor> params;
+  for (auto& block : network_->synthesis->blocks)
+    if (block->options().resolution >= min_height)
+      for (const auto& p : block->parameters()) params.push_back(p);
+  return params;
+}
+
 MapSize StyleGAN2Model::block_map(int block) const {
   const SynthesisBlockImpl& b = *network_->synthesis->blocks[static_cast<size_t>(block)];
   return {b.options().resolution, b.width()};

@@ -42,6 +42,13 @@ class StyleGAN2Model : public GeneratorModel {
   torch::Tensor synthesize(const torch::Tensor& ws, NoiseMode noise = NoiseMode::Const) override;
   FeatureResult features(const torch::Tensor& ws, const FeatureRequest& request) override;
 
+  // The skip architecture's RGB after each block below the last (none for the orig/resnet architectures).
+  std::vector<int> coarse_image_heights() const override;
+  // Stops the synthesis after the block of that resolution.
+  torch::Tensor coarse_image(const torch::Tensor& ws, int height, NoiseMode noise = NoiseMode::Const) override;
+  // The synthesis blocks of resolution >= min_height (every block for 0).
+  std::vector<torch::Tensor> tuning_parameters(int min_height = 0) override;
+
   torch::nn::Module& module() override { return *network_; }
   std::shared_ptr<GeneratorModel> clone() override;
   nlohmann::json config_json() const override { return network_->config().to_json(); }

@@ -69,6 +69,9 @@ std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch:
   torch::Tensor x;
   if (options_.in_channels == 0) {
     x = const_input.unsqueeze(0).expand({n, -1, -1, -1});
+    // Channels-last from here on (the official arithmetic keeps the official layout): oneDNN convolves it without
+    // reordering, and the up-sampling layers' FIR filters and phase interleaving run several times faster on it.
+    if (!fused) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused);
   } else if (options_.architecture == "resnet") {
     const double g = std::sqrt(0.5);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "draggan/nn/DerivedWeight.h"
 #include "draggan/nn/FullyConnectedLayer.h"
 #include "draggan/nn/stylegan2/SynthesisRequest.h"
 
@@ -31,17 +32,35 @@ class SynthesisLayerImpl : public torch::nn::Module {
   // x [N, in, res/up, width/up], w [N, w_dim] -> [N, out, res, width]. gain scales the activation gain and the clamp
   // (the resnet architecture passes sqrt(0.5)).
   //
+  // fused_modconv: the official inference arithmetic (ModulatedConvOptions::fused); otherwise an equivalent with
+  // fewer passes over the activations, in place where autograd allows (see fast_forward).
+  //
   // x may also be a window of the input map (see RegionSynthesis.h): then the output is the matching window
   // of the output map, whose top-left pixel is (origin_row, origin_col) at the output resolution, and the
   // constant noise is cut to that window.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode, double gain = 1.0,
                         int64_t origin_row = 0, int64_t origin_col = 0, bool fused_modconv = false);
 
+  // sum over the kernel taps of weight^2, [out, in]: demodulation without a per-sample weight. Kept until the
+  // weight changes.
+  torch::Tensor squared_weight_norms();
+  // The weight in channels-last layout, which oneDNN takes without a copy next to channels-last activations.
+  torch::Tensor channels_last_weight();
+  // For the up-sampling layer: the weight as the transposed convolution's stacked phase kernels
+  // (stack_phase_kernels), channels-last. Kept until the weight changes.
+  torch::Tensor phase_kernels();
+
+  const SynthesisLayerOptions& options() const { return options_; }
+
   torch::Tensor resample_filter, weight, bias, noise_const, noise_strength;
   FullyConnectedLayer affine{nullptr};
 
  private:
+  torch::Tensor fast_forward(const torch::Tensor& x, const torch::Tensor& styles, const torch::Tensor& noise,
+                             double act_gain, const std::optional<double>& clamp);
+
   SynthesisLayerOptions options_;
+  DerivedWeight squared_norms_cache_, channels_last_cache_, phase_kernels_cache_;
   int64_t width_;
 };
 TORCH_MODULE(SynthesisLayer);

@@ -21,6 +21,9 @@ class ToRGBLayerImpl : public torch::nn::Module {
   explicit ToRGBLayerImpl(const ToRGBOptions& options);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, bool fused_modconv = false);  // -> [N, out_channels, H, W]
 
+  double weight_gain() const { return weight_gain_; }
+  const std::optional<double>& conv_clamp() const { return options_.conv_clamp; }
+
   FullyConnectedLayer affine{nullptr};
   torch::Tensor weight, bias;
 

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Drives a real `draggan serve` over HTTP the way the editor page does (one session, one handle, Start, the
+// server-sent step events) and prints the steps per second a client sees, for preview_every 1 (an image with
+// every step, the editor's default) and 10. Counted on the client: step events received between the first and
+// the last one, and the time from Start to the first moved image. Needs only Node >= 18 (fetch).
+//
+//   node bench/editor_steps_per_second.mjs --model G.safetensors [--steps 20] [--threads 2] [--json]
+//   (a random 256-px generator of the official shape: draggan bench --random-config 256 --save-random G.safetensors)
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => {
+  if (a.startsWith('--')) pairs.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]);
+  return pairs;
+}, []));
+const binary = args.binary || process.env.DRAGGAN_BINARY || path.join(here, '..', 'build', 'src', 'tools', 'draggan');
+const steps = Number(args.steps || 20);
+const threads = String(args.threads || 2);
+if (!args.model) {
+  console.error('usage: editor_steps_per_second.mjs --model CHECKPOINT [--steps N] [--threads T] [--json]');
+  process.exit(2);
+}
+
+async function startServer() {
+  const child = spawn(binary, ['serve', '--model', args.model, '--port', '0', '--threads', threads],
+                      { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL from draggan serve in 120 s:\n${output}`)), 120000);
+    const onData = (chunk) => {
+      output += chunk.toString();
+      const match = output.match(/http:\/\/[0-9.]+:\d+\//);
+      if (match) { clearTimeout(timer); resolve(match[0].replace(/\/$/, '')); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`draggan serve exited (${code}):\n${output}`)); });
+  });
+  return { url, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+}
+
+async function api(base, method, route, body) {
+  const response = await fetch(base + route, {
+    method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json();
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+// One drag of `steps` steps; returns what the client saw.
+async function measure(base, previewEvery) {
+  const session = await api(base, 'POST', '/api/sessions', {});
+  const route = `/api/sessions/${session.id}`;
+  const { width, height } = session;
+  await api(base, 'PATCH', route, { params: { preview_every: previewEvery } });
+  // Far enough that the drag does not reach its target within the measured steps.
+  await api(base, 'POST', `${route}/points`, {
+    handle: [Math.round(width * 0.3), Math.round(height * 0.5)], target: [Math.round(width * 0.7), Math.round(height * 0.5)],
+  });
+  const controller = new AbortController();
+  const events = await fetch(base + `${route}/events`, { signal: controller.signal });
+  const reader = events.body.getReader();
+  const decoder = new TextDecoder();
+  const startedAt = performance.now();
+  await api(base, 'POST', `${route}/start`, { max_steps: steps });
+  const stepTimes = [];
+  const imageTimes = [];
+  let buffer = '';
+  let done = false;
+  while (!done) {
+    const { value, done: closed } = await reader.read();
+    if (closed) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = (frame.match(/^event: (.*)$/m) || [])[1];
+      const data = JSON.parse((frame.match(/^data: (.*)$/m) || [])[1] || 'null');
+      const now = performance.now();
+      if (event === 'step') {
+        stepTimes.push(now);
+        if (data.image || data.image_version) {
+          // A large image is not inline: fetch it as the page does.
+          if (!data.image) await (await fetch(base + `${route}/image.png?v=${data.image_version}`)).arrayBuffer();
+          imageTimes.push(performance.now());
+        }
+      } else if (event === 'done') {
+        done = true;
+      }
+    }
+  }
+  controller.abort();
+  await fetch(base + route, { method: 'DELETE' });
+  const rate = (times) => (times.length > 1 ? (times.length - 1) / ((times.at(-1) - times[0]) / 1000) : 0);
+  return {
+    preview_every: previewEvery,
+    steps: stepTimes.length,
+    images: imageTimes.length,
+    steps_per_s: rate(stepTimes),
+    images_per_s: rate(imageTimes),
+    ms_start_to_first_image: imageTimes.length ? imageTimes[0] - startedAt : null,
+  };
+}
+
+const server = await startServer();
+try {
+  const results = [];
+  for (const every of [1, 10]) results.push(await measure(server.url, every));
+  if (args.json) {
+    console.log(JSON.stringify({ model: args.model, threads: Number(threads), results }));
+  } else {
+    for (const r of results)
+      console.log(`preview_every ${String(r.preview_every).padStart(2)}: ${r.steps_per_s.toFixed(2)} steps/s, ` +
+                  `${r.images_per_s.toFixed(2)} images/s (${r.steps} steps, ${r.images} images), ` +
+                  `Start -> first image ${r.ms_start_to_first_image?.toFixed(0)} ms`);
+  }
+} finally {
+  await server.stop();
+}
