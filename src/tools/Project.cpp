@@ -158,8 +158,8 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   sub.add_option("-i,--image", opt->image, "Photo to project (PNG, JPEG, BMP, GIF, TGA, PSD, PNM, HDR)")->required();
   sub.add_option("--space", opt->space, "Latent space: w or w+")->capture_default_str();
   sub.add_option("--schedule", opt->schedule,
-                 "fast (coarse-to-fine from the best of many seeds, a short tuning of the finer layers: about a "
-                 "minute at 256 px on 2 cores) or full (the reference projector's 1000 steps and the paper's 350 "
+                 "fast (coarse-to-fine from the best of many seeds, a short tuning of the finer layers; about 7 "
+                 "CPU-minutes at 256 px, bench/README.md) or full (the reference projector's 1000 steps and the paper's 350 "
                  "tuning steps)")
       ->capture_default_str();
   sub.add_option("--steps", opt->steps, "Projection steps (default: fast 130, spread over its stages; full 1000)");
