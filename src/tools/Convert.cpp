@@ -1,5 +1,9 @@
 // `draggan convert`: any supported checkpoint -> our safetensors format (G_ema and, when present, D), optionally
 // recording the drag settings the model drags well with (what `drag`, `eval` and the editor then start from).
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
 #include "Subcommands.h"
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
@@ -55,7 +59,18 @@ void apply_recorded_drag(const RecordedDragOptions& o, LoadedModel& model) {
   resolve_drag_params(model_drag_settings(model).params, *model.generator);
 }
 
+// The output is always safetensors: a checkpoint-like name (ffhq.pkl) would hide that from the next reader of the
+// file, so it is refused before any work is done.
+void check_output_name(const std::string& out) {
+  const std::string ext = std::filesystem::path(out).extension().string();
+  std::string lower(ext.size(), '\0');
+  std::transform(ext.begin(), ext.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == ".pkl" || lower == ".pickle" || lower == ".pt" || lower == ".pth")
+    throw InputError(out + ": convert writes safetensors only; name the output .safetensors");
+}
+
 int run_convert(const ConvertOptions& opt) {
+  check_output_name(opt.out);
   LoadedModel model = load_model(opt.in);
   apply_recorded_drag(opt.drag, model);
   const StateDict none;

@@ -66,6 +66,14 @@ TEST(CliConvert, ConvertedModelGeneratesTheSameImage) {
   EXPECT_TRUE(torch::equal(draggan::read_image(a), draggan::read_image(b)));
 }
 
+TEST(CliConvert, RefusesACheckpointLikeOutputNameItWouldFillWithSafetensors) {
+  const std::string pkl = temp_dir() + "/tiny_out.PKL";
+  CommandResult result = run("convert " + kData + "/tiny_sg2.pkl " + pkl);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("safetensors only"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(pkl));
+}
+
 TEST(CliErrors, BadInputGivesOneLineAndNonZeroExit) {
   CommandResult missing = run("generate --model /nonexistent/model.pkl --seed 0 --out /tmp/x.png");
   EXPECT_EQ(missing.exit_code, 1);
