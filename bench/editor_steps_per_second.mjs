@@ -6,7 +6,6 @@
 //
 //   node bench/editor_steps_per_second.mjs --model G.safetensors [--steps 20] [--threads 2] [--json]
 //   (a random 256-px generator of the official shape: draggan bench --random-config 256 --save-random G.safetensors)
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,30 +14,14 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) 
   if (a.startsWith('--')) pairs.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]);
   return pairs;
 }, []));
-const binary = args.binary || process.env.DRAGGAN_BINARY || path.join(here, '..', 'build', 'src', 'tools', 'draggan');
+if (args.binary) process.env.DRAGGAN_BINARY = args.binary;
+// The tests' launcher (any free port, the URL read from the server's output); imported after --binary is known.
+const { startServer } = await import(path.join(here, '..', 'tests', 'e2e', 'server.mjs'));
 const steps = Number(args.steps || 20);
 const threads = String(args.threads || 2);
 if (!args.model) {
   console.error('usage: editor_steps_per_second.mjs --model CHECKPOINT [--steps N] [--threads T] [--json]');
   process.exit(2);
-}
-
-async function startServer() {
-  const child = spawn(binary, ['serve', '--model', args.model, '--port', '0', '--threads', threads],
-                      { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL from draggan serve in 120 s:\n${output}`)), 120000);
-    const onData = (chunk) => {
-      output += chunk.toString();
-      const match = output.match(/http:\/\/[0-9.]+:\d+\//);
-      if (match) { clearTimeout(timer); resolve(match[0].replace(/\/$/, '')); }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`draggan serve exited (${code}):\n${output}`)); });
-  });
-  return { url, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
 }
 
 async function api(base, method, route, body) {
@@ -106,7 +89,7 @@ async function measure(base, previewEvery) {
   };
 }
 
-const server = await startServer();
+const server = await startServer(['--threads', threads], ['--model', args.model]);
 try {
   const results = [];
   for (const every of [1, 10]) results.push(await measure(server.url, every));

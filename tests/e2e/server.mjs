@@ -11,7 +11,9 @@ export const testModel = process.env.DRAGGAN_TEST_MODEL || path.join(sourceDir, 
 
 // modelArgs: what to serve (default the test model; e.g. ['--models', dir] for a folder).
 export async function startServer(extraArgs = [], modelArgs = ['--model', testModel]) {
-  const args = ['serve', ...modelArgs, '--port', '0', '--threads', '1', ...extraArgs];
+  // One intra-op thread unless the caller asks for more (the benchmark in bench/ does).
+  const threads = extraArgs.includes('--threads') ? [] : ['--threads', '1'];
+  const args = ['serve', ...modelArgs, '--port', '0', ...threads, ...extraArgs];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
