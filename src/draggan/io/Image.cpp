@@ -3,7 +3,10 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include <ATen/Parallel.h>
+
 #include <climits>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -130,6 +133,31 @@ void write_png(const std::string& path, const torch::Tensor& hwc_uint8) {
   if (!out) throw InputError(path + ": write failed");
 }
 
+namespace {
+
+// image_to_uint8 of a float32 [C, H, W] image (any strides) in one pass: the same float operations as the
+// tensor expression below (multiply, add, clamp, NaN to 0, truncate), without its five intermediate images.
+torch::Tensor float_image_to_uint8(const torch::Tensor& chw) {
+  const int64_t channels = chw.size(0), height = chw.size(1), width = chw.size(2);
+  const int64_t sc = chw.stride(0), sy = chw.stride(1), sx = chw.stride(2);
+  torch::Tensor out = torch::empty({height, width, channels}, torch::kUInt8);
+  const float* in = chw.data_ptr<float>();
+  uint8_t* op = out.data_ptr<uint8_t>();
+  at::parallel_for(0, height, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t y = begin; y < end; ++y)
+      for (int64_t x = 0; x < width; ++x)
+        for (int64_t c = 0; c < channels; ++c) {
+          float v = in[c * sc + y * sy + x * sx] * 127.5f;
+          v = v + 128.0f;
+          v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);  // NaN passes both tests
+          op[(y * width + x) * channels + c] = std::isnan(v) ? 0 : static_cast<uint8_t>(v);
+        }
+  });
+  return out;
+}
+
+}  // namespace
+
 torch::Tensor image_to_uint8(const torch::Tensor& nchw) {
   if (!nchw.defined() || nchw.dim() != 4 || nchw.size(0) < 1)
     throw InputError("image_to_uint8: expected an [N, C, H, W] image, got " +
@@ -138,6 +166,7 @@ torch::Tensor image_to_uint8(const torch::Tensor& nchw) {
   // Same two roundings as the official `img * 127.5 + 128` in the image's own dtype; NaN (a diverged edit)
   // becomes black instead of an undefined uint8 cast.
   const torch::Tensor x = nchw[0].detach().to(torch::kCPU);
+  if (x.scalar_type() == torch::kFloat32) return float_image_to_uint8(x);
   return torch::nan_to_num((x * 127.5 + 128).clamp(0, 255), 0.0)
       .to(torch::kUInt8)
       .permute({1, 2, 0})

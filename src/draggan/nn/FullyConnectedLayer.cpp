@@ -13,7 +13,10 @@ FullyConnectedLayerImpl::FullyConnectedLayerImpl(const FullyConnectedOptions& op
 }
 
 torch::Tensor FullyConnectedLayerImpl::forward(const torch::Tensor& x) {
-  torch::Tensor w = weight.to(x.dtype()) * weight_gain_;
+  const double gain = weight_gain_;
+  torch::Tensor w = x.dtype() == weight.dtype()
+                        ? scaled_weight_.get(weight, [gain](const torch::Tensor& v) { return v * gain; })
+                        : weight.to(x.dtype()) * weight_gain_;
   torch::Tensor b;
   if (bias.defined()) {
     b = bias.to(x.dtype());

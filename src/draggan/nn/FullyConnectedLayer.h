@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "draggan/nn/BiasAct.h"
+#include "draggan/nn/DerivedWeight.h"
 
 namespace draggan {
 
@@ -27,6 +28,7 @@ class FullyConnectedLayerImpl : public torch::nn::Module {
  private:
   FullyConnectedOptions options_;
   double weight_gain_;
+  DerivedWeight scaled_weight_;  // weight * weight_gain_, kept while the weight is unchanged (one per w per image)
 };
 TORCH_MODULE(FullyConnectedLayer);
 

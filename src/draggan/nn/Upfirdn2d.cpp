@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+
+#include <ATen/Parallel.h>
 
 #include "draggan/core/Error.h"
 
@@ -70,6 +73,58 @@ torch::Tensor upsample2d(const torch::Tensor& x, const torch::Tensor& f, int up)
   const auto [fw, fh] = filter_size(f);
   const Padding4 p{(fw + up - 1) / 2, (fw - up) / 2, (fh + up - 1) / 2, (fh - up) / 2};
   return upfirdn2d(x, f, up, 1, p, false, static_cast<double>(up * up));
+}
+
+namespace {
+
+// Along one axis of upsample2d: for output index o, the (filter tap, input index) pairs that meet a non-zero
+// sample of the zero-inserted, padded input. The correlation reads the flipped filter, so tap a of the
+// correlation is filter index size - 1 - a.
+std::vector<std::vector<std::pair<int64_t, int64_t>>> axis_taps(int64_t in_size, int64_t out_size, int64_t taps,
+                                                                int64_t up, int64_t pad_before) {
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> table(out_size);
+  for (int64_t o = 0; o < out_size; ++o)
+    for (int64_t a = 0; a < taps; ++a) {
+      const int64_t z = o + a - pad_before;  // index into the zero-inserted input
+      if (z < 0 || z % up != 0 || z / up >= in_size) continue;
+      table[o].push_back({taps - 1 - a, z / up});
+    }
+  return table;
+}
+
+}  // namespace
+
+torch::Tensor upsample2d_direct(const torch::Tensor& x, const torch::Tensor& f, int up) {
+  const bool direct = !(torch::GradMode::is_enabled() && x.requires_grad()) && x.dim() == 4 && x.device().is_cpu() &&
+                      x.scalar_type() == torch::kFloat32 && f.defined() && f.dim() == 2 && up >= 1;
+  if (!direct) return upsample2d(x, f, up);
+  const auto [fw, fh] = filter_size(f);
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  const int64_t px0 = (fw + up - 1) / 2, px1 = (fw - up) / 2, py0 = (fh + up - 1) / 2, py1 = (fh - up) / 2;
+  const int64_t out_h = h * up + py0 + py1 - fh + 1, out_w = w * up + px0 + px1 - fw + 1;
+  TORCH_CHECK(out_h > 0 && out_w > 0, "upsample2d_direct: empty output");
+  const auto rows = axis_taps(h, out_h, fh, up, py0), cols = axis_taps(w, out_w, fw, up, px0);
+  // The filter times the gain up^2, in float as upfirdn2d scales it.
+  const torch::Tensor k = (f.to(torch::kFloat32) * static_cast<double>(up * up)).contiguous();
+  const torch::Tensor input = x.contiguous();
+  torch::Tensor out = torch::empty({n, c, out_h, out_w}, x.options().memory_format(at::MemoryFormat::Contiguous));
+  const float* kp = k.data_ptr<float>();
+  const float* in = input.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  at::parallel_for(0, n * c * out_h, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t plane = i / out_h, oy = i % out_h;
+      const float* src = in + plane * h * w;
+      float* dst = op + i * out_w;
+      for (int64_t ox = 0; ox < out_w; ++ox) {
+        float sum = 0.0f;
+        for (const auto& [fy, iy] : rows[oy])
+          for (const auto& [fx, ix] : cols[ox]) sum += kp[fy * fw + fx] * src[iy * w + ix];
+        dst[ox] = sum;
+      }
+    }
+  });
+  return out;
 }
 
 torch::Tensor downsample2d(const torch::Tensor& x, const torch::Tensor& f, int down) {

@@ -28,4 +28,9 @@ std::array<int64_t, 2> filter_size(const torch::Tensor& f);
 torch::Tensor upsample2d(const torch::Tensor& x, const torch::Tensor& f, int up = 2);
 torch::Tensor downsample2d(const torch::Tensor& x, const torch::Tensor& f, int down = 2);
 
+// upsample2d for the no-grad image path: each output pixel summed directly from the few input pixels its filter
+// taps meet (a quarter of the taps for 2x), without the zero-inserted and padded copies. Falls back to upsample2d
+// when autograd needs the graph, off the CPU, for a dtype other than float32 or a separable (1-D) filter.
+torch::Tensor upsample2d_direct(const torch::Tensor& x, const torch::Tensor& f, int up = 2);
+
 }  // namespace draggan

@@ -85,7 +85,8 @@ std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch:
   }
 
   torch::Tensor img;
-  if (img_in.defined()) img = upsample2d(img_in, resample_filter, 2);
+  if (img_in.defined())
+    img = fused ? upsample2d(img_in, resample_filter, 2) : upsample2d_direct(img_in, resample_filter, 2);
   if (torgb) {
     torch::Tensor y = torgb->forward(x, next_w(), fused);
     img = img.defined() ? img + y : y;

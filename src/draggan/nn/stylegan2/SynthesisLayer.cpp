@@ -5,6 +5,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/nn/BiasAct.h"
 #include "draggan/nn/FastConv.h"
+#include "draggan/nn/FusedEpilogue.h"
 #include "draggan/nn/ModulatedConv.h"
 #include "draggan/nn/TransposedConv.h"
 #include "draggan/nn/Upfirdn2d.h"
@@ -145,11 +146,12 @@ torch::Tensor SynthesisLayerImpl::fast_forward(const torch::Tensor& x, const tor
       y = torch::addcmul(bias_scaled.view({1, out_c, 1, 1}), y, out_scale.view({n, out_c, 1, 1}));
     }
   }
-  if (noise.defined()) y.add_(noise.to(dtype) * act_gain);
+  const torch::Tensor scaled_noise = noise.defined() ? noise.to(dtype) * act_gain : torch::Tensor();
+  if (!torch::GradMode::is_enabled()) return add_noise_leaky_relu_clamp_(y, scaled_noise, 0.2, clamp);
+  if (scaled_noise.defined()) y.add_(scaled_noise);
   torch::leaky_relu_(y, 0.2);
-  if (!clamp) return y;
-  // In place without autograd; with it, the clamp keeps its own output so that leaky ReLU's saved result stays intact.
-  return torch::GradMode::is_enabled() ? torch::hardtanh(y, -*clamp, *clamp) : torch::hardtanh_(y, -*clamp, *clamp);
+  // The clamp keeps its own output so that leaky ReLU's saved result stays intact for autograd.
+  return clamp ? torch::hardtanh(y, -*clamp, *clamp) : y;
 }
 
 torch::Tensor SynthesisLayerImpl::squared_weight_norms() {
