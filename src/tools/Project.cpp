@@ -159,11 +159,11 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--space", opt->space, "Latent space: w or w+")->capture_default_str();
   sub.add_option("--schedule", opt->schedule,
                  "fast (the reference projector's arithmetic in 80 steps, the first 60% on a ~64-px coarse image, "
-                 "then 30 tuning steps of every synthesis layer; about 2.5 CPU-minutes at 256 px, bench/README.md) "
+                 "then 40 tuning steps of every synthesis layer; about 3 CPU-minutes at 256 px, bench/README.md) "
                  "or full (the reference projector's 1000 steps and the paper's 350 tuning steps)")
       ->capture_default_str();
   sub.add_option("--steps", opt->steps, "Projection steps (default: fast 80; full 1000)");
-  sub.add_option("--pti-steps", opt->pti_steps, "Pivotal-tuning steps, 0 = no tuning (default: fast 30; full 350)");
+  sub.add_option("--pti-steps", opt->pti_steps, "Pivotal-tuning steps, 0 = no tuning (default: fast 40; full 350)");
   sub.add_option("--lr", opt->lr, "Projection learning rate, the peak of its ramps (default: 0.1 for both schedules)");
   sub.add_option("--pti-lr", opt->pti_lr, "Pivotal-tuning learning rate (default: fast 1e-3; full 3e-4)");
   sub.add_option("--perceptual", opt->perceptual,

@@ -132,7 +132,7 @@ TEST(FastProjection, CoarseStepsOnlyForModelsAboveTheCoarseHeight) {
 }
 
 // The fixture is random (images close to noise): the mean latent gives 11 dB against this target. Thresholds below
-// what the fast schedule measures here (printed) with a margin of ~2 dB.
+// what the fast schedule measures here (printed: W+ 20.4 dB projected, 24.5 tuned; W 18.3, 24.5) with ~2 dB margin.
 TEST(FastProjection, ReconstructsTheFixturesOwnImageInWPlusAndW) {
   LoadedModel& model = fixture_model();
   const torch::Tensor target = own_image(*model.generator, 0, 0.7);
@@ -155,7 +155,8 @@ TEST(FastProjection, ReconstructsTheFixturesOwnImageInWPlusAndW) {
               << r.tuned->psnr << " dB\n";
     EXPECT_EQ(reported, options.fast.total_steps());
     EXPECT_EQ(total, options.fast.total_steps());
-    EXPECT_GT(r.projected.psnr, std::string(space) == "w+" ? 17.0 : 14.0);
+    EXPECT_GT(r.projected.psnr, std::string(space) == "w+" ? 18.0 : 16.0);
+    EXPECT_GT(r.tuned->psnr, 22.0);
     ASSERT_TRUE(r.tuned.has_value());
     EXPECT_GT(r.tuned->psnr, r.projected.psnr);
     // The tuned copy is a new generator; the model is untouched.
@@ -179,12 +180,12 @@ TEST(FastProjection, WorksThroughTheInterfaceDefaults) {
 }
 
 // The shipped model is trained: its own images come back closely. Measured with the default fast schedule
-// (80 + 30 steps, 1 thread): seeds 1 / 7 / 42 / 1000 tuned to 34.4 / 37.6 / 34.4 / 34.8 dB (projected 29.0 / 32.3
-// / 27.3 / 30.5); the earlier fast schedule gave 26.5 / 28.0 / 24.2 / 27.8 and the reference projector cut to
-// 130 + 40 steps 35.8 / 38.6 / 37.0 / 36.5 (bench/README.md). Thresholds ~3 dB under what is measured.
+// (80 + 40 steps, 1 thread): seeds 7 / 42 / 1000 tuned to 40.6 / 37.7 / 38.7 dB (projected 32.3 / 27.3 / 30.5); the
+// earlier fast schedule gave 28.0 / 24.2 / 27.8 and the reference projector cut to 130 + 40 steps 38.6 / 37.0 / 36.5
+// (bench/README.md). Thresholds ~4 dB under what is measured.
 TEST(FastProjection, ReconstructsTheShippedModelsOwnImages) {
   LoadedModel model = load_model(kShipped);
-  const std::map<uint32_t, double> tuned_at_least{{7, 34.0}, {42, 31.0}, {1000, 31.0}};
+  const std::map<uint32_t, double> tuned_at_least{{7, 36.0}, {42, 34.0}, {1000, 34.0}};
   for (const auto& [seed, threshold] : tuned_at_least) {
     const torch::Tensor target = own_image(*model.generator, seed, 1.0);
     InversionOptions options;

@@ -23,7 +23,7 @@ std::string to_string(InversionSchedule schedule) { return schedule == Inversion
 
 PivotalTuningOptions fast_tuning_options(int /*image_height*/) {
   PivotalTuningOptions o;
-  o.steps = 30;
+  o.steps = 40;
   o.lr = 1e-3;
   o.min_height = 0;
   // No locality term: at this budget it cost 2-4 dB at the pivot (shipped model and a 256-px random one) and, on
