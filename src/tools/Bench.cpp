@@ -231,7 +231,7 @@ SubcommandRunner setup_bench(CLI::App& sub, CommonOptions& common) {
   auto* model = sub.add_option("-m,--model", opt->model, "Checkpoint to benchmark; default: the shipped model");
   auto* random = sub.add_option("--random-config", opt->random_config,
                                 "Benchmark a random generator of the official shape instead: its resolution "
-                                "(StyleGAN2: 256 or 512)");
+                                "(StyleGAN2: 256, 512 or 1024)");
   model->excludes(random);
   sub.add_flag("--human", opt->human, "With --random-config: StyleGAN-Human's 2:1 layout (256x128 or 512x256)")
       ->needs(random);

@@ -64,7 +64,7 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   } else {
     if (opt.optimize_noise) throw InputError("--optimize-noise needs --schedule full");
     if (opt.steps) options.fast.set_total_steps(*opt.steps);
-    if (opt.lr) options.fast.lr = *opt.lr;
+    if (opt.lr) options.fast.schedule.initial_lr = *opt.lr;
   }
   options.fast.validate();
   // The tuning's defaults depend on the schedule (and, for the fast one, on the model); set after loading.
@@ -158,13 +158,13 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   sub.add_option("-i,--image", opt->image, "Photo to project (PNG, JPEG, BMP, GIF, TGA, PSD, PNM, HDR)")->required();
   sub.add_option("--space", opt->space, "Latent space: w or w+")->capture_default_str();
   sub.add_option("--schedule", opt->schedule,
-                 "fast (coarse-to-fine from the best of many seeds, a short tuning of the finer layers; about 7 "
-                 "CPU-minutes at 256 px, bench/README.md) or full (the reference projector's 1000 steps and the paper's 350 "
-                 "tuning steps)")
+                 "fast (the reference projector's arithmetic in 80 steps, the first 60% on a ~64-px coarse image, "
+                 "then 40 tuning steps of every synthesis layer; about 3 CPU-minutes at 256 px, bench/README.md) "
+                 "or full (the reference projector's 1000 steps and the paper's 350 tuning steps)")
       ->capture_default_str();
-  sub.add_option("--steps", opt->steps, "Projection steps (default: fast 130, spread over its stages; full 1000)");
+  sub.add_option("--steps", opt->steps, "Projection steps (default: fast 80; full 1000)");
   sub.add_option("--pti-steps", opt->pti_steps, "Pivotal-tuning steps, 0 = no tuning (default: fast 40; full 350)");
-  sub.add_option("--lr", opt->lr, "Projection learning rate (default: fast 0.04; full 0.1, initial)");
+  sub.add_option("--lr", opt->lr, "Projection learning rate, the peak of its ramps (default: 0.1 for both schedules)");
   sub.add_option("--pti-lr", opt->pti_lr, "Pivotal-tuning learning rate (default: fast 1e-3; full 3e-4)");
   sub.add_option("--perceptual", opt->perceptual,
                  "Perceptual loss: auto (lpips if --vgg/--lpips, else for --schedule full the checkpoint's D, "

@@ -25,12 +25,13 @@ void enliven_generator(torch::nn::Module& g) {
 }  // namespace
 
 GeneratorConfig official_shape(int resolution, bool human) {
-  if (resolution != 256 && resolution != 512) throw InputError("--random-config must be 256 or 512");
+  if (resolution != 256 && resolution != 512 && resolution != 1024)
+    throw InputError("--random-config must be 256, 512 or 1024");
   GeneratorConfig c;
   c.z_dim = c.w_dim = 512;
   c.mapping_layers = 8;
   c.img_resolution = resolution;
-  c.channel_base = resolution == 256 ? 16384 : 32768;
+  c.channel_base = resolution == 256 ? 16384 : 32768;  // 1024: the ffhq config (cbase 32768, cmax 512) too
   c.channel_max = 512;
   c.conv_clamp = 256.0;
   c.square = !human;

@@ -11,7 +11,7 @@
 
 namespace draggan::tools {
 
-// stylegan2 256-px configs (channel_base 16384, 24.8 M parameters) and ffhq 512 (32768, 30.3 M); InputError
+// stylegan2 256-px configs (channel_base 16384, 24.8 M parameters), ffhq 512 (32768, 30.3 M) and 1024; InputError
 // otherwise. human: the same networks with StyleGAN-Human's 2:1 maps (the same weights, maps half as wide).
 GeneratorConfig official_shape(int resolution, bool human = false);
 

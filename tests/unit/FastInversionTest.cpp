@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "draggan/core/Error.h"
@@ -95,21 +96,43 @@ TEST(TuningParameters, FinerHeightsTuneFewerLayersAndNeverTheMappingNetwork) {
   EXPECT_EQ(plain.tuning_parameters(64).size(), all.size());  // the default: every synthesis parameter
 }
 
-TEST(FastProjection, StageStepsScaleToAGivenTotal) {
+TEST(FastProjection, StepsAndScheduleNamesAreChecked) {
   FastProjectionOptions o;
   o.set_total_steps(13);
   EXPECT_EQ(o.total_steps(), 13);
-  EXPECT_EQ(o.stage_steps.size(), 4u);
   o.set_total_steps(0);
   EXPECT_EQ(o.total_steps(), 0);
   EXPECT_THROW(o.set_total_steps(-1), InputError);
+  o.coarse_fraction = 1.5;
+  EXPECT_THROW(o.validate(), InputError);
   EXPECT_EQ(parse_inversion_schedule("FAST"), InversionSchedule::Fast);
   EXPECT_EQ(parse_inversion_schedule("full"), InversionSchedule::Full);
   EXPECT_THROW(parse_inversion_schedule("quick"), InputError);
 }
 
-// Measured on the fixture (1 thread, pixel loss): the mean latent 11 dB against this target; the fast schedule's
-// projection ~19-20 dB in W+, ~16 dB in W; tuning adds 2-3 dB. Margins ~2 dB.
+TEST(FastProjection, CoarseStepsOnlyForModelsAboveTheCoarseHeight) {
+  GeneratorModel& g = *fixture_model().generator;
+  const int height = g.image_shape().height;
+  ASSERT_LE(height, 64);
+  FastProjectionOptions o;  // coarse height 64: a model this small has no coarse stage
+  EXPECT_EQ(fast_coarse_height(g, o), height);
+  // Any coarse height from image height / 8 up is used as asked; one below goes to the nearest of those.
+  int usable = 0;
+  for (int h : g.coarse_image_heights())
+    if (h >= height / 8) {
+      o.coarse_height = h;
+      EXPECT_EQ(fast_coarse_height(g, o), h);
+      ++usable;
+    }
+  ASSERT_GT(usable, 0);
+  o.coarse_height = 1;
+  EXPECT_EQ(fast_coarse_height(g, o), height / 8);
+  PlainFamily plain(fixture_model().generator);  // no coarse images: always the full image
+  EXPECT_EQ(fast_coarse_height(plain, o), height);
+}
+
+// The fixture is random (images close to noise): the mean latent gives 11 dB against this target. Thresholds below
+// what the fast schedule measures here (printed: W+ 20.4 dB projected, 24.5 tuned; W 18.3, 24.5) with ~2 dB margin.
 TEST(FastProjection, ReconstructsTheFixturesOwnImageInWPlusAndW) {
   LoadedModel& model = fixture_model();
   const torch::Tensor target = own_image(*model.generator, 0, 0.7);
@@ -132,7 +155,8 @@ TEST(FastProjection, ReconstructsTheFixturesOwnImageInWPlusAndW) {
               << r.tuned->psnr << " dB\n";
     EXPECT_EQ(reported, options.fast.total_steps());
     EXPECT_EQ(total, options.fast.total_steps());
-    EXPECT_GT(r.projected.psnr, std::string(space) == "w+" ? 17.0 : 14.0);
+    EXPECT_GT(r.projected.psnr, std::string(space) == "w+" ? 18.0 : 16.0);
+    EXPECT_GT(r.tuned->psnr, 22.0);
     ASSERT_TRUE(r.tuned.has_value());
     EXPECT_GT(r.tuned->psnr, r.projected.psnr);
     // The tuned copy is a new generator; the model is untouched.
@@ -155,17 +179,26 @@ TEST(FastProjection, WorksThroughTheInterfaceDefaults) {
   EXPECT_TRUE(r.tuned.has_value());
 }
 
-// The shipped model is trained: its own image comes back closely (measured ~30 dB after tuning at 32 px).
-TEST(FastProjection, ReconstructsTheShippedModelsOwnImage) {
+// The shipped model is trained: its own images come back closely. Measured with the default fast schedule
+// (80 + 40 steps, 1 thread): seeds 7 / 42 / 1000 tuned to 40.6 / 37.7 / 38.7 dB (projected 32.3 / 27.3 / 30.5); the
+// earlier fast schedule gave 28.0 / 24.2 / 27.8 and the reference projector cut to 130 + 40 steps 38.6 / 37.0 / 36.5
+// (bench/README.md). Thresholds ~4 dB under what is measured.
+TEST(FastProjection, ReconstructsTheShippedModelsOwnImages) {
   LoadedModel model = load_model(kShipped);
-  const torch::Tensor target = own_image(*model.generator, 1000, 1.0);
-  InversionOptions options;
-  options.schedule = InversionSchedule::Fast;
-  options.pti = fast_tuning_options(model.generator->image_shape().height);
-  const InversionResult r = invert_image(model, target, options);
-  std::cout << "[ measured ] shipped model, fast schedule: projected " << r.projected.psnr << " dB (SSIM "
-            << r.projected.ssim << "), tuned " << r.tuned->psnr << " dB (SSIM " << r.tuned->ssim << ")\n";
-  EXPECT_GT(r.tuned->psnr, 24.0);
+  const std::map<uint32_t, double> tuned_at_least{{7, 36.0}, {42, 34.0}, {1000, 34.0}};
+  for (const auto& [seed, threshold] : tuned_at_least) {
+    const torch::Tensor target = own_image(*model.generator, seed, 1.0);
+    InversionOptions options;
+    options.schedule = InversionSchedule::Fast;
+    options.pti = fast_tuning_options(model.generator->image_shape().height);
+    const InversionResult r = invert_image(model, target, options);
+    std::cout << "[ measured ] shipped model seed " << seed << ", fast schedule: projected " << r.projected.psnr
+              << " dB (SSIM " << r.projected.ssim << "), tuned " << r.tuned->psnr << " dB (SSIM " << r.tuned->ssim
+              << ")\n";
+    EXPECT_GT(r.projected.psnr, threshold - 8.0) << "seed " << seed;
+    EXPECT_GT(r.tuned->psnr, threshold) << "seed " << seed;
+    EXPECT_GT(r.tuned->ssim, 0.95) << "seed " << seed;
+  }
 }
 
 }  // namespace

@@ -18,14 +18,16 @@
 namespace draggan {
 
 // Full: the reference projector (ProjectionOptions: 1000 steps from the mean latent) and the paper's pivotal
-// tuning (350 steps), about an hour for a 256-px model on two CPU cores. Fast: FastProjector's schedule and a
-// short tuning of the finer layers (fast_tuning_options), about a minute.
+// tuning (350 steps), about an hour for a 256-px model on two CPU cores. Fast: FastProjector's schedule (80 steps)
+// and a short tuning (fast_tuning_options, 40 steps), about 3 CPU-minutes at 256 px (bench/README.md).
 enum class InversionSchedule { Fast, Full };
 InversionSchedule parse_inversion_schedule(const std::string& name);  // "fast" | "full", else InputError
 std::string to_string(InversionSchedule schedule);
 
-// The fast schedule's pivotal tuning for a model of this image height: fewer steps at a higher learning rate,
-// only the layers at height / 8 and finer, the locality term every other step.
+// The fast schedule's pivotal tuning (the same for every image height): 40 steps at lr 1e-3 of every synthesis
+// layer, no locality term. Why (bench/README.md): at 3e-4 (the paper's) 30 steps hardly move a 256-px model;
+// tuning only the finer layers saves little time (the 64..256-px blocks hold most of the work); the locality term
+// at this budget cost 2-4 dB at the pivot.
 PivotalTuningOptions fast_tuning_options(int image_height);
 
 struct InversionOptions {
