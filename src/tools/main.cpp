@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     if (common.verbose) log::set_level(log::Level::Debug);
     if (common.quiet) log::set_level(log::Level::Warn);
     configure_threads(common.threads);
+    keep_freed_memory_for_reuse();
     common.torch_device();  // a bad --device fails here, even for subcommands that never touch a tensor
     for (auto& [sub, run] : runners)
       if (sub->parsed()) return run();

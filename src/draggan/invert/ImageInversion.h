@@ -19,7 +19,7 @@ namespace draggan {
 
 // Full: the reference projector (ProjectionOptions: 1000 steps from the mean latent) and the paper's pivotal
 // tuning (350 steps), about an hour for a 256-px model on two CPU cores. Fast: FastProjector's schedule (80 steps)
-// and a short tuning (fast_tuning_options, 40 steps), about 80 s on two idle cores at 256 px (bench/README.md).
+// and a short tuning (fast_tuning_options, 40 steps), about 75 s on two idle cores at 256 px (bench/README.md).
 enum class InversionSchedule { Fast, Full };
 InversionSchedule parse_inversion_schedule(const std::string& name);  // "fast" | "full", else InputError
 std::string to_string(InversionSchedule schedule);
