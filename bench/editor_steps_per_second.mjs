@@ -17,6 +17,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) 
 if (args.binary) process.env.DRAGGAN_BINARY = args.binary;
 // The tests' launcher (any free port, the URL read from the server's output); imported after --binary is known.
 const { startServer } = await import(path.join(here, '..', 'tests', 'e2e', 'server.mjs'));
+const { serverSentEvents } = await import(path.join(here, 'server_events.mjs'));
 const steps = Number(args.steps || 20);
 const threads = String(args.threads || 2);
 if (!args.model) {
@@ -45,35 +46,20 @@ async function measure(base, previewEvery) {
   });
   const controller = new AbortController();
   const events = await fetch(base + `${route}/events`, { signal: controller.signal });
-  const reader = events.body.getReader();
-  const decoder = new TextDecoder();
   const startedAt = performance.now();
   await api(base, 'POST', `${route}/start`, { max_steps: steps });
   const stepTimes = [];
   const imageTimes = [];
-  let buffer = '';
-  let done = false;
-  while (!done) {
-    const { value, done: closed } = await reader.read();
-    if (closed) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = (frame.match(/^event: (.*)$/m) || [])[1];
-      const data = JSON.parse((frame.match(/^data: (.*)$/m) || [])[1] || 'null');
-      const now = performance.now();
-      if (event === 'step') {
-        stepTimes.push(now);
-        if (data.image || data.image_version) {
-          // A large image is not inline: fetch it as the page does.
-          if (!data.image) await (await fetch(base + `${route}/image.png?v=${data.image_version}`)).arrayBuffer();
-          imageTimes.push(performance.now());
-        }
-      } else if (event === 'done') {
-        done = true;
+  for await (const { event, data } of serverSentEvents(events)) {
+    if (event === 'step') {
+      stepTimes.push(performance.now());
+      if (data.image || data.image_version) {
+        // A large image is not inline: fetch it as the page does.
+        if (!data.image) await (await fetch(base + `${route}/image.png?v=${data.image_version}`)).arrayBuffer();
+        imageTimes.push(performance.now());
       }
+    } else if (event === 'done') {
+      break;
     }
   }
   controller.abort();

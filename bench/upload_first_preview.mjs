@@ -20,6 +20,7 @@ if (!args.model || !args.image) {
 }
 if (args.binary) process.env.DRAGGAN_BINARY = args.binary;
 const { startServer } = await import(path.join(here, '..', 'tests', 'e2e', 'server.mjs'));
+const { serverSentEvents } = await import(path.join(here, 'server_events.mjs'));
 
 async function measure(base, photo) {
   const created = await fetch(base + '/api/sessions', {
@@ -29,36 +30,24 @@ async function measure(base, photo) {
   const route = `/api/sessions/${(await created.json()).id}`;
   const controller = new AbortController();
   const events = await fetch(base + `${route}/events`, { signal: controller.signal });
-  const reader = events.body.getReader();
-  const decoder = new TextDecoder();
   const sentAt = performance.now();
   const upload = await fetch(base + `${route}/upload?name=${encodeURIComponent(path.basename(args.image))}`, {
     method: 'POST', headers: { 'Content-Type': 'image/png' }, body: photo,
   });
   if (!upload.ok) throw new Error(`POST upload: ${upload.status} ${await upload.text()}`);
   const result = { ms_to_first_preview: null, first_preview_stage: null, ms_to_done: null, previews: 0, done: null };
-  let buffer = '';
-  while (result.ms_to_done === null) {
-    const { value, done: closed } = await reader.read();
-    if (closed) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = (frame.match(/^event: (.*)$/m) || [])[1];
-      const data = JSON.parse((frame.match(/^data: (.*)$/m) || [])[1] || 'null');
-      const ms = performance.now() - sentAt;
-      if (event === 'upload' && data && data.image) {
-        result.previews += 1;
-        if (result.ms_to_first_preview === null) {
-          result.ms_to_first_preview = ms;
-          result.first_preview_stage = `${data.stage} ${data.step}/${data.total}`;
-        }
-      } else if (event === 'done') {
-        result.ms_to_done = ms;
-        result.done = data;
+  for await (const { event, data } of serverSentEvents(events)) {
+    const ms = performance.now() - sentAt;
+    if (event === 'upload' && data && data.image) {
+      result.previews += 1;
+      if (result.ms_to_first_preview === null) {
+        result.ms_to_first_preview = ms;
+        result.first_preview_stage = `${data.stage} ${data.step}/${data.total}`;
       }
+    } else if (event === 'done') {
+      result.ms_to_done = ms;
+      result.done = data;
+      break;
     }
   }
   controller.abort();

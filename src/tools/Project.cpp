@@ -159,7 +159,7 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--space", opt->space, "Latent space: w or w+")->capture_default_str();
   sub.add_option("--schedule", opt->schedule,
                  "fast (the reference projector's arithmetic in 80 steps, the first 60% on a ~64-px coarse image, "
-                 "then 40 tuning steps of every synthesis layer; about 75 s on two idle cores at 256 px, 5 min at 512, bench/README.md) "
+                 "then 40 tuning steps of every synthesis layer; about 75 s on two idle cores at 256 px, 4.5 min at 512, bench/README.md) "
                  "or full (the reference projector's 1000 steps and the paper's 350 tuning steps)")
       ->capture_default_str();
   sub.add_option("--steps", opt->steps, "Projection steps (default: fast 80; full 1000)");
