@@ -16,8 +16,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) 
 }, []));
 if (args.binary) process.env.DRAGGAN_BINARY = args.binary;
 // The tests' launcher (any free port, the URL read from the server's output); imported after --binary is known.
-const { startServer } = await import(path.join(here, '..', 'tests', 'e2e', 'server.mjs'));
-const { serverSentEvents } = await import(path.join(here, 'server_events.mjs'));
+const { startServer, serverSentEvents } = await import(path.join(here, '..', 'tests', 'e2e', 'server.mjs'));
 const steps = Number(args.steps || 20);
 const threads = String(args.threads || 2);
 if (!args.model) {

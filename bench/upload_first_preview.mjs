@@ -19,8 +19,7 @@ if (!args.model || !args.image) {
   process.exit(2);
 }
 if (args.binary) process.env.DRAGGAN_BINARY = args.binary;
-const { startServer } = await import(path.join(here, '..', 'tests', 'e2e', 'server.mjs'));
-const { serverSentEvents } = await import(path.join(here, 'server_events.mjs'));
+const { startServer, serverSentEvents } = await import(path.join(here, '..', 'tests', 'e2e', 'server.mjs'));
 
 async function measure(base, photo) {
   const created = await fetch(base + '/api/sessions', {

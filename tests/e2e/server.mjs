@@ -58,6 +58,24 @@ export async function api(base, method, route, body, headers = {}) {
   return { status: response.status, body: data, type };
 }
 
+// Yields {event, data} for each server-sent event frame of `response` as it arrives (data parsed from JSON;
+// frames without an event name are skipped), until the stream ends or the caller stops iterating.
+export async function* serverSentEvents(response) {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = (frame.match(/^event: (.*)$/m) || [])[1];
+      if (!event) continue;
+      yield { event, data: JSON.parse((frame.match(/^data: (.*)$/m) || [])[1]) };
+    }
+  }
+}
+
 // Reads server-sent events until `until(event, data)` returns true (or the timeout); returns all events.
 export async function readEvents(url, until, timeoutMs = 120000) {
   const controller = new AbortController();
@@ -65,21 +83,9 @@ export async function readEvents(url, until, timeoutMs = 120000) {
   const events = [];
   try {
     const response = await fetch(url, { signal: controller.signal });
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = (frame.match(/^event: (.*)$/m) || [])[1];
-        const data = (frame.match(/^data: (.*)$/m) || [])[1];
-        if (!event) continue;
-        const parsed = JSON.parse(data);
-        events.push({ event, data: parsed });
-        if (until(event, parsed)) return events;
-      }
+    for await (const { event, data } of serverSentEvents(response)) {
+      events.push({ event, data });
+      if (until(event, data)) return events;
     }
   } catch (e) {
     if (e.name !== 'AbortError') throw e;
