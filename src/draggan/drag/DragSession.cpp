@@ -11,6 +11,7 @@
 #include "draggan/model/FeatureWindow.h"
 #include "draggan/drag/MotionSupervision.h"
 #include "draggan/drag/PointTracker.h"
+#include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
 namespace draggan {
@@ -358,8 +359,7 @@ torch::Tensor DragSession::image() {
 
 torch::Tensor DragSession::image_uint8() {
   torch::NoGradGuard no_grad;
-  torch::Tensor img = image()[0];
-  return (img * 127.5 + 128).clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous().cpu();
+  return image_to_uint8(image()).cpu().contiguous();
 }
 
 torch::Tensor DragSession::preview() {
