@@ -2,10 +2,12 @@
 // Drives a real `draggan serve` over HTTP the way the editor page does (one session, one handle, Start, the
 // server-sent step events) and prints the steps per second a client sees, for preview_every 1 (an image with
 // every step, the editor's default) and 10. Counted on the client: step events received between the first and
-// the last one, and the time from Start to the first moved image. Needs only Node >= 18 (fetch).
+// the last one, and the time from Start to the first moved image; then the server's peak memory (VmHWM, Linux).
+// Needs only Node >= 18 (fetch).
 //
 //   node bench/editor_steps_per_second.mjs --model G.safetensors [--steps 20] [--threads 2] [--json]
 //   (a random 256-px generator of the official shape: draggan bench --random-config 256 --save-random G.safetensors)
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,17 +76,29 @@ async function measure(base, previewEvery) {
   };
 }
 
+// The server process's peak resident memory in MB (null where /proc is not there).
+function peakMemoryMb(pid) {
+  try {
+    const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+    return kb ? Number(kb[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 const server = await startServer(['--threads', threads], ['--model', args.model]);
 try {
   const results = [];
   for (const every of [1, 10]) results.push(await measure(server.url, every));
+  const peak = peakMemoryMb(server.pid);
   if (args.json) {
-    console.log(JSON.stringify({ model: args.model, threads: Number(threads), results }));
+    console.log(JSON.stringify({ model: args.model, threads: Number(threads), results, server_peak_rss_mb: peak }));
   } else {
     for (const r of results)
       console.log(`preview_every ${String(r.preview_every).padStart(2)}: ${r.steps_per_s.toFixed(2)} steps/s, ` +
                   `${r.images_per_s.toFixed(2)} images/s (${r.steps} steps, ${r.images} images), ` +
                   `Start -> first image ${r.ms_start_to_first_image?.toFixed(0)} ms`);
+    if (peak !== null) console.log(`server peak RSS (VmHWM): ${peak.toFixed(0)} MB`);
   }
 } finally {
   await server.stop();

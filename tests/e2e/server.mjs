@@ -31,6 +31,7 @@ export async function startServer(extraArgs = [], modelArgs = ['--model', testMo
   child.stderr.on('data', (chunk) => { output += chunk.toString(); });
   return {
     url,
+    pid: child.pid,
     output: () => output,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
