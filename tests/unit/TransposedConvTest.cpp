@@ -54,5 +54,27 @@ TEST(TransposedConv, RectangularKernelsAndUnevenPadding) {
   EXPECT_LE((got - expected).abs().max().item<float>(), 1e-4f);
 }
 
+TEST(TransposedConv, SplitPhasesEqualLibTorchForStridesKernelsAndPaddings) {
+  torch::manual_seed(6);
+  for (int64_t stride : {1, 2, 3}) {
+    for (int64_t k : {1, 2, 3, 4}) {
+      for (int64_t pad = 0; pad < k; ++pad) {
+        const torch::Tensor x = torch::randn({1, 4, 5, 6}).contiguous(at::MemoryFormat::ChannelsLast);
+        const torch::Tensor w = torch::randn({4, 3, k, k});
+        const torch::Tensor expected = reference(x, w, stride, pad, 1);
+        const torch::Tensor got = conv_transpose2d_split(x, split_phase_kernels(w, stride), k, k, stride, pad, pad);
+        ASSERT_EQ(got.sizes(), expected.sizes()) << "stride " << stride << " k " << k << " pad " << pad;
+        EXPECT_LE((got - expected).abs().max().item<float>(), 1e-4f) << "stride " << stride << " k " << k << " pad " << pad;
+      }
+    }
+  }
+  // The synthesis network's up-sampling layer: 3x3 at stride 2, no padding, channels-last in and out.
+  const torch::Tensor x = torch::randn({1, 16, 9, 7}).contiguous(at::MemoryFormat::ChannelsLast);
+  const torch::Tensor w = torch::randn({16, 8, 3, 3});
+  const torch::Tensor got = conv_transpose2d_split(x, split_phase_kernels(w, 2), 3, 3, 2, 0, 0);
+  EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_LE((got - reference(x, w, 2, 0, 1)).abs().max().item<float>(), 1e-4f);
+}
+
 }  // namespace
 }  // namespace draggan

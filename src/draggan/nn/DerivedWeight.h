@@ -1,4 +1,4 @@
-// A tensor derived from a weight (its squared norms, its kernel re-arranged for a faster convolution), kept
+// A value derived from a weight (its squared norms, its kernel re-arranged for a faster convolution), kept
 // until the weight changes.
 //
 // Why: the image path and the drag step need the same derived tensors on every call, while the weights change
@@ -10,14 +10,26 @@
 
 #include <functional>
 #include <mutex>
+#include <vector>
 
 namespace draggan {
 
-class DerivedWeight {
+template <typename Value>
+class DerivedFromWeight {
  public:
   // derive(weight), from the cache when `weight` is the same storage at the same version as last time.
   // Thread-safe: sessions render images from the same generator on several threads.
-  torch::Tensor get(const torch::Tensor& weight, const std::function<torch::Tensor(const torch::Tensor&)>& derive);
+  Value get(const torch::Tensor& weight, const std::function<Value(const torch::Tensor&)>& derive) {
+    if (weight.requires_grad() && torch::GradMode::is_enabled()) return derive(weight);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!source_.defined() || source_.data_ptr() != weight.data_ptr() || version_ != weight._version()) {
+      torch::NoGradGuard no_grad;
+      value_ = derive(weight);
+      source_ = weight.detach();
+      version_ = weight._version();
+    }
+    return value_;
+  }
 
  private:
   std::mutex mutex_;
@@ -25,7 +37,10 @@ class DerivedWeight {
   // same address and version.
   torch::Tensor source_;
   int64_t version_ = -1;
-  torch::Tensor value_;
+  Value value_;
 };
+
+using DerivedWeight = DerivedFromWeight<torch::Tensor>;
+using DerivedKernels = DerivedFromWeight<std::vector<torch::Tensor>>;
 
 }  // namespace draggan

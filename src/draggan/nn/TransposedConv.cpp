@@ -112,6 +112,62 @@ torch::Tensor conv_transpose2d_stacked(const torch::Tensor& x, const torch::Tens
   return y;
 }
 
+std::vector<torch::Tensor> split_phase_kernels(const torch::Tensor& weight, int64_t stride) {
+  TORCH_CHECK(weight.dim() == 4 && stride >= 1, "split_phase_kernels: bad arguments");
+  const int64_t kh = weight.size(2), kw = weight.size(3);
+  const int64_t taps_y = (kh + stride - 1) / stride, taps_x = (kw + stride - 1) / stride;
+  // The stacked kernels hold each phase's taps at the end of its taps_y x taps_x box.
+  const torch::Tensor stacked = stack_phase_kernels(weight, stride, 1)
+                                    .reshape({stride * stride, weight.size(1), weight.size(0), taps_y, taps_x});
+  std::vector<torch::Tensor> kernels;
+  for (int64_t ry = 0; ry < stride; ++ry) {
+    for (int64_t rx = 0; rx < stride; ++rx) {
+      const int64_t ty = phase_taps(ry, kh, stride), tx = phase_taps(rx, kw, stride);
+      kernels.push_back(ty == 0 || tx == 0 ? torch::Tensor()
+                                           : stacked[ry * stride + rx]
+                                                 .slice(2, taps_y - ty)
+                                                 .slice(3, taps_x - tx)
+                                                 .contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
+  return kernels;
+}
+
+torch::Tensor conv_transpose2d_split(const torch::Tensor& x, const std::vector<torch::Tensor>& kernels, int64_t kh,
+                                     int64_t kw, int64_t stride, int64_t pad_y, int64_t pad_x) {
+  TORCH_CHECK(x.dim() == 4 && stride >= 1 && pad_y >= 0 && pad_x >= 0 &&
+                  static_cast<int64_t>(kernels.size()) == stride * stride,
+              "conv_transpose2d_split: bad arguments");
+  const int64_t h = x.size(2), w = x.size(3);
+  const int64_t out_h = (h - 1) * stride + kh - 2 * pad_y, out_w = (w - 1) * stride + kw - 2 * pad_x;
+  TORCH_CHECK(out_h > 0 && out_w > 0, "conv_transpose2d_split: empty output");
+  int64_t out_c = 0;
+  for (const auto& k : kernels)
+    if (k.defined()) out_c = k.size(0);
+  const auto options = x.options().memory_format(x.suggest_memory_format());
+  torch::Tensor y = kh >= stride && kw >= stride ? torch::empty({x.size(0), out_c, out_h, out_w}, options)
+                                                 : torch::zeros({x.size(0), out_c, out_h, out_w}, options);
+  for (int64_t ry = 0; ry < stride; ++ry) {
+    for (int64_t rx = 0; rx < stride; ++rx) {
+      const torch::Tensor& kernel = kernels[ry * stride + rx];
+      const AxisPhase py = axis_phase(ry, h, kh, stride, pad_y, out_h);
+      const AxisPhase px = axis_phase(rx, w, kw, stride, pad_x, out_w);
+      if (!kernel.defined() || py.count == 0 || px.count == 0) continue;
+      TORCH_CHECK(kernel.size(2) == py.taps && kernel.size(3) == px.taps, "conv_transpose2d_split: kernel mismatch");
+      // Output q of the phase reads x[q - (taps - 1) + m], m < taps: a convolution padded by taps - 1 on each
+      // side, plus zeros at the far end where the phase reaches beyond it.
+      const int64_t more_y = std::max<int64_t>(0, py.first_q + py.count - (h + py.taps - 1));
+      const int64_t more_x = std::max<int64_t>(0, px.first_q + px.count - (w + px.taps - 1));
+      const torch::Tensor input = more_y || more_x ? torch::constant_pad_nd(x, {0, more_x, 0, more_y}) : x;
+      const torch::Tensor z = draggan::conv2d(input, kernel, F::Conv2dFuncOptions().padding({py.taps - 1, px.taps - 1}));
+      y.slice(2, py.first, torch::indexing::None, stride)
+          .slice(3, px.first, torch::indexing::None, stride)
+          .copy_(z.slice(2, py.first_q, py.first_q + py.count).slice(3, px.first_q, px.first_q + px.count));
+    }
+  }
+  return y;
+}
+
 torch::Tensor conv_transpose2d_by_phases(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
                                          int64_t pad_y, int64_t pad_x, int64_t groups, bool avoid_slow_kernel) {
   TORCH_CHECK(x.dim() == 4 && weight.dim() == 4, "conv_transpose2d_by_phases expects 4-D input and weight");

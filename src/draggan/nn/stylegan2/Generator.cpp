@@ -38,6 +38,7 @@ SynthesisResult GeneratorImpl::synthesize(const torch::Tensor& ws, const Synthes
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& c, double psi, NoiseMode noise) {
   SynthesisRequest request;
   request.noise = noise;
+  request.image_only = !torch::GradMode::is_enabled();
   return synthesis->forward(mapping->forward(z, c, psi), request).image;
 }
 

@@ -69,6 +69,7 @@ torch::Tensor StyleGAN2Model::map(const torch::Tensor& z, const torch::Tensor& c
 torch::Tensor StyleGAN2Model::synthesize(const torch::Tensor& ws, NoiseMode noise) {
   SynthesisRequest request;
   request.noise = noise;
+  request.image_only = !torch::GradMode::is_enabled();
   return network_->synthesize(ws, request).image;
 }
 

@@ -59,7 +59,7 @@ SynthesisBlockImpl::SynthesisBlockImpl(const SynthesisBlockOptions& o) : options
 std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch::Tensor& x_in,
                                                                     const torch::Tensor& img_in,
                                                                     const torch::Tensor& ws, NoiseMode noise_mode,
-                                                                    bool fused) {
+                                                                    bool fused, bool image_only) {
   const int64_t n = ws.size(0);
   if (ws.dim() != 3 || ws.size(1) != num_conv_ + num_torgb_ || ws.size(2) != options_.w_dim)
     throw InputError("synthesis block b" + std::to_string(options_.resolution) + ": ws has the wrong shape");
@@ -72,16 +72,16 @@ std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch:
     // Channels-last from here on (the official arithmetic keeps the official layout): oneDNN convolves it without
     // reordering, and the up-sampling layers' FIR filters and phase interleaving run several times faster on it.
     if (!fused) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused);
+    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
   } else if (options_.architecture == "resnet") {
     const double g = std::sqrt(0.5);
     torch::Tensor y = skip->forward(x_in, g);
-    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused);
-    x = conv1->forward(x, next_w(), noise_mode, g, 0, 0, fused);
+    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
+    x = conv1->forward(x, next_w(), noise_mode, g, 0, 0, fused, image_only);
     x = y + x;
   } else {
-    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused);
-    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused);
+    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
+    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
   }
 
   torch::Tensor img;

@@ -53,7 +53,7 @@ SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o)
 
 torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
                                           double gain, int64_t origin_row, int64_t origin_col,
-                                          bool fused_modconv) {
+                                          bool fused_modconv, bool image_only) {
   const int64_t res = options_.resolution, width = width_;
   const int64_t out_rows = x.dim() == 4 ? x.size(2) * options_.up : 0;
   const int64_t out_cols = x.dim() == 4 ? x.size(3) * options_.up : 0;
@@ -74,7 +74,7 @@ torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::T
   const double act_gain = std::sqrt(2.0) * gain;
   std::optional<double> clamp;
   if (options_.conv_clamp) clamp = *options_.conv_clamp * gain;
-  if (!fused_modconv) return fast_forward(x, styles, noise, act_gain, clamp);
+  if (!fused_modconv) return fast_forward(x, styles, noise, act_gain, clamp, image_only);
 
   // The official inference arithmetic: one modulated weight per sample, then bias_act.
   ModulatedConvOptions mc;
@@ -91,7 +91,7 @@ torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::T
 // lrelu(a x) = a lrelu(x) for a > 0; noise and leaky ReLU run in place (their backward needs only the result).
 torch::Tensor SynthesisLayerImpl::fast_forward(const torch::Tensor& x, const torch::Tensor& styles_in,
                                                const torch::Tensor& noise, double act_gain,
-                                               const std::optional<double>& clamp) {
+                                               const std::optional<double>& clamp, bool image_only) {
   const int64_t n = x.size(0), in_c = options_.in_channels, out_c = options_.out_channels, k = options_.kernel_size;
   const auto dtype = x.scalar_type();
   const torch::Tensor styles = styles_in.to(dtype);
@@ -123,11 +123,26 @@ torch::Tensor SynthesisLayerImpl::fast_forward(const torch::Tensor& x, const tor
     const int64_t pyt = std::max<int64_t>(std::min(-py0, -py1), 0);
     px0 += pxt, px1 += pxt, py0 += pyt, py1 += pyt;
 
-    torch::Tensor stacked = phase_kernels().to(dtype);
-    torch::Tensor input = x;
-    if (modulate_weight(weight, n, stacked.numel(), x.numel())) stacked = stacked * styles.view({1, in_c, 1, 1});
-    else input = x * styles.view({n, in_c, 1, 1});
-    torch::Tensor t = conv_transpose2d_stacked(input, stacked, k, k, up, pyt, pxt, 1);
+    torch::Tensor t;
+    if (image_only && !torch::GradMode::is_enabled() && dtype == weight.scalar_type()) {
+      std::vector<torch::Tensor> kernels = split_kernels();
+      int64_t values = 0;
+      for (const auto& kernel : kernels) values += kernel.defined() ? kernel.numel() : 0;
+      torch::Tensor input = x;
+      if (modulate_weight(weight, n, values, x.numel())) {
+        for (auto& kernel : kernels)
+          if (kernel.defined()) kernel = kernel * styles.view({1, in_c, 1, 1});
+      } else {
+        input = x * styles.view({n, in_c, 1, 1});
+      }
+      t = conv_transpose2d_split(input, kernels, k, k, up, pyt, pxt);
+    } else {
+      torch::Tensor stacked = phase_kernels().to(dtype);
+      torch::Tensor input = x;
+      if (modulate_weight(weight, n, stacked.numel(), x.numel())) stacked = stacked * styles.view({1, in_c, 1, 1});
+      else input = x * styles.view({n, in_c, 1, 1});
+      t = conv_transpose2d_stacked(input, stacked, k, k, up, pyt, pxt, 1);
+    }
 
     auto fir = F::Conv2dFuncOptions().groups(out_c);
     if (px0 == px1 && py0 == py1 && px0 >= 0 && py0 >= 0) {
@@ -167,6 +182,12 @@ torch::Tensor SynthesisLayerImpl::phase_kernels() {
   // conv2d_resample's up-sampling path: the weight transposed to [in, out, k, k], unflipped (flip_weight false).
   return phase_kernels_cache_.get(weight, [this](const torch::Tensor& w) {
     return stack_phase_kernels(w.transpose(0, 1), options_.up, 1).contiguous(at::MemoryFormat::ChannelsLast);
+  });
+}
+
+std::vector<torch::Tensor> SynthesisLayerImpl::split_kernels() {
+  return split_kernels_cache_.get(weight, [this](const torch::Tensor& w) {
+    return split_phase_kernels(w.transpose(0, 1), options_.up);
   });
 }
 

@@ -35,11 +35,16 @@ class SynthesisLayerImpl : public torch::nn::Module {
   // fused_modconv: the official inference arithmetic (ModulatedConvOptions::fused); otherwise an equivalent with
   // fewer passes over the activations, in place where autograd allows (see fast_forward).
   //
+  // image_only: the caller wants the image alone, without gradients (GeneratorModel::synthesize); the layer may use
+  // arithmetic whose rounding differs from the feature path's (split phase kernels), which the drag's features
+  // must never see: they have to agree bit for bit with and without gradients.
+  //
   // x may also be a window of the input map (see RegionSynthesis.h): then the output is the matching window
   // of the output map, whose top-left pixel is (origin_row, origin_col) at the output resolution, and the
   // constant noise is cut to that window.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode, double gain = 1.0,
-                        int64_t origin_row = 0, int64_t origin_col = 0, bool fused_modconv = false);
+                        int64_t origin_row = 0, int64_t origin_col = 0, bool fused_modconv = false,
+                        bool image_only = false);
 
   // sum over the kernel taps of weight^2, [out, in]: demodulation without a per-sample weight. Kept until the
   // weight changes.
@@ -49,6 +54,8 @@ class SynthesisLayerImpl : public torch::nn::Module {
   // For the up-sampling layer: the weight as the transposed convolution's stacked phase kernels
   // (stack_phase_kernels), channels-last. Kept until the weight changes.
   torch::Tensor phase_kernels();
+  // The same weight as one sub-kernel per phase (split_phase_kernels), channels-last; for image_only.
+  std::vector<torch::Tensor> split_kernels();
 
   const SynthesisLayerOptions& options() const { return options_; }
 
@@ -57,10 +64,11 @@ class SynthesisLayerImpl : public torch::nn::Module {
 
  private:
   torch::Tensor fast_forward(const torch::Tensor& x, const torch::Tensor& styles, const torch::Tensor& noise,
-                             double act_gain, const std::optional<double>& clamp);
+                             double act_gain, const std::optional<double>& clamp, bool image_only);
 
   SynthesisLayerOptions options_;
   DerivedWeight squared_norms_cache_, channels_last_cache_, phase_kernels_cache_;
+  DerivedKernels split_kernels_cache_;
   int64_t width_;
 };
 TORCH_MODULE(SynthesisLayer);
