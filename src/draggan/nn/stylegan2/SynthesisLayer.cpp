@@ -123,26 +123,21 @@ torch::Tensor SynthesisLayerImpl::fast_forward(const torch::Tensor& x, const tor
     const int64_t pyt = std::max<int64_t>(std::min(-py0, -py1), 0);
     px0 += pxt, px1 += pxt, py0 += pyt, py1 += pyt;
 
-    torch::Tensor t;
-    if (image_only && !torch::GradMode::is_enabled() && dtype == weight.scalar_type()) {
-      std::vector<torch::Tensor> kernels = split_kernels();
-      int64_t values = 0;
-      for (const auto& kernel : kernels) values += kernel.defined() ? kernel.numel() : 0;
-      torch::Tensor input = x;
-      if (modulate_weight(weight, n, values, x.numel())) {
-        for (auto& kernel : kernels)
-          if (kernel.defined()) kernel = kernel * styles.view({1, in_c, 1, 1});
-      } else {
-        input = x * styles.view({n, in_c, 1, 1});
-      }
-      t = conv_transpose2d_split(input, kernels, k, k, up, pyt, pxt);
+    // The no-grad image may split the phases (fewer taps, other rounding); everything else keeps them stacked.
+    const bool split = image_only && !torch::GradMode::is_enabled() && dtype == weight.scalar_type();
+    std::vector<torch::Tensor> kernels =
+        split ? split_kernels() : std::vector<torch::Tensor>{phase_kernels().to(dtype)};
+    int64_t kernel_values = 0;
+    for (const auto& kernel : kernels) kernel_values += kernel.defined() ? kernel.numel() : 0;
+    torch::Tensor input = x;
+    if (modulate_weight(weight, n, kernel_values, x.numel())) {
+      for (auto& kernel : kernels)
+        if (kernel.defined()) kernel = kernel * styles.view({1, in_c, 1, 1});
     } else {
-      torch::Tensor stacked = phase_kernels().to(dtype);
-      torch::Tensor input = x;
-      if (modulate_weight(weight, n, stacked.numel(), x.numel())) stacked = stacked * styles.view({1, in_c, 1, 1});
-      else input = x * styles.view({n, in_c, 1, 1});
-      t = conv_transpose2d_stacked(input, stacked, k, k, up, pyt, pxt, 1);
+      input = x * styles.view({n, in_c, 1, 1});
     }
+    torch::Tensor t = split ? conv_transpose2d_split(input, kernels, k, k, up, pyt, pxt)
+                            : conv_transpose2d_stacked(input, kernels.front(), k, k, up, pyt, pxt, 1);
 
     auto fir = F::Conv2dFuncOptions().groups(out_c);
     if (px0 == px1 && py0 == py1 && px0 >= 0 && py0 >= 0) {
