@@ -62,9 +62,11 @@ TEST(TransposedConv, SplitPhasesEqualLibTorchForStridesKernelsAndPaddings) {
         const torch::Tensor x = torch::randn({1, 4, 5, 6}).contiguous(at::MemoryFormat::ChannelsLast);
         const torch::Tensor w = torch::randn({4, 3, k, k});
         const torch::Tensor expected = reference(x, w, stride, pad, 1);
-        const torch::Tensor got = conv_transpose2d_split(x, split_phase_kernels(w, stride), k, k, stride, pad, pad);
+        const torch::Tensor got =
+            conv_transpose2d_split(x, split_phase_kernels(w, stride), k, k, stride, pad, pad);
         ASSERT_EQ(got.sizes(), expected.sizes()) << "stride " << stride << " k " << k << " pad " << pad;
-        EXPECT_LE((got - expected).abs().max().item<float>(), 1e-4f) << "stride " << stride << " k " << k << " pad " << pad;
+        EXPECT_LE((got - expected).abs().max().item<float>(), 1e-4f)
+            << "stride " << stride << " k " << k << " pad " << pad;
       }
     }
   }

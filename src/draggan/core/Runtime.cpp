@@ -26,10 +26,10 @@ void keep_freed_memory_for_reuse() {
   // memory is kept for reuse; larger blocks are still mapped and returned at once, so peak memory is unchanged.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  // Threads other than the main one allocate from heaps of at most 64 MB, and glibc unmaps such a heap as soon
-  // as it is wholly free unless the top pad would be left short, whatever the trim threshold: the editor's
-  // render thread lost every image's buffers that way (3.0 -> 3.6 steps/s at 256 px with this pad). The pad is
-  // address space asked for ahead, not memory: pages are only used once touched.
+  // Threads other than the main one allocate from heaps of at most 64 MB, and glibc unmaps such a heap as
+  // soon as it is wholly free unless the top pad would be left short, whatever the trim threshold: the
+  // editor's render thread lost every image's buffers that way (3.0 -> 3.6 steps/s at 256 px with this pad).
+  // The pad is address space asked for ahead, not memory: pages are only used once touched.
   mallopt(M_TOP_PAD, 256 << 20);
 #endif
 }

@@ -8,11 +8,11 @@
 #include "draggan/core/Error.h"
 #include "draggan/core/NumpyRandom.h"
 #include "draggan/drag/DragMask.h"
-#include "draggan/model/FeatureWindow.h"
 #include "draggan/drag/MotionSupervision.h"
 #include "draggan/drag/PointTracker.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
+#include "draggan/model/FeatureWindow.h"
 
 namespace draggan {
 

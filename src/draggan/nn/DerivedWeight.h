@@ -2,9 +2,9 @@
 // until the weight changes.
 //
 // Why: the image path and the drag step need the same derived tensors on every call, while the weights change
-// only when something optimises them (pivotal tuning, training). An in-place update bumps the tensor's version
-// counter and a move to another device gives it new storage, so either makes the kept value stale. A weight that
-// requires grad is derived afresh every call, so that autograd sees the derivation.
+// only when something optimises them (pivotal tuning, training). An in-place update bumps the tensor's
+// version counter and a move to another device gives it new storage, so either makes the kept value stale. A
+// weight that requires grad is derived afresh every call, so that autograd sees the derivation.
 #pragma once
 #include <torch/torch.h>
 

@@ -117,8 +117,9 @@ std::vector<torch::Tensor> split_phase_kernels(const torch::Tensor& weight, int6
   const int64_t kh = weight.size(2), kw = weight.size(3);
   const int64_t taps_y = (kh + stride - 1) / stride, taps_x = (kw + stride - 1) / stride;
   // The stacked kernels hold each phase's taps at the end of its taps_y x taps_x box.
-  const torch::Tensor stacked = stack_phase_kernels(weight, stride, 1)
-                                    .reshape({stride * stride, weight.size(1), weight.size(0), taps_y, taps_x});
+  const torch::Tensor stacked =
+      stack_phase_kernels(weight, stride, 1)
+          .reshape({stride * stride, weight.size(1), weight.size(0), taps_y, taps_x});
   std::vector<torch::Tensor> kernels;
   for (int64_t ry = 0; ry < stride; ++ry) {
     for (int64_t rx = 0; rx < stride; ++rx) {
@@ -133,8 +134,8 @@ std::vector<torch::Tensor> split_phase_kernels(const torch::Tensor& weight, int6
   return kernels;
 }
 
-torch::Tensor conv_transpose2d_split(const torch::Tensor& x, const std::vector<torch::Tensor>& kernels, int64_t kh,
-                                     int64_t kw, int64_t stride, int64_t pad_y, int64_t pad_x) {
+torch::Tensor conv_transpose2d_split(const torch::Tensor& x, const std::vector<torch::Tensor>& kernels,
+                                     int64_t kh, int64_t kw, int64_t stride, int64_t pad_y, int64_t pad_x) {
   TORCH_CHECK(x.dim() == 4 && stride >= 1 && pad_y >= 0 && pad_x >= 0 &&
                   static_cast<int64_t>(kernels.size()) == stride * stride,
               "conv_transpose2d_split: bad arguments");
@@ -153,13 +154,15 @@ torch::Tensor conv_transpose2d_split(const torch::Tensor& x, const std::vector<t
       const AxisPhase py = axis_phase(ry, h, kh, stride, pad_y, out_h);
       const AxisPhase px = axis_phase(rx, w, kw, stride, pad_x, out_w);
       if (!kernel.defined() || py.count == 0 || px.count == 0) continue;
-      TORCH_CHECK(kernel.size(2) == py.taps && kernel.size(3) == px.taps, "conv_transpose2d_split: kernel mismatch");
+      TORCH_CHECK(kernel.size(2) == py.taps && kernel.size(3) == px.taps,
+                  "conv_transpose2d_split: kernel mismatch");
       // Output q of the phase reads x[q - (taps - 1) + m], m < taps: a convolution padded by taps - 1 on each
       // side, plus zeros at the far end where the phase reaches beyond it.
       const int64_t more_y = std::max<int64_t>(0, py.first_q + py.count - (h + py.taps - 1));
       const int64_t more_x = std::max<int64_t>(0, px.first_q + px.count - (w + px.taps - 1));
       const torch::Tensor input = more_y || more_x ? torch::constant_pad_nd(x, {0, more_x, 0, more_y}) : x;
-      const torch::Tensor z = draggan::conv2d(input, kernel, F::Conv2dFuncOptions().padding({py.taps - 1, px.taps - 1}));
+      const torch::Tensor z =
+          draggan::conv2d(input, kernel, F::Conv2dFuncOptions().padding({py.taps - 1, px.taps - 1}));
       y.slice(2, py.first, torch::indexing::None, stride)
           .slice(3, px.first, torch::indexing::None, stride)
           .copy_(z.slice(2, py.first_q, py.first_q + py.count).slice(3, px.first_q, px.first_q + px.count));

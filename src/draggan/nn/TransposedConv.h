@@ -29,14 +29,14 @@ torch::Tensor conv_transpose2d_stacked(const torch::Tensor& x, const torch::Tens
                                        int64_t stride, int64_t pad_y, int64_t pad_x, int64_t groups,
                                        bool avoid_slow_kernel = true);
 
-// The same transposed convolution (groups 1) with each phase as its own convolution of its own sub-kernel, without
-// the zero taps that stacking pads the shorter ones with (a 3x3 kernel at stride 2: 9 taps instead of 16). Twice as
-// fast here as the stacked product on the synthesis network's up-sampling layers, but its sums are ordered
-// differently: for paths that need no bitwise agreement with the stacked one (the no-grad image).
-// split_phase_kernels(weight [C_in, C_out, kh, kw], stride): per phase ry * stride + rx, [C_out, C_in, ty, tx] (an
-// undefined tensor for a phase no tap reaches).
+// The same transposed convolution (groups 1) with each phase as its own convolution of its own sub-kernel,
+// without the zero taps that stacking pads the shorter ones with (a 3x3 kernel at stride 2: 9 taps instead of
+// 16). Twice as fast here as the stacked product on the synthesis network's up-sampling layers, but its sums
+// are ordered differently: for paths that need no bitwise agreement with the stacked one (the no-grad image).
+// split_phase_kernels(weight [C_in, C_out, kh, kw], stride): per phase ry * stride + rx, [C_out, C_in, ty,
+// tx] (an undefined tensor for a phase no tap reaches).
 std::vector<torch::Tensor> split_phase_kernels(const torch::Tensor& weight, int64_t stride);
-torch::Tensor conv_transpose2d_split(const torch::Tensor& x, const std::vector<torch::Tensor>& kernels, int64_t kh,
-                                     int64_t kw, int64_t stride, int64_t pad_y, int64_t pad_x);
+torch::Tensor conv_transpose2d_split(const torch::Tensor& x, const std::vector<torch::Tensor>& kernels,
+                                     int64_t kh, int64_t kw, int64_t stride, int64_t pad_y, int64_t pad_x);
 
 }  // namespace draggan

@@ -58,8 +58,9 @@ SynthesisBlockImpl::SynthesisBlockImpl(const SynthesisBlockOptions& o) : options
 
 std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch::Tensor& x_in,
                                                                     const torch::Tensor& img_in,
-                                                                    const torch::Tensor& ws, NoiseMode noise_mode,
-                                                                    bool fused, bool image_only) {
+                                                                    const torch::Tensor& ws,
+                                                                    NoiseMode noise_mode, bool fused,
+                                                                    bool image_only) {
   const int64_t n = ws.size(0);
   if (ws.dim() != 3 || ws.size(1) != num_conv_ + num_torgb_ || ws.size(2) != options_.w_dim)
     throw InputError("synthesis block b" + std::to_string(options_.resolution) + ": ws has the wrong shape");

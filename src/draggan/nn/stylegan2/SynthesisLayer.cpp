@@ -51,9 +51,9 @@ SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o)
   bias = register_parameter("bias", torch::zeros({o.out_channels}));
 }
 
-torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
-                                          double gain, int64_t origin_row, int64_t origin_col,
-                                          bool fused_modconv, bool image_only) {
+torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w,
+                                          NoiseMode noise_mode, double gain, int64_t origin_row,
+                                          int64_t origin_col, bool fused_modconv, bool image_only) {
   const int64_t res = options_.resolution, width = width_;
   const int64_t out_rows = x.dim() == 4 ? x.size(2) * options_.up : 0;
   const int64_t out_cols = x.dim() == 4 ? x.size(3) * options_.up : 0;
@@ -123,7 +123,8 @@ torch::Tensor SynthesisLayerImpl::fast_forward(const torch::Tensor& x, const tor
     const int64_t pyt = std::max<int64_t>(std::min(-py0, -py1), 0);
     px0 += pxt, px1 += pxt, py0 += pyt, py1 += pyt;
 
-    // The no-grad image may split the phases (fewer taps, other rounding); everything else keeps them stacked.
+    // The no-grad image may split the phases (fewer taps, other rounding); everything else keeps them
+    // stacked.
     const bool split = image_only && !torch::GradMode::is_enabled() && dtype == weight.scalar_type();
     std::vector<torch::Tensor> kernels =
         split ? split_kernels() : std::vector<torch::Tensor>{phase_kernels().to(dtype)};
@@ -181,9 +182,8 @@ torch::Tensor SynthesisLayerImpl::phase_kernels() {
 }
 
 std::vector<torch::Tensor> SynthesisLayerImpl::split_kernels() {
-  return split_kernels_cache_.get(weight, [this](const torch::Tensor& w) {
-    return split_phase_kernels(w.transpose(0, 1), options_.up);
-  });
+  return split_kernels_cache_.get(
+      weight, [this](const torch::Tensor& w) { return split_phase_kernels(w.transpose(0, 1), options_.up); });
 }
 
 }  // namespace draggan

@@ -29,22 +29,22 @@ class SynthesisLayerImpl : public torch::nn::Module {
  public:
   explicit SynthesisLayerImpl(const SynthesisLayerOptions& options);
 
-  // x [N, in, res/up, width/up], w [N, w_dim] -> [N, out, res, width]. gain scales the activation gain and the clamp
-  // (the resnet architecture passes sqrt(0.5)).
+  // x [N, in, res/up, width/up], w [N, w_dim] -> [N, out, res, width]. gain scales the activation gain and
+  // the clamp (the resnet architecture passes sqrt(0.5)).
   //
-  // fused_modconv: the official inference arithmetic (ModulatedConvOptions::fused); otherwise an equivalent with
-  // fewer passes over the activations, in place where autograd allows (see fast_forward).
+  // fused_modconv: the official inference arithmetic (ModulatedConvOptions::fused); otherwise an equivalent
+  // with fewer passes over the activations, in place where autograd allows (see fast_forward).
   //
-  // image_only: the caller wants the image alone, without gradients (GeneratorModel::synthesize); the layer may use
-  // arithmetic whose rounding differs from the feature path's (split phase kernels), which the drag's features
-  // must never see: they have to agree bit for bit with and without gradients.
+  // image_only: the caller wants the image alone, without gradients (GeneratorModel::synthesize); the layer
+  // may use arithmetic whose rounding differs from the feature path's (split phase kernels), which the drag's
+  // features must never see: they have to agree bit for bit with and without gradients.
   //
   // x may also be a window of the input map (see RegionSynthesis.h): then the output is the matching window
   // of the output map, whose top-left pixel is (origin_row, origin_col) at the output resolution, and the
   // constant noise is cut to that window.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode, double gain = 1.0,
-                        int64_t origin_row = 0, int64_t origin_col = 0, bool fused_modconv = false,
-                        bool image_only = false);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
+                        double gain = 1.0, int64_t origin_row = 0, int64_t origin_col = 0,
+                        bool fused_modconv = false, bool image_only = false);
 
   // sum over the kernel taps of weight^2, [out, in]: demodulation without a per-sample weight. Kept until the
   // weight changes.

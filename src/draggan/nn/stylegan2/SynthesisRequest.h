@@ -19,8 +19,9 @@ struct SynthesisRequest {
   // The official inference arithmetic (one modulated weight per sample) instead of the faster equivalent; see
   // ModulatedConvOptions::fused. Only differs in float rounding.
   bool fused_modconv = false;
-  // Only the image is wanted, without gradients: layers may use faster arithmetic that rounds differently from the
-  // feature path's (see SynthesisLayerImpl::forward). Never for features, which must not depend on it.
+  // Only the image is wanted, without gradients: layers may use faster arithmetic that rounds differently
+  // from the feature path's (see SynthesisLayerImpl::forward). Never for features, which must not depend on
+  // it.
   bool image_only = false;
 };
 
