@@ -27,6 +27,7 @@ struct TrainOptions {
   TrainConfig config;
   CLI::Option* resolution_option = nullptr;
   CLI::Option* channels_option = nullptr;
+  CLI::Option* real_shift_option = nullptr;
 };
 
 std::string snapshot_name(double kimg) {
@@ -47,13 +48,18 @@ TrainConfig resolve_config(const TrainOptions& opt, TrainingCheckpoint* ckpt) {
     opt.config.validate();
     return opt.config;
   }
-  const TrainConfig& saved = ckpt->config;
+  TrainConfig saved = ckpt->config;
   if (opt.resolution_option->count() && opt.config.resolution != saved.resolution)
     throw InputError("--resolution " + std::to_string(opt.config.resolution) + " does not match the checkpoint " +
                      ckpt->path + " (trained at " + std::to_string(saved.resolution) + ")");
   if (opt.channels_option->count() && opt.config.channels != saved.channels)
     throw InputError("--channels " + std::to_string(opt.config.channels) + " does not match the checkpoint " +
                      ckpt->path + " (" + std::to_string(saved.channels) + " channels)");
+  // What the data looks like may change between runs (fine-tuning a centred model on moved garments).
+  if (opt.real_shift_option->count()) {
+    saved.real_shift = opt.config.real_shift;
+    saved.validate();
+  }
   return saved;
 }
 
@@ -74,9 +80,11 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
     ckpt.reset();
   }
   std::filesystem::create_directories(opt.out);
-  log::info("train: ", config.resolution, "x", config.resolution, "x", config.channels, ", batch ", config.batch,
-            ", G ", parameter_count(*trainer.G), " / D ", parameter_count(*trainer.D), " parameters, gamma ",
-            config.effective_r1_gamma(), ", ", device.str());
+  const std::string shift =
+      config.real_shift ? ", real images shifted up to " + std::to_string(config.real_shift) + " px" : "";
+  log::info("train: ", config.resolution, "x", config.resolution, "x", config.channels, ", batch ",
+            config.batch, shift, ", G ", parameter_count(*trainer.G), " / D ", parameter_count(*trainer.D),
+            " parameters, gamma ", config.effective_r1_gamma(), ", ", device.str());
 
   const int64_t target_images = static_cast<int64_t>(std::llround(opt.kimg * 1000));
   const int64_t start_images = trainer.images_seen();
@@ -144,6 +152,12 @@ SubcommandRunner setup_train(CLI::App& sub, CommonOptions& common) {
   });
   sub.add_option("--ema-kimg", c.ema_kimg, "G_ema half-life in kimg (default: batch * 10 / 32)");
   sub.add_option("--mirror", c.xflip, "Random left-right flips of the real images")->capture_default_str();
+  opt->real_shift_option =
+      sub.add_option(
+             "--real-shift", c.real_shift,
+             "Move each real image by up to this many pixels each way (black comes in), so the generator "
+             "learns to place its subject anywhere; with --resume it overrides the checkpoint's")
+          ->capture_default_str();
   sub.add_option("--aug", c.augment, "Adaptive augmentation of D's inputs: ada or none")->capture_default_str();
   sub.add_option("--ada-target", c.ada_target, "ADA target for E[sign(D(real))]")->capture_default_str();
   sub.add_option("--snap-kimg", opt->snap_kimg, "Checkpoint and sample grid every N kimg")->capture_default_str();

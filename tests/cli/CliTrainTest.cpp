@@ -84,6 +84,24 @@ TEST(CliTrain, TrainsWritesCheckpointsAndResumesExactly) {
                         " --resolution 32 --kimg 1 --resume " + mid.string());
   EXPECT_NE(c.exit_code, 0);
   EXPECT_NE(c.output.find("--resolution 32 does not match"), std::string::npos) << c.output;
+
+  // Fine-tuning on shifted real images: --real-shift overrides the checkpoint's and is recorded.
+  const fs::path shifted = temp_dir("shifted");
+  CommandResult d = run("train --data " + data.string() + " --out " + shifted.string() + kSmall +
+                        " --kimg 0.068 --snap-kimg 0.064 --real-shift 3 --resume " + mid.string());
+  ASSERT_EQ(d.exit_code, 0) << d.output;
+  EXPECT_NE(d.output.find("real images shifted up to 3 px"), std::string::npos) << d.output;
+  draggan::SafetensorsFile z =
+      draggan::read_safetensors((shifted / "snapshot-000000.068kimg.safetensors").string());
+  EXPECT_NE(z.metadata.at("train_config").find("\"real_shift\":3"), std::string::npos)
+      << z.metadata.at("train_config");
+  EXPECT_FALSE(torch::equal(x.tensors.at("G.synthesis.b16.conv1.weight"),
+                            z.tensors.at("G.synthesis.b16.conv1.weight")));
+
+  CommandResult e = run("train --data " + data.string() + " --out " + shifted.string() + kSmall +
+                        " --kimg 0.068 --real-shift 8");
+  EXPECT_NE(e.exit_code, 0);
+  EXPECT_NE(e.output.find("--real-shift must be in 0..7"), std::string::npos) << e.output;
 }
 
 TEST(CliTrain, ClearErrorsForBadData) {

@@ -140,7 +140,9 @@ TEST(StyleGANHumanConfig, RealisticShapeDragIsTheSameWindowedAndWhole) {
     }
     EXPECT_NEAR(ra.loss, rb.loss, 1e-4 * std::abs(rb.loss) + 1e-7) << "step " << k;
   }
-  EXPECT_LE((a.ws() - b.ws()).abs().max().item<double>(), 1e-5);
+  // Adam divides each gradient by its own size, so a coordinate whose gradient is near rounding noise moves by a
+  // fraction of lr however the sums were ordered: 5e-5 is 0.25% of the 2 steps' reach (1.4e-5 seen on one CPU).
+  EXPECT_LE((a.ws() - b.ws()).abs().max().item<double>(), 5e-5);
   EXPECT_EQ(a.image_uint8().sizes(), (std::vector<int64_t>{256, 128, 3}));
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "draggan/core/Error.h"
 #include "draggan/nn/MinibatchStd.h"
@@ -98,6 +99,34 @@ TEST(TrainAugment, FlipAndTranslateAreExactPixelMoves) {
   // Translation only permutes pixels within each row/column (reflect padding keeps values from the image).
   torch::Tensor moved = draggan::random_translate(torch::ones({4, 3, 16, 16}), 1.0);
   EXPECT_TRUE(torch::equal(moved, torch::ones({4, 3, 16, 16})));
+}
+
+// Each shifted image is its source moved by one whole-pixel offset within the limit, `fill` where it came in.
+TEST(TrainAugment, RealShiftMovesEachImageWithFillComingIn) {
+  torch::manual_seed(3);
+  const int64_t n = 64, h = 7, w = 9;
+  const int max_shift = 2;
+  torch::Tensor img = torch::arange(n * 2 * h * w, torch::kFloat32).view({n, 2, h, w});
+  EXPECT_TRUE(torch::equal(draggan::random_shift(img, 0, -1.0), img));
+  const torch::Tensor out = draggan::random_shift(img, max_shift, -1.0);
+  std::set<std::pair<int, int>> offsets_seen;
+  for (int64_t i = 0; i < n; ++i) {
+    int found = 0;
+    for (int dy = -max_shift; dy <= max_shift; ++dy)
+      for (int dx = -max_shift; dx <= max_shift; ++dx) {
+        torch::Tensor expected = torch::full({2, h, w}, -1.0);
+        for (int64_t y = 0; y < h; ++y)
+          for (int64_t x = 0; x < w; ++x)
+            if (y - dy >= 0 && y - dy < h && x - dx >= 0 && x - dx < w)
+              expected.select(1, y).select(1, x).copy_(img[i].select(1, y - dy).select(1, x - dx));
+        if (torch::equal(out[i], expected)) {
+          ++found;
+          offsets_seen.insert({dy, dx});
+        }
+      }
+    EXPECT_EQ(found, 1) << "image " << i;
+  }
+  EXPECT_GT(offsets_seen.size(), 12u);  // 25 offsets possible: they vary per image
 }
 
 TEST(TrainAugment, AdaptiveProbabilityFollowsOverfitting) {

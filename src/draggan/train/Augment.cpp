@@ -37,6 +37,22 @@ torch::Tensor random_translate(const torch::Tensor& images, double p, double max
   return out.gather(3, cols.view({n, 1, 1, w}).expand({n, c, h, w}));
 }
 
+torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double fill) {
+  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  if (max_pixels <= 0) return images;
+  auto opts = images.options().dtype(torch::kLong);
+  const torch::Tensor ty = torch::randint(-max_pixels, max_pixels + 1, {n, 1}, opts);
+  const torch::Tensor tx = torch::randint(-max_pixels, max_pixels + 1, {n, 1}, opts);
+  const torch::Tensor rows =
+      torch::arange(h, opts).unsqueeze(0) - ty;  // source row of each output row, [N, H]
+  const torch::Tensor cols = torch::arange(w, opts).unsqueeze(0) - tx;  // [N, W]
+  const torch::Tensor inside =
+      ((rows >= 0) & (rows < h)).view({n, 1, h, 1}) & ((cols >= 0) & (cols < w)).view({n, 1, 1, w});
+  torch::Tensor out = images.gather(2, rows.clamp(0, h - 1).view({n, 1, h, 1}).expand({n, c, h, w}));
+  out = out.gather(3, cols.clamp(0, w - 1).view({n, 1, 1, w}).expand({n, c, h, w}));
+  return torch::where(inside, out, torch::full({}, fill, images.options()));
+}
+
 torch::Tensor AdaptiveAugment::apply(const torch::Tensor& images) const {
   if (p_ <= 0) return images;
   return random_translate(random_xflip(images, p_), p_);

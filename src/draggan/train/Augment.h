@@ -10,6 +10,11 @@ namespace draggan {
 // Mirrors each image of [N, C, H, W] left-right with probability p (global torch RNG).
 torch::Tensor random_xflip(const torch::Tensor& images, double p);
 
+// Moves each image by its own whole-pixel offset, dy and dx each uniform in [-max_pixels, max_pixels]; what
+// comes in from outside is `fill`. Unlike ADA's translation this is meant to leak: a generator trained on
+// centred data (Fashion-MNIST) has no latent way to move its subject, which is what a drag asks of it.
+torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double fill);
+
 // Shifts each image by whole pixels (up to `max_fraction` of the size, reflect-padded) with probability p.
 torch::Tensor random_translate(const torch::Tensor& images, double p, double max_fraction = 0.125);
 

@@ -53,6 +53,9 @@ void TrainConfig::validate() const {
   if (!(g_lr > 0) || !(d_lr > 0)) fail("--lr must be positive");
   if (r1_interval < 1) fail("r1 interval must be >= 1");
   if (style_mixing < 0 || style_mixing > 1) fail("style mixing probability must be in [0, 1]");
+  if (real_shift < 0 || real_shift >= resolution / 2)
+    fail("--real-shift must be in 0.." + std::to_string(resolution / 2 - 1) + " pixels, got " +
+         std::to_string(real_shift));
   if (augment != "ada" && augment != "none") fail("--aug must be 'ada' or 'none', got '" + augment + "'");
 }
 
@@ -63,7 +66,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"g_lr", g_lr},             {"d_lr", d_lr},             {"r1_gamma", r1_gamma},
           {"r1_interval", r1_interval}, {"style_mixing", style_mixing}, {"ema_kimg", ema_kimg},
           {"ema_rampup", ema_rampup}, {"mbstd_group", mbstd_group}, {"xflip", xflip},
-          {"augment", augment},       {"ada_target", ada_target}, {"ada_kimg", ada_kimg}};
+          {"real_shift", real_shift}, {"augment", augment},       {"ada_target", ada_target},
+          {"ada_kimg", ada_kimg}};
 }
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
@@ -90,6 +94,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     get("ema_rampup", c.ema_rampup);
     get("mbstd_group", c.mbstd_group);
     get("xflip", c.xflip);
+    get("real_shift", c.real_shift);  // absent in checkpoints from before the option: 0
     get("augment", c.augment);
     get("ada_target", c.ada_target);
     get("ada_kimg", c.ada_kimg);

@@ -101,7 +101,8 @@ torch::Tensor Trainer::real_batch() {
   }
   torch::Tensor images = data_.images.index_select(0, torch::tensor(idx, torch::kLong));
   torch::Tensor x = images.to(device_).to(torch::kFloat32) / 127.5 - 1.0;
-  return config_.xflip ? random_xflip(x, 0.5) : x;
+  if (config_.xflip) x = random_xflip(x, 0.5);
+  return random_shift(x, config_.real_shift, -1.0);  // black in from outside
 }
 
 torch::Tensor Trainer::augment(const torch::Tensor& images) const {
@@ -190,7 +191,10 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
 }
 
 void Trainer::restore(const TrainingCheckpoint& ckpt) {
-  if (ckpt.config.to_json() != config_.to_json())
+  // The networks and optimiser must match; how the real images are shifted is the data's, free to change.
+  TrainConfig saved = ckpt.config;
+  saved.real_shift = config_.real_shift;
+  if (saved.to_json() != config_.to_json())
     throw InputError(ckpt.path + ": the checkpoint's training configuration differs from this run's");
   load_state_dict(*G, tensors_with_prefix(ckpt.tensors, "G."), ckpt.path + ": G");
   load_state_dict(*G_ema, tensors_with_prefix(ckpt.tensors, "G_ema."), ckpt.path + ": G_ema");
