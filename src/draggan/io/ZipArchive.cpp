@@ -141,10 +141,19 @@ const ZipEntry* ZipArchive::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
-void ZipArchive::read(const ZipEntry& entry, void* out, uint64_t capacity) {
+namespace {
+
+// Only a stored entry's size was checked against the file's; a compressed one's is what it claims unpacked.
+void require_stored(const std::string& path, const ZipEntry& entry) {
   if (entry.method != 0)
-    throw CheckpointError(path_ + ": entry " + entry.name + " is compressed (method " + std::to_string(entry.method) +
+    throw CheckpointError(path + ": entry " + entry.name + " is compressed (method " + std::to_string(entry.method) +
                           "); only stored entries are supported, as torch.save writes them");
+}
+
+}  // namespace
+
+void ZipArchive::read(const ZipEntry& entry, void* out, uint64_t capacity) {
+  require_stored(path_, entry);
   if (capacity != entry.size)
     throw CheckpointError(path_ + ": entry " + entry.name + " has " + std::to_string(entry.size) +
                           " bytes, expected " + std::to_string(capacity));
@@ -152,6 +161,7 @@ void ZipArchive::read(const ZipEntry& entry, void* out, uint64_t capacity) {
 }
 
 std::string ZipArchive::read(const ZipEntry& entry) {
+  require_stored(path_, entry);  // before allocating its claimed size
   std::string bytes(entry.size, '\0');
   read(entry, bytes.data(), entry.size);
   return bytes;
