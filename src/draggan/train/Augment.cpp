@@ -13,6 +13,14 @@ torch::Tensor reflect(const torch::Tensor& idx, int64_t n) {
   return torch::where(m < n, m, period - m);
 }
 
+// Output pixel (y, x) of image i is input pixel (rows[i, y], cols[i, x]); rows [N, H], cols [N, W].
+torch::Tensor gather_rows_cols(const torch::Tensor& images, const torch::Tensor& rows,
+                               const torch::Tensor& cols) {
+  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  const torch::Tensor out = images.gather(2, rows.view({n, 1, h, 1}).expand({n, c, h, w}));
+  return out.gather(3, cols.view({n, 1, 1, w}).expand({n, c, h, w}));
+}
+
 }  // namespace
 
 torch::Tensor random_xflip(const torch::Tensor& images, double p) {
@@ -22,7 +30,7 @@ torch::Tensor random_xflip(const torch::Tensor& images, double p) {
 }
 
 torch::Tensor random_translate(const torch::Tensor& images, double p, double max_fraction) {
-  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
   if (p <= 0 || h < 2 || w < 2) return images;
   auto opts = images.options().dtype(torch::kLong);
   torch::Tensor apply = torch::rand({n, 1}, images.options()) < p;
@@ -33,12 +41,11 @@ torch::Tensor random_translate(const torch::Tensor& images, double p, double max
   torch::Tensor ty = shift(h), tx = shift(w);
   torch::Tensor rows = reflect(torch::arange(h, opts).unsqueeze(0) - ty, h);  // [N, H]
   torch::Tensor cols = reflect(torch::arange(w, opts).unsqueeze(0) - tx, w);  // [N, W]
-  torch::Tensor out = images.gather(2, rows.view({n, 1, h, 1}).expand({n, c, h, w}));
-  return out.gather(3, cols.view({n, 1, 1, w}).expand({n, c, h, w}));
+  return gather_rows_cols(images, rows, cols);
 }
 
 torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double fill) {
-  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
   if (max_pixels <= 0) return images;
   auto opts = images.options().dtype(torch::kLong);
   const torch::Tensor ty = torch::randint(-max_pixels, max_pixels + 1, {n, 1}, opts);
@@ -48,8 +55,7 @@ torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double f
   const torch::Tensor cols = torch::arange(w, opts).unsqueeze(0) - tx;  // [N, W]
   const torch::Tensor inside =
       ((rows >= 0) & (rows < h)).view({n, 1, h, 1}) & ((cols >= 0) & (cols < w)).view({n, 1, 1, w});
-  torch::Tensor out = images.gather(2, rows.clamp(0, h - 1).view({n, 1, h, 1}).expand({n, c, h, w}));
-  out = out.gather(3, cols.clamp(0, w - 1).view({n, 1, 1, w}).expand({n, c, h, w}));
+  const torch::Tensor out = gather_rows_cols(images, rows.clamp(0, h - 1), cols.clamp(0, w - 1));
   return torch::where(inside, out, torch::full({}, fill, images.options()));
 }
 
