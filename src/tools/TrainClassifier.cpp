@@ -21,15 +21,6 @@ struct TrainClassifierOptions {
   ClassifierTrainOptions train;
 };
 
-// Fashion-MNIST's four file names, gzip'd (as Debian ships them) or not.
-std::string idx_file(const std::string& dir, const std::string& stem) {
-  namespace fs = std::filesystem;
-  for (const std::string& name : {stem + ".gz", stem})
-    if (fs::exists(fs::path(dir) / name)) return (fs::path(dir) / name).string();
-  throw InputError("--data " + dir + ": no " + stem + "(.gz) (expected Fashion-MNIST's IDX files, as Debian's "
-                   "dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist)");
-}
-
 std::string fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
@@ -43,12 +34,8 @@ int run_train_classifier(TrainClassifierOptions opt, const CommonOptions& common
   opt.train.validate();
   const torch::Device device = common.torch_device();
   const int r = opt.config.resolution, c = opt.config.channels;
-  const std::string train_images = idx_file(opt.data, "train-images-idx3-ubyte");
-  const std::string train_labels = idx_file(opt.data, "train-labels-idx1-ubyte");
-  const std::string test_images = idx_file(opt.data, "t10k-images-idx3-ubyte");
-  const std::string test_labels = idx_file(opt.data, "t10k-labels-idx1-ubyte");
-  LabelledImages train = load_labelled_idx(train_images, train_labels, r, c);
-  LabelledImages test = load_labelled_idx(test_images, test_labels, r, c);
+  LabelledImages train = load_fashion_mnist(opt.data, "train", r, c);
+  LabelledImages test = load_fashion_mnist(opt.data, "t10k", r, c);
   if (train.labels.max().item<int64_t>() >= opt.config.num_classes() || train.labels.min().item<int64_t>() < 0)
     throw InputError("--data " + opt.data + ": labels outside 0.." + std::to_string(opt.config.num_classes() - 1));
 
@@ -65,6 +52,12 @@ int run_train_classifier(TrainClassifierOptions opt, const CommonOptions& common
   });
   const double accuracy = classification_accuracy(net, test);
   log::info("test accuracy ", fixed(100 * accuracy, 2), "% on ", test.size(), " images");
+  nlohmann::json shifted = nlohmann::json::object();
+  for (int shift : kReportedShifts) {
+    const double a = shifted_accuracy(net, test, shift);
+    shifted[std::to_string(shift)] = std::stod(fixed(a, 6));
+    log::info("test accuracy with the garments moved ", shift, " px: ", fixed(100 * a, 2), "%");
+  }
 
   const nlohmann::json training{{"data", opt.data},
                                 {"train_images", train.size()},
@@ -77,7 +70,10 @@ int run_train_classifier(TrainClassifierOptions opt, const CommonOptions& common
                                 {"seed", opt.train.seed}};
   std::filesystem::path out(opt.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  save_classifier(opt.out, net, {{"test_accuracy", fixed(accuracy, 6)}, {"training", training.dump()}});
+  save_classifier(opt.out, net,
+                  {{"test_accuracy", fixed(accuracy, 6)},
+                   {"shifted_test_accuracy", shifted.dump()},
+                   {"training", training.dump()}});
   log::info("wrote ", opt.out);
   return 0;
 }

@@ -134,12 +134,21 @@ TEST(CliEval, TrainedClassifierReportsClassesBeforeAndAfter) {
                         " --epochs 2 --width 4 --threads 1");
   ASSERT_EQ(t.exit_code, 0) << t.output;
   EXPECT_NE(t.output.find("test accuracy"), std::string::npos) << t.output;
+  EXPECT_NE(t.output.find("moved 8 px"), std::string::npos) << t.output;
+  // `classify --test-data` recomputes what training reported, centred and moved 2-8 px.
+  CommandResult a = run("classify --json --threads 1 --classifier " + (dir / "c.safetensors").string() +
+                        " --test-data " + data.string());
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const nlohmann::json accuracies = nlohmann::json::parse(a.output.substr(a.output.find('{')));
+  EXPECT_EQ(accuracies["test_images"], 100);
+  EXPECT_EQ(accuracies["shifted_test_accuracy"].size(), 4u);
   CommandResult e = run("eval --model " + kModel + " --drags 3 --steps 3 --classifier " +
                         (dir / "c.safetensors").string() + " --json " + (dir / "e.json").string() + kFixtureDrag);
   ASSERT_EQ(e.exit_code, 0) << e.output;
   const nlohmann::json doc = read_json(dir / "e.json");
   EXPECT_EQ(doc["classifier"]["classes"].size(), 10u);
-  EXPECT_TRUE(doc["classifier"]["test_accuracy"].is_number());
+  EXPECT_NEAR(doc["classifier"]["test_accuracy"].get<double>(), accuracies["test_accuracy"].get<double>(),
+              1e-6);
   for (const auto& d : doc["drags"]) {
     ASSERT_TRUE(d["class_before"].is_object()) << d;
     EXPECT_EQ(d["class_kept"].get<bool>(), d["class_before"]["label"] == d["class_after"]["label"]);
@@ -201,6 +210,9 @@ TEST(CliEval, BadInputExitsWithAClearMessage) {
   r = run("train-classifier --data /nonexistent --out /tmp/x.safetensors");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("train-images-idx3-ubyte"), std::string::npos) << r.output;
+  r = run("classify --test-data /nonexistent");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("t10k-images-idx3-ubyte"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -40,11 +40,11 @@ TEST(ShippedModelEval, DragsReachTheirTargetsAndKeepTheirClass) {
     return v;
   }());
   std::printf("%s", summary_table({all}).c_str());
-  // The recorded settings keep the coarse ws rows fixed (drag_first_layer 3); with them moving (the official
-  // rows 0-5, the model's settings before) the same drags kept their class in 11 of 18, below this bound.
-  EXPECT_GE(all.reached_rate, 0.6);  // measured 12 of 18 (models/README.md)
+  // The generator fine-tuned on shifted garments, ws row 0 fixed (drag_first_layer 1); the centred generator
+  // before it reached 12 of these 18, below this bound.
+  EXPECT_GE(all.reached_rate, 0.72);  // measured 15 of 18 (models/README.md, fourth pass)
   ASSERT_TRUE(all.class_kept_rate.has_value());
-  EXPECT_GE(*all.class_kept_rate, 0.7);  // measured 14 of 18
+  EXPECT_GE(*all.class_kept_rate, 0.38);  // measured 9 of 18 with the shift-trained classifier
 }
 
 }  // namespace

@@ -31,6 +31,17 @@ ClassifierConfig small_config(int classes = 3) {
   return c;
 }
 
+// Six quick epochs, no flips: enough for the toy problems below.
+ClassifierTrainOptions toy_training(int batch, int max_shift) {
+  ClassifierTrainOptions options;
+  options.epochs = 6;
+  options.batch = batch;
+  options.lr = 0.01;
+  options.max_shift = max_shift;
+  options.xflip = false;
+  return options;
+}
+
 TEST(ImageClassifier, MapsImagesToOneLogitPerClass) {
   ImageClassifier net(small_config(3));
   EXPECT_EQ(net->forward(torch::zeros({5, 1, 16, 16})).sizes(), (torch::IntArrayRef{5, 3}));
@@ -87,16 +98,51 @@ TEST(ImageClassifier, LearnsASeparableToyProblem) {
   const LabelledImages data{images, labels};
   torch::manual_seed(0);
   ImageClassifier net(small_config(3));
-  ClassifierTrainOptions options;
-  options.epochs = 6;
-  options.batch = 32;
-  options.lr = 0.01;
-  options.max_shift = 1;
-  options.xflip = false;
+  const ClassifierTrainOptions options = toy_training(32, 1);
   int epochs_seen = 0;
   train_classifier(net, data, options, [&](const ClassifierEpochReport& r) { epochs_seen = r.epoch; });
   EXPECT_EQ(epochs_seen, 6);
   EXPECT_GE(classification_accuracy(net, data), 0.95);
+}
+
+TEST(ImageClassifier, ShiftsMoveContentByWholePixelsWithBlackComingIn) {
+  torch::Tensor x = torch::full({2, 1, 8, 8}, -1.0);
+  x[0][0][2][3] = 1.0;  // row 2, column 3
+  x[1][0][5][1] = 1.0;
+  const torch::Tensor moved =
+      shift_and_flip(x, torch::tensor({2.0f, -1.0f}), torch::tensor({1.0f, 0.0f}), torch::ones({2}));
+  EXPECT_EQ(moved[0][0][3][5].item<float>(), 1.0f);     // 2 right, 1 down
+  EXPECT_EQ(moved[1][0][5][0].item<float>(), 1.0f);     // 1 left
+  EXPECT_EQ(moved.sum().item<float>(), 2.0f - 126.0f);  // nothing else lit: all black around
+  // A bright image moved 3 px right: black fills the 3 left columns.
+  const torch::Tensor white =
+      shift_and_flip(torch::ones({1, 1, 4, 8}), torch::tensor({3.0f}), torch::zeros({1}), torch::ones({1}));
+  EXPECT_TRUE(torch::equal(white[0][0].slice(1, 0, 3), torch::full({4, 3}, -1.0)));
+  EXPECT_TRUE(torch::equal(white[0][0].slice(1, 3, 8), torch::ones({4, 5})));
+  const torch::Tensor flipped = shift_and_flip(x, torch::zeros({2}), torch::zeros({2}), -torch::ones({2}));
+  EXPECT_EQ(flipped[0][0][2][4].item<float>(), 1.0f);  // column 3 of 8 -> 4
+}
+
+TEST(ImageClassifier, ShiftedAccuracyMovesEveryImageOffItsPlace) {
+  // Class 0: a bright block on the left half; class 1: on the right half. Trained centred, the classifier is
+  // right on the data; moved 4 px, the blocks cross the halves for the images moved sideways.
+  const int64_t n = 200;
+  torch::Tensor images = torch::zeros({n, 1, 16, 16}, torch::kUInt8);
+  torch::Tensor labels = torch::arange(n, torch::kInt64) % 2;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t col = labels[i].item<int64_t>() == 0 ? 2 : 10;
+    images[i][0].slice(0, 5, 11).slice(1, col, col + 4).fill_(230);
+  }
+  const LabelledImages data{images, labels};
+  torch::manual_seed(1);
+  ImageClassifier net(small_config(2));
+  train_classifier(net, data, toy_training(20, 0));
+  const double centred = classification_accuracy(net, data);
+  EXPECT_GE(centred, 0.95);
+  EXPECT_DOUBLE_EQ(shifted_accuracy(net, data, 0), centred);
+  EXPECT_DOUBLE_EQ(shifted_accuracy(net, data, 4, 7), shifted_accuracy(net, data, 4, 7));  // seeded
+  EXPECT_LT(shifted_accuracy(net, data, 6), centred - 0.2);
+  EXPECT_THROW(shifted_accuracy(net, data, -1), InputError);
 }
 
 TEST(IdxFile, ReadsLabels) {

@@ -1,6 +1,7 @@
 // A trained classifier in one safetensors file: tensors under the module's names, metadata "format" =
 // "draggan-classifier", "classifier_config" = ClassifierConfig JSON, and what training measured
-// ("test_accuracy", "training" = a JSON description of the run).
+// ("test_accuracy"; "shifted_test_accuracy" = JSON {shift px: accuracy}; "training" = a JSON description of
+// the run).
 #pragma once
 #include <torch/torch.h>
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 #include "draggan/classify/ClassifierFile.h"
 #include "draggan/core/Error.h"
@@ -21,6 +22,21 @@ LabelledImages load_labelled_idx(const std::string& images_path, const std::stri
   return out;
 }
 
+LabelledImages load_fashion_mnist(const std::string& dir, const std::string& split, int resolution,
+                                  int channels) {
+  namespace fs = std::filesystem;
+  auto find = [&](const std::string& stem) {
+    for (const std::string& name : {stem + ".gz", stem})
+      if (fs::exists(fs::path(dir) / name)) return (fs::path(dir) / name).string();
+    throw InputError("--data " + dir + ": no " + stem +
+                     "(.gz) (expected Fashion-MNIST's IDX files, as Debian's " +
+                     "dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist)");
+  };
+  const std::string images =
+      find(split + "-images-idx3-ubyte");  // named first in the error when both are missing
+  return load_labelled_idx(images, find(split + "-labels-idx1-ubyte"), resolution, channels);
+}
+
 void ClassifierTrainOptions::validate() const {
   if (epochs < 1 || epochs > 1000) throw InputError("--epochs must be in 1..1000");
   if (batch < 1 || batch > 65536) throw InputError("--batch must be in 1..65536");
@@ -32,29 +48,34 @@ torch::Tensor uint8_to_unit_range(const torch::Tensor& images) {
   return images.to(torch::kFloat32) / 127.5 - 1.0;
 }
 
-namespace {
-
-// Whole-pixel shifts (zeros shifted in, i.e. black, the background) and flips, one affine map per image.
-torch::Tensor augment(const torch::Tensor& x, const ClassifierTrainOptions& options, torch::Generator& gen) {
+torch::Tensor shift_and_flip(const torch::Tensor& x, const torch::Tensor& dx, const torch::Tensor& dy,
+                             const torch::Tensor& sx) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
-  auto opts = torch::TensorOptions(torch::kFloat32);
-  torch::Tensor dx = torch::randint(-options.max_shift, options.max_shift + 1, {n}, gen, opts);
-  torch::Tensor dy = torch::randint(-options.max_shift, options.max_shift + 1, {n}, gen, opts);
-  torch::Tensor sx = options.xflip ? torch::randint(0, 2, {n}, gen, opts) * 2 - 1 : torch::ones({n}, opts);
-  torch::Tensor theta = torch::zeros({n, 2, 3}, opts);
+  torch::Tensor theta = torch::zeros({n, 2, 3}, torch::kFloat32);
   theta.select(1, 0).select(1, 0).copy_(sx);
   theta.select(1, 1).select(1, 1).fill_(1.0);
   // Normalised coordinates (align_corners false): one pixel is 2 / size.
   theta.select(1, 0).select(1, 2).copy_(-dx * 2.0 / static_cast<double>(w));
   theta.select(1, 1).select(1, 2).copy_(-dy * 2.0 / static_cast<double>(h));
   torch::Tensor grid = torch::nn::functional::affine_grid(theta.to(x.device()), x.sizes().vec(), false);
-  // The background is -1 (black): shift in black, not the zero of the [-1, 1] range.
+  // Sample x + 1 with zero padding, so what comes in is -1 (black), not the zero of the [-1, 1] range.
   return torch::nn::functional::grid_sample(x + 1.0, grid,
                                             torch::nn::functional::GridSampleFuncOptions()
                                                 .mode(torch::kNearest)
                                                 .padding_mode(torch::kZeros)
                                                 .align_corners(false)) -
          1.0;
+}
+
+namespace {
+
+torch::Tensor augment(const torch::Tensor& x, const ClassifierTrainOptions& options, torch::Generator& gen) {
+  const int64_t n = x.size(0);
+  auto opts = torch::TensorOptions(torch::kFloat32);
+  torch::Tensor dx = torch::randint(-options.max_shift, options.max_shift + 1, {n}, gen, opts);
+  torch::Tensor dy = torch::randint(-options.max_shift, options.max_shift + 1, {n}, gen, opts);
+  torch::Tensor sx = options.xflip ? torch::randint(0, 2, {n}, gen, opts) * 2 - 1 : torch::ones({n}, opts);
+  return shift_and_flip(x, dx, dy, sx);
 }
 
 }  // namespace
@@ -105,6 +126,20 @@ void train_classifier(ImageClassifier& net, const LabelledImages& data, const Cl
 
 double classification_accuracy(ImageClassifier& net, const LabelledImages& data) {
   ClassPrediction p = predict_classes(net, uint8_to_unit_range(data.images));
+  return p.label.eq(data.labels).to(torch::kFloat64).mean().item<double>();
+}
+
+double shifted_accuracy(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed) {
+  if (shift < 0 || shift > 64) throw InputError("shifted accuracy: the shift must be in 0..64");
+  const int64_t n = data.size();
+  torch::Generator gen = at::detail::createCPUGenerator(seed);
+  // One of the 8 compass directions per image: dx, dy in {-1, 0, 1}, not both 0.
+  torch::Tensor direction = torch::randint(0, 8, {n}, gen, torch::kInt64);
+  direction = direction + direction.ge(4).to(torch::kInt64);  // skip the centre of the 3x3 grid
+  torch::Tensor dx = (direction.remainder(3) - 1).to(torch::kFloat32) * shift;
+  torch::Tensor dy = (direction.div(3, "floor") - 1).to(torch::kFloat32) * shift;
+  const torch::Tensor images = shift_and_flip(uint8_to_unit_range(data.images), dx, dy, torch::ones({n}));
+  ClassPrediction p = predict_classes(net, images);
   return p.label.eq(data.labels).to(torch::kFloat64).mean().item<double>();
 }
 

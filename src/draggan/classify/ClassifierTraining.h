@@ -24,6 +24,12 @@ struct LabelledImages {
 LabelledImages load_labelled_idx(const std::string& images_path, const std::string& labels_path, int resolution,
                                  int channels);
 
+// One split of Fashion-MNIST from `dir` ("train" or "t10k": <split>-images-idx3-ubyte and
+// <split>-labels-idx1-ubyte, gzip'd as Debian's dataset-fashion-mnist installs them, or not). InputError
+// naming the folder when a file is missing.
+LabelledImages load_fashion_mnist(const std::string& dir, const std::string& split, int resolution,
+                                  int channels);
+
 struct ClassifierTrainOptions {
   int epochs = 12;
   int batch = 128;
@@ -46,6 +52,18 @@ void train_classifier(ImageClassifier& net, const LabelledImages& data, const Cl
 
 // Fraction of `data` whose predicted class is its label.
 double classification_accuracy(ImageClassifier& net, const LabelledImages& data);
+
+// The shifts (px) `train-classifier` and `classify --test-data` report accuracy at.
+inline constexpr int kReportedShifts[] = {2, 4, 6, 8};
+
+// The same with every image moved by `shift` px (black in) in one of the 8 compass directions, drawn per
+// image from `seed`: how far the class verdict survives a garment that a drag moved off the centre.
+double shifted_accuracy(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed = 0);
+
+// Images in [-1, 1], [N, C, H, W], each moved by whole pixels (dx[i], dy[i]: float [N], +x right, +y down)
+// and flipped left-right where sx[i] is -1 (1: not); black (-1, the background) comes in at the edges.
+torch::Tensor shift_and_flip(const torch::Tensor& x, const torch::Tensor& dx, const torch::Tensor& dy,
+                             const torch::Tensor& sx);
 
 // uint8 [N, C, H, W] -> float in [-1, 1], the generator's range.
 torch::Tensor uint8_to_unit_range(const torch::Tensor& images);
