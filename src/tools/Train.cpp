@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 #include "ProgressBar.h"
 #include "Subcommands.h"
@@ -28,6 +29,7 @@ struct TrainOptions {
   CLI::Option* resolution_option = nullptr;
   CLI::Option* channels_option = nullptr;
   CLI::Option* real_shift_option = nullptr;
+  CLI::Option* real_warp_option = nullptr;
 };
 
 std::string snapshot_name(double kimg) {
@@ -60,6 +62,10 @@ TrainConfig resolve_config(const TrainOptions& opt, TrainingCheckpoint* ckpt) {
     saved.real_shift = opt.config.real_shift;
     saved.validate();
   }
+  if (opt.real_warp_option->count()) {
+    saved.real_warp = opt.config.real_warp;
+    saved.validate();
+  }
   return saved;
 }
 
@@ -80,8 +86,10 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
     ckpt.reset();
   }
   std::filesystem::create_directories(opt.out);
-  const std::string shift =
-      config.real_shift ? ", real images shifted up to " + std::to_string(config.real_shift) + " px" : "";
+  std::ostringstream real_changes;
+  if (config.real_shift) real_changes << ", real images shifted up to " << config.real_shift << " px";
+  if (config.real_warp > 0) real_changes << ", real images bent up to " << config.real_warp << " px";
+  const std::string shift = real_changes.str();
   log::info("train: ", config.resolution, "x", config.resolution, "x", config.channels, ", batch ",
             config.batch, shift, ", G ", parameter_count(*trainer.G), " / D ", parameter_count(*trainer.D),
             " parameters, gamma ", config.effective_r1_gamma(), ", ", device.str());
@@ -157,6 +165,13 @@ SubcommandRunner setup_train(CLI::App& sub, CommonOptions& common) {
              "--real-shift", c.real_shift,
              "Move each real image by up to this many pixels each way (black comes in), so the generator "
              "learns to place its subject anywhere; with --resume it overrides the checkpoint's")
+          ->capture_default_str();
+  opt->real_warp_option =
+      sub.add_option(
+             "--real-warp", c.real_warp,
+             "Bend each real image by a smooth random field of up to this many pixels (black comes in), so "
+             "the generator learns to move one part of its subject; with --resume it overrides the "
+             "checkpoint's")
           ->capture_default_str();
   sub.add_option("--aug", c.augment, "Adaptive augmentation of D's inputs: ada or none")->capture_default_str();
   sub.add_option("--ada-target", c.ada_target, "ADA target for E[sign(D(real))]")->capture_default_str();

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "CliCommand.h"
+#include "draggan/eval/EvalSummary.h"
 #include "draggan/io/Image.h"
 
 namespace {
@@ -149,11 +150,16 @@ TEST(CliEval, TrainedClassifierReportsClassesBeforeAndAfter) {
   EXPECT_EQ(doc["classifier"]["classes"].size(), 10u);
   EXPECT_NEAR(doc["classifier"]["test_accuracy"].get<double>(), accuracies["test_accuracy"].get<double>(),
               1e-6);
+  int both = 0, sure = 0;
   for (const auto& d : doc["drags"]) {
     ASSERT_TRUE(d["class_before"].is_object()) << d;
     EXPECT_EQ(d["class_kept"].get<bool>(), d["class_before"]["label"] == d["class_after"]["label"]);
+    both += d["class_kept"].get<bool>() && d["reached"].get<bool>();
+    sure += d["class_before"]["probability"].get<double>() >= draggan::kSureStartProbability;
   }
   EXPECT_TRUE(doc["summary"][0]["class_kept_rate"].is_number());
+  EXPECT_DOUBLE_EQ(doc["summary"][0]["reached_and_kept_rate"].get<double>(), both / 3.0);
+  EXPECT_EQ(doc["summary"].back()["group"] == "sure start", sure > 0);
 }
 
 TEST(CliEval, RecordedDragSettingsAreWhatDragAndEvalStartFrom) {

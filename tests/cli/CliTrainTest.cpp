@@ -85,15 +85,20 @@ TEST(CliTrain, TrainsWritesCheckpointsAndResumesExactly) {
   EXPECT_NE(c.exit_code, 0);
   EXPECT_NE(c.output.find("--resolution 32 does not match"), std::string::npos) << c.output;
 
-  // Fine-tuning on shifted real images: --real-shift overrides the checkpoint's and is recorded.
+  // Fine-tuning on shifted and bent real images: --real-shift and --real-warp override the checkpoint's and
+  // are recorded.
   const fs::path shifted = temp_dir("shifted");
-  CommandResult d = run("train --data " + data.string() + " --out " + shifted.string() + kSmall +
-                        " --kimg 0.068 --snap-kimg 0.064 --real-shift 3 --resume " + mid.string());
+  CommandResult d =
+      run("train --data " + data.string() + " --out " + shifted.string() + kSmall +
+          " --kimg 0.068 --snap-kimg 0.064 --real-shift 3 --real-warp 1.5 --resume " + mid.string());
   ASSERT_EQ(d.exit_code, 0) << d.output;
-  EXPECT_NE(d.output.find("real images shifted up to 3 px"), std::string::npos) << d.output;
+  EXPECT_NE(d.output.find("real images shifted up to 3 px, real images bent up to 1.5 px"), std::string::npos)
+      << d.output;
   draggan::SafetensorsFile z =
       draggan::read_safetensors((shifted / "snapshot-000000.068kimg.safetensors").string());
   EXPECT_NE(z.metadata.at("train_config").find("\"real_shift\":3"), std::string::npos)
+      << z.metadata.at("train_config");
+  EXPECT_NE(z.metadata.at("train_config").find("\"real_warp\":1.5"), std::string::npos)
       << z.metadata.at("train_config");
   EXPECT_FALSE(torch::equal(x.tensors.at("G.synthesis.b16.conv1.weight"),
                             z.tensors.at("G.synthesis.b16.conv1.weight")));
@@ -102,6 +107,10 @@ TEST(CliTrain, TrainsWritesCheckpointsAndResumesExactly) {
                         " --kimg 0.068 --real-shift 8");
   EXPECT_NE(e.exit_code, 0);
   EXPECT_NE(e.output.find("--real-shift must be in 0..7"), std::string::npos) << e.output;
+  CommandResult f = run("train --data " + data.string() + " --out " + shifted.string() + kSmall +
+                        " --kimg 0.068 --real-warp 5");
+  EXPECT_NE(f.exit_code, 0);
+  EXPECT_NE(f.output.find("--real-warp must be in 0..4"), std::string::npos) << f.output;
 }
 
 TEST(CliTrain, ClearErrorsForBadData) {

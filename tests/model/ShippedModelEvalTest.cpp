@@ -40,11 +40,12 @@ TEST(ShippedModelEval, DragsReachTheirTargetsAndKeepTheirClass) {
     return v;
   }());
   std::printf("%s", summary_table({all}).c_str());
-  // The generator fine-tuned on shifted garments, ws row 0 fixed (drag_first_layer 1); the centred generator
-  // before it reached 12 of these 18, below this bound.
-  EXPECT_GE(all.reached_rate, 0.72);  // measured 15 of 18 (models/README.md, fourth pass)
+  // The generator fine-tuned on shifted and bent garments, ws row 0 fixed (drag_first_layer 1). The generator
+  // before it (shifts only) measured 15 / 9 / 7 of these 18, under the bounds on class kept and both.
+  EXPECT_GE(all.reached_rate, 0.77);  // measured 16 of 18 (models/README.md, fifth pass)
   ASSERT_TRUE(all.class_kept_rate.has_value());
-  EXPECT_GE(*all.class_kept_rate, 0.38);  // measured 9 of 18 with the shift-trained classifier
+  EXPECT_GE(*all.class_kept_rate, 0.55);       // measured 12 of 18
+  EXPECT_GE(*all.reached_and_kept_rate, 0.5);  // measured 11 of 18
 }
 
 }  // namespace

@@ -180,13 +180,18 @@ TEST(FastProjection, WorksThroughTheInterfaceDefaults) {
 }
 
 // The shipped model is trained: its own images come back closely. Measured with the default fast schedule
-// (80 + 40 steps, 1 thread): seeds 7 / 42 / 1000 tuned to 40.6 / 37.7 / 38.7 dB (projected 32.3 / 27.3 / 30.5); the
-// earlier fast schedule gave 28.0 / 24.2 / 27.8 and the reference projector cut to 130 + 40 steps 38.6 / 37.0 / 36.5
-// (bench/README.md). Thresholds ~4 dB under what is measured.
+// (80 + 40 steps) on the generator shipped since the fifth pass of issue 13 (models/README.md; bent garments,
+// 640 kimg): seeds 7 / 42 / 1000 tuned to 36.8 / 39.5 / 35.4 dB, projected 27.0 / 29.4 / 24.2. The shift-only
+// generator before it met projected bounds of 28 / 26 / 26 dB: bent garments are harder to find in W+ before
+// tuning, not after. Earlier models and schedules: bench/README.md. Thresholds 2-4 dB under what is measured.
 TEST(FastProjection, ReconstructsTheShippedModelsOwnImages) {
   LoadedModel model = load_model(kShipped);
-  const std::map<uint32_t, double> tuned_at_least{{7, 36.0}, {42, 34.0}, {1000, 34.0}};
-  for (const auto& [seed, threshold] : tuned_at_least) {
+  struct AtLeast {
+    double projected, tuned;
+  };
+  const std::map<uint32_t, AtLeast> psnr_at_least{
+      {7, {24.0, 34.0}}, {42, {26.0, 36.0}}, {1000, {21.0, 33.0}}};
+  for (const auto& [seed, at_least] : psnr_at_least) {
     const torch::Tensor target = own_image(*model.generator, seed, 1.0);
     InversionOptions options;
     options.schedule = InversionSchedule::Fast;
@@ -195,8 +200,8 @@ TEST(FastProjection, ReconstructsTheShippedModelsOwnImages) {
     std::cout << "[ measured ] shipped model seed " << seed << ", fast schedule: projected " << r.projected.psnr
               << " dB (SSIM " << r.projected.ssim << "), tuned " << r.tuned->psnr << " dB (SSIM " << r.tuned->ssim
               << ")\n";
-    EXPECT_GT(r.projected.psnr, threshold - 8.0) << "seed " << seed;
-    EXPECT_GT(r.tuned->psnr, threshold) << "seed " << seed;
+    EXPECT_GT(r.projected.psnr, at_least.projected) << "seed " << seed;
+    EXPECT_GT(r.tuned->psnr, at_least.tuned) << "seed " << seed;
     EXPECT_GT(r.tuned->ssim, 0.95) << "seed " << seed;
   }
 }

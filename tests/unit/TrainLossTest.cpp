@@ -129,6 +129,37 @@ TEST(TrainAugment, RealShiftMovesEachImageWithFillComingIn) {
   EXPECT_GT(offsets_seen.size(), 12u);  // 25 offsets possible: they vary per image
 }
 
+// A bent image is its source resampled along a smooth field of at most about max_pixels: flat areas stay
+// flat, a dot moves a little (differently per image), `fill` comes in from outside, and no value is invented.
+TEST(TrainAugment, RealWarpBendsEachImageSmoothlyWithFillComingIn) {
+  torch::manual_seed(5);
+  const int64_t n = 32, h = 24, w = 24;
+  const double max_pixels = 2.0;
+  torch::Tensor flat = torch::full({n, 1, h, w}, 0.5);
+  EXPECT_TRUE(torch::equal(draggan::random_warp(flat, 0.0, -1.0), flat));
+  const torch::Tensor bent_flat = draggan::random_warp(flat, max_pixels, -1.0);
+  // Bicubic interpolation of the lattice may overshoot it a little: 2 x max_pixels from the border is inside.
+  const int64_t margin = 2 * static_cast<int64_t>(max_pixels);
+  EXPECT_TRUE(torch::allclose(bent_flat.slice(2, margin, h - margin).slice(3, margin, w - margin),
+                              flat.slice(2, margin, h - margin).slice(3, margin, w - margin)));
+  EXPECT_LT(bent_flat.min().item<double>(), 0.5);  // somewhere black came in at the border
+
+  torch::Tensor dot = torch::full({n, 1, h, w}, -1.0);
+  dot.slice(2, 11, 13).slice(3, 11, 13).fill_(1.0);
+  const torch::Tensor bent = draggan::random_warp(dot, max_pixels, -1.0);
+  EXPECT_GE(bent.min().item<double>(), -1.0 - 1e-6);
+  EXPECT_LE(bent.max().item<double>(), 1.0 + 1e-6);
+  const torch::Tensor mass = bent + 1.0;  // [N, 1, H, W], 0 on the background
+  const torch::Tensor coords = torch::arange(h, torch::kFloat32);
+  const torch::Tensor total = mass.sum({1, 2, 3});
+  const torch::Tensor cy = (mass.sum({1, 3}).squeeze(1) * coords).sum(1) / total;
+  const torch::Tensor cx = (mass.sum({1, 2}).squeeze(1) * coords).sum(1) / total;
+  const torch::Tensor moved = ((cy - 11.5).square() + (cx - 11.5).square()).sqrt();
+  EXPECT_LE(moved.max().item<double>(), 1.5 * max_pixels * std::sqrt(2.0));
+  EXPECT_GT(moved.max().item<double>(), 0.25);                                   // some dots moved
+  EXPECT_GT(std::get<0>(torch::_unique((moved * 100).round())).numel(), n / 2);  // by their own amounts
+}
+
 TEST(TrainAugment, AdaptiveProbabilityFollowsOverfitting) {
   draggan::AdaptiveAugment ada({0.6, 4, 100});
   // D calls every real image real (r_t = 1 > 0.6): p rises by batch * interval / 100k per adjustment.

@@ -144,17 +144,24 @@ nlohmann::json eval_document(const EvalRunInfo& info, const std::vector<DragOutc
             {"stop_distance", info.resolved.stop_distance},
             {"max_steps", info.setup.max_steps}}},
           {"definitions",
-           {{"reached", "every final handle (the engine's tracking on the final image's latent) within stop_distance "
-                        "px of its target"},
-            {"tracked_reached", "every tracked handle (normalised cross-correlation of the start image's patch "
-                                "around the handle, searched in the final image) within stop_distance px"},
+           {{"reached",
+             "every final handle (the engine's tracking on the final image's latent) within stop_distance "
+             "px of its target"},
+            {"tracked_reached",
+             "every tracked handle (normalised cross-correlation of the start image's patch "
+             "around the handle, searched in the final image) within stop_distance px"},
             {"class_kept", "the classifier's class of the final image equals that of the start image"},
-            {"outside", "pixels farther than region_radius from every handle -> target segment; a masked drag may "
-                        "move only inside that region"},
+            {"reached_and_kept_rate", "share of the classified drags that were reached and kept their class"},
+            {"sure start", "summary group: the drags whose start class the classifier gave probability >= " +
+                               fmt(kSureStartProbability, "%g")},
+            {"outside",
+             "pixels farther than region_radius from every handle -> target segment; a masked drag may "
+             "move only inside that region"},
             {"psnr_outside", "dB over the outside pixels, capped at 100 (identical)"},
             {"ssim_outside", "SSIM map (Gaussian 11x11, sigma 1.5) averaged over the outside pixels"},
-            {"lpips_outside", "LPIPS between the start image and the final image with the region pasted back from "
-                              "the start image"}}},
+            {"lpips_outside",
+             "LPIPS between the start image and the final image with the region pasted back from "
+             "the start image"}}},
           {"classifier", classifier},
           {"perceptual", info.perceptual.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.perceptual)},
           {"summary", summary},
@@ -198,7 +205,7 @@ void write_report_index(const std::string& dir, const nlohmann::json& doc) {
        << html_escape(doc["drag_params"].dump()) << "</p>\n";
   html << "<p>Sheets: start image (handles red, targets blue) | final image (engine's handles red, independent "
           "tracker green) | difference x3 (moved region outlined yellow; a masked drag's fixed area dimmed).</p>\n";
-  html << "<h2>Summary</h2><table><tr><th>group<th>drags<th>reached %<th>tracked %<th>class kept %"
+  html << "<h2>Summary</h2><table><tr><th>group<th>drags<th>reached %<th>tracked %<th>class kept %<th>both %"
           "<th>engine px<th>tracked px<th>steps<th>PSNR out<th>SSIM out</tr>\n";
   auto pct = [](const nlohmann::json& v) { return v.is_null() ? std::string("–") : fmt(100 * v.get<double>(), "%.1f"); };
   auto num = [](const nlohmann::json& v, const char* f) {
@@ -206,8 +213,9 @@ void write_report_index(const std::string& dir, const nlohmann::json& doc) {
   };
   for (const auto& g : doc["summary"]) {
     html << "<tr><td>" << html_escape(g["group"].get<std::string>()) << "<td>" << g["drags"] << "<td>"
-         << pct(g["reached_rate"]) << "<td>" << pct(g["tracked_reached_rate"]) << "<td>" << pct(g["class_kept_rate"])
-         << "<td>" << num(g["engine_distance"]["mean"], "%.2f") << "<td>" << num(g["tracked_distance"]["mean"], "%.2f")
+         << pct(g["reached_rate"]) << "<td>" << pct(g["tracked_reached_rate"]) << "<td>"
+         << pct(g["class_kept_rate"]) << "<td>" << pct(g["reached_and_kept_rate"]) << "<td>"
+         << num(g["engine_distance"]["mean"], "%.2f") << "<td>" << num(g["tracked_distance"]["mean"], "%.2f")
          << "<td>" << num(g["steps"]["mean"], "%.0f") << "<td>"
          << (g["psnr_outside"].is_null() ? "–" : num(g["psnr_outside"]["mean"], "%.2f")) << "<td>"
          << (g["ssim_outside"].is_null() ? "–" : num(g["ssim_outside"]["mean"], "%.3f")) << "</tr>\n";

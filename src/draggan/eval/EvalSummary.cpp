@@ -43,13 +43,14 @@ GroupSummary summarize(const std::string& name, const std::vector<const DragOutc
   g.drags = static_cast<int>(outcomes.size());
   if (outcomes.empty()) return g;
   std::vector<double> steps, seconds, engine, tracked, start, psnr, ssim, lpips;
-  int reached = 0, tracked_reached = 0, kept = 0, classified = 0;
+  int reached = 0, tracked_reached = 0, kept = 0, classified = 0, both = 0;
   for (const DragOutcome* o : outcomes) {
     reached += o->reached;
     tracked_reached += o->tracked_reached;
     if (auto k = o->class_kept()) {
       ++classified;
       kept += *k;
+      both += *k && o->reached;
     }
     steps.push_back(o->steps);
     seconds.push_back(o->ms / 1000.0);
@@ -65,7 +66,10 @@ GroupSummary summarize(const std::string& name, const std::vector<const DragOutc
   const double n = static_cast<double>(outcomes.size());
   g.reached_rate = reached / n;
   g.tracked_reached_rate = tracked_reached / n;
-  if (classified) g.class_kept_rate = static_cast<double>(kept) / classified;
+  if (classified) {
+    g.class_kept_rate = static_cast<double>(kept) / classified;
+    g.reached_and_kept_rate = static_cast<double>(both) / classified;
+  }
   g.steps = mean_median(steps);
   g.seconds = mean_median(seconds);
   g.engine_distance = mean_median(engine);
@@ -78,7 +82,7 @@ GroupSummary summarize(const std::string& name, const std::vector<const DragOutc
 }
 
 std::vector<GroupSummary> summarize_groups(const std::vector<DragOutcome>& outcomes) {
-  std::vector<const DragOutcome*> all;
+  std::vector<const DragOutcome*> all, sure_start;
   std::vector<std::string> setting_order, distance_order;
   std::map<std::string, std::vector<const DragOutcome*>> by_setting, by_distance;
   for (const DragOutcome& o : outcomes) {
@@ -88,10 +92,12 @@ std::vector<GroupSummary> summarize_groups(const std::vector<DragOutcome>& outco
     if (!by_distance.count(d)) distance_order.push_back(d);
     by_setting[s].push_back(&o);
     by_distance[d].push_back(&o);
+    if (o.class_before && o.class_before->probability >= kSureStartProbability) sure_start.push_back(&o);
   }
   std::vector<GroupSummary> groups{summarize("all", all)};
   for (const auto& s : setting_order) groups.push_back(summarize(s, by_setting[s]));
   for (const auto& d : distance_order) groups.push_back(summarize(d, by_distance[d]));
+  if (!sure_start.empty()) groups.push_back(summarize("sure start", sure_start));
   return groups;
 }
 
@@ -100,45 +106,51 @@ std::string summary_table(const std::vector<GroupSummary>& groups) {
   const bool lpips = std::any_of(groups.begin(), groups.end(), [](const auto& g) { return g.lpips_outside; });
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof(line), "%-12s %5s %8s %8s %8s %13s %13s %13s %11s %7s %7s%s %7s\n", "group", "drags",
-                "reached", "tracked", classes ? "class" : "", "start px", "engine px", "tracked px", "steps",
-                "PSNR", "SSIM", lpips ? "  1-LPIPS" : "", "s/drag");
+  std::snprintf(line, sizeof(line), "%-12s %5s %8s %8s %8s %8s %13s %13s %13s %11s %7s %7s%s %7s\n", "group",
+                "drags", "reached", "tracked", classes ? "class" : "", classes ? "both" : "", "start px",
+                "engine px", "tracked px", "steps", "PSNR", "SSIM", lpips ? "  1-LPIPS" : "", "s/drag");
   out << line;
-  std::snprintf(line, sizeof(line), "%-12s %5s %8s %8s %8s %13s %13s %13s %11s %7s %7s%s %7s\n", "", "", "%",
-                "%", classes ? "kept %" : "", "mean/median", "mean/median", "mean/median", "mean/median", "out",
-                "out", lpips ? "      out" : "", "mean");
+  std::snprintf(line, sizeof(line), "%-12s %5s %8s %8s %8s %8s %13s %13s %13s %11s %7s %7s%s %7s\n", "", "",
+                "%", "%", classes ? "kept %" : "", classes ? "%" : "", "mean/median", "mean/median",
+                "mean/median", "mean/median", "out", "out", lpips ? "      out" : "", "mean");
   out << line;
   for (const GroupSummary& g : groups) {
     char kept[16] = "";
+    char both[16] = "";
     if (g.class_kept_rate) std::snprintf(kept, sizeof(kept), "%.1f", 100 * *g.class_kept_rate);
+    if (g.reached_and_kept_rate) std::snprintf(both, sizeof(both), "%.1f", 100 * *g.reached_and_kept_rate);
     char lp[16] = "";
     if (lpips) std::snprintf(lp, sizeof(lp), "  %7.3f", g.lpips_outside ? 1.0 - g.lpips_outside->mean : NAN);
     std::snprintf(line, sizeof(line),
-                  "%-12s %5d %8.1f %8.1f %8s %6.2f/%-6.2f %6.2f/%-6.2f %6.2f/%-6.2f %5.0f/%-5.0f %7.2f %7.3f%s %7.2f\n",
-                  g.name.c_str(), g.drags, 100 * g.reached_rate, 100 * g.tracked_reached_rate, kept,
-                  g.start_distance.mean, g.start_distance.median, g.engine_distance.mean, g.engine_distance.median,
-                  g.tracked_distance.mean, g.tracked_distance.median, g.steps.mean, g.steps.median,
-                  g.psnr_outside ? g.psnr_outside->mean : NAN, g.ssim_outside ? g.ssim_outside->mean : NAN, lp,
-                  g.seconds.mean);
+                  "%-12s %5d %8.1f %8.1f %8s %8s %6.2f/%-6.2f %6.2f/%-6.2f %6.2f/%-6.2f %5.0f/%-5.0f %7.2f "
+                  "%7.3f%s %7.2f\n",
+                  g.name.c_str(), g.drags, 100 * g.reached_rate, 100 * g.tracked_reached_rate, kept, both,
+                  g.start_distance.mean, g.start_distance.median, g.engine_distance.mean,
+                  g.engine_distance.median, g.tracked_distance.mean, g.tracked_distance.median, g.steps.mean,
+                  g.steps.median, g.psnr_outside ? g.psnr_outside->mean : NAN,
+                  g.ssim_outside ? g.ssim_outside->mean : NAN, lp, g.seconds.mean);
     out << line;
   }
   return out.str();
 }
 
 nlohmann::json to_json(const GroupSummary& g) {
-  return {{"group", g.name},
-          {"drags", g.drags},
-          {"reached_rate", g.reached_rate},
-          {"tracked_reached_rate", g.tracked_reached_rate},
-          {"class_kept_rate", g.class_kept_rate ? nlohmann::json(*g.class_kept_rate) : nlohmann::json(nullptr)},
-          {"start_distance", mm_json(g.start_distance)},
-          {"engine_distance", mm_json(g.engine_distance)},
-          {"tracked_distance", mm_json(g.tracked_distance)},
-          {"steps", mm_json(g.steps)},
-          {"seconds", mm_json(g.seconds)},
-          {"psnr_outside", mm_json(g.psnr_outside)},
-          {"ssim_outside", mm_json(g.ssim_outside)},
-          {"lpips_outside", mm_json(g.lpips_outside)}};
+  return {
+      {"group", g.name},
+      {"drags", g.drags},
+      {"reached_rate", g.reached_rate},
+      {"tracked_reached_rate", g.tracked_reached_rate},
+      {"class_kept_rate", g.class_kept_rate ? nlohmann::json(*g.class_kept_rate) : nlohmann::json(nullptr)},
+      {"reached_and_kept_rate",
+       g.reached_and_kept_rate ? nlohmann::json(*g.reached_and_kept_rate) : nlohmann::json(nullptr)},
+      {"start_distance", mm_json(g.start_distance)},
+      {"engine_distance", mm_json(g.engine_distance)},
+      {"tracked_distance", mm_json(g.tracked_distance)},
+      {"steps", mm_json(g.steps)},
+      {"seconds", mm_json(g.seconds)},
+      {"psnr_outside", mm_json(g.psnr_outside)},
+      {"ssim_outside", mm_json(g.ssim_outside)},
+      {"lpips_outside", mm_json(g.lpips_outside)}};
 }
 
 }  // namespace draggan

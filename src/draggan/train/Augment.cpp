@@ -59,6 +59,32 @@ torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double f
   return torch::where(inside, out, torch::full({}, fill, images.options()));
 }
 
+torch::Tensor random_warp(const torch::Tensor& images, double max_pixels, double fill) {
+  namespace F = torch::nn::functional;
+  if (max_pixels <= 0) return images;
+  const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
+  const torch::Tensor amplitude = torch::rand({n, 1, 1, 1}, images.options()) * max_pixels;
+  const torch::Tensor lattice =
+      (torch::rand({n, 2, kWarpGrid, kWarpGrid}, images.options()) * 2 - 1) * amplitude;
+  const torch::Tensor field = F::interpolate(  // [N, 2 (x, y), H, W], pixels
+      lattice,
+      F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBicubic).align_corners(true));
+  // grid_sample's coordinates (align_corners false): pixel centre j of a side of `size` is at (2j + 1) / size
+  // - 1.
+  const torch::Tensor xs = (torch::arange(w, images.options()) * 2 + 1) / static_cast<double>(w) - 1;
+  const torch::Tensor ys = (torch::arange(h, images.options()) * 2 + 1) / static_cast<double>(h) - 1;
+  const torch::Tensor gx = xs.view({1, 1, w}) + field.select(1, 0) * (2.0 / static_cast<double>(w));
+  const torch::Tensor gy = ys.view({1, h, 1}) + field.select(1, 1) * (2.0 / static_cast<double>(h));
+  const torch::Tensor grid = torch::stack({gx, gy}, -1);  // [N, H, W, 2]
+  // Sampling (image - fill) with zero padding brings `fill` in from outside.
+  return F::grid_sample(images - fill, grid,
+                        F::GridSampleFuncOptions()
+                            .mode(torch::kBilinear)
+                            .padding_mode(torch::kZeros)
+                            .align_corners(false)) +
+         fill;
+}
+
 torch::Tensor AdaptiveAugment::apply(const torch::Tensor& images) const {
   if (p_ <= 0) return images;
   return random_translate(random_xflip(images, p_), p_);

@@ -15,6 +15,14 @@ torch::Tensor random_xflip(const torch::Tensor& images, double p);
 // centred data (Fashion-MNIST) has no latent way to move its subject, which is what a drag asks of it.
 torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double fill);
 
+// Bends each image by its own smooth random displacement field (a kWarpGrid x kWarpGrid lattice of offsets,
+// each uniform in [-a, a] with a = max_pixels times a per-image uniform draw, bicubically interpolated;
+// bilinear resampling, `fill` from outside). Meant to leak like random_shift: Fashion-MNIST's garments come
+// in one pose, so a generator trained on them has no latent way to move one part of a garment and keep the
+// rest, which is what a drag asks of it.
+torch::Tensor random_warp(const torch::Tensor& images, double max_pixels, double fill);
+constexpr int kWarpGrid = 4;
+
 // Shifts each image by whole pixels (up to `max_fraction` of the size, reflect-padded) with probability p.
 torch::Tensor random_translate(const torch::Tensor& images, double p, double max_fraction = 0.125);
 

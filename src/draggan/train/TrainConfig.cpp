@@ -1,5 +1,7 @@
 #include "draggan/train/TrainConfig.h"
 
+#include <cmath>
+
 #include "draggan/core/Error.h"
 
 namespace draggan {
@@ -56,17 +58,35 @@ void TrainConfig::validate() const {
   if (real_shift < 0 || real_shift >= resolution / 2)
     fail("--real-shift must be in 0.." + std::to_string(resolution / 2 - 1) + " pixels, got " +
          std::to_string(real_shift));
+  if (!(std::isfinite(real_warp) && real_warp >= 0 && real_warp <= resolution / 4.0))
+    fail("--real-warp must be in 0.." + std::to_string(resolution / 4) + " pixels, got " +
+         std::to_string(real_warp));
   if (augment != "ada" && augment != "none") fail("--aug must be 'ada' or 'none', got '" + augment + "'");
 }
 
 nlohmann::json TrainConfig::to_json() const {
-  return {{"resolution", resolution}, {"channels", channels},     {"batch", batch},
-          {"seed", seed},             {"z_dim", z_dim},           {"w_dim", w_dim},
-          {"mapping_layers", mapping_layers}, {"channel_base", channel_base}, {"channel_max", channel_max},
-          {"g_lr", g_lr},             {"d_lr", d_lr},             {"r1_gamma", r1_gamma},
-          {"r1_interval", r1_interval}, {"style_mixing", style_mixing}, {"ema_kimg", ema_kimg},
-          {"ema_rampup", ema_rampup}, {"mbstd_group", mbstd_group}, {"xflip", xflip},
-          {"real_shift", real_shift}, {"augment", augment},       {"ada_target", ada_target},
+  return {{"resolution", resolution},
+          {"channels", channels},
+          {"batch", batch},
+          {"seed", seed},
+          {"z_dim", z_dim},
+          {"w_dim", w_dim},
+          {"mapping_layers", mapping_layers},
+          {"channel_base", channel_base},
+          {"channel_max", channel_max},
+          {"g_lr", g_lr},
+          {"d_lr", d_lr},
+          {"r1_gamma", r1_gamma},
+          {"r1_interval", r1_interval},
+          {"style_mixing", style_mixing},
+          {"ema_kimg", ema_kimg},
+          {"ema_rampup", ema_rampup},
+          {"mbstd_group", mbstd_group},
+          {"xflip", xflip},
+          {"real_shift", real_shift},
+          {"real_warp", real_warp},
+          {"augment", augment},
+          {"ada_target", ada_target},
           {"ada_kimg", ada_kimg}};
 }
 
@@ -95,6 +115,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     get("mbstd_group", c.mbstd_group);
     get("xflip", c.xflip);
     get("real_shift", c.real_shift);  // absent in checkpoints from before the option: 0
+    get("real_warp", c.real_warp);    // likewise
     get("augment", c.augment);
     get("ada_target", c.ada_target);
     get("ada_kimg", c.ada_kimg);

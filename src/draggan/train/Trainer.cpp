@@ -102,7 +102,8 @@ torch::Tensor Trainer::real_batch() {
   torch::Tensor images = data_.images.index_select(0, torch::tensor(idx, torch::kLong));
   torch::Tensor x = images.to(device_).to(torch::kFloat32) / 127.5 - 1.0;
   if (config_.xflip) x = random_xflip(x, 0.5);
-  return random_shift(x, config_.real_shift, -1.0);  // black in from outside
+  // Black comes in from outside.
+  return random_warp(random_shift(x, config_.real_shift, -1.0), config_.real_warp, -1.0);
 }
 
 torch::Tensor Trainer::augment(const torch::Tensor& images) const {
@@ -194,6 +195,7 @@ void Trainer::restore(const TrainingCheckpoint& ckpt) {
   // The networks and optimiser must match; how the real images are shifted is the data's, free to change.
   TrainConfig saved = ckpt.config;
   saved.real_shift = config_.real_shift;
+  saved.real_warp = config_.real_warp;
   if (saved.to_json() != config_.to_json())
     throw InputError(ckpt.path + ": the checkpoint's training configuration differs from this run's");
   load_state_dict(*G, tensors_with_prefix(ckpt.tensors, "G."), ckpt.path + ": G");
