@@ -69,8 +69,7 @@ torch::Tensor random_warp(const torch::Tensor& images, double max_pixels, double
   const torch::Tensor field = F::interpolate(  // [N, 2 (x, y), H, W], pixels
       lattice,
       F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBicubic).align_corners(true));
-  // grid_sample's coordinates (align_corners false): pixel centre j of a side of `size` is at (2j + 1) / size
-  // - 1.
+  // grid_sample's coordinates (align_corners false): pixel centre j of a side n is at (2j + 1) / n - 1.
   const torch::Tensor xs = (torch::arange(w, images.options()) * 2 + 1) / static_cast<double>(w) - 1;
   const torch::Tensor ys = (torch::arange(h, images.options()) * 2 + 1) / static_cast<double>(h) - 1;
   const torch::Tensor gx = xs.view({1, 1, w}) + field.select(1, 0) * (2.0 / static_cast<double>(w));

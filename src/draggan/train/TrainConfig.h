@@ -33,9 +33,8 @@ struct TrainConfig {
   double ema_rampup = 0.05;
   int mbstd_group = 4;
   bool xflip = true;         // dataset x-flip of real images (p = 0.5)
-  double real_warp =
-      0;  // real images bent by smooth fields of up to this many pixels (Augment.h random_warp)
   int real_shift = 0;        // real images moved by up to this many pixels each way, black coming in (leaks)
+  double real_warp = 0;      // real images bent by smooth fields of up to this many pixels (random_warp)
   std::string augment = "ada";  // "ada" or "none"
   double ada_target = 0.6;
   double ada_kimg = 100;
