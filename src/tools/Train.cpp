@@ -58,14 +58,9 @@ TrainConfig resolve_config(const TrainOptions& opt, TrainingCheckpoint* ckpt) {
     throw InputError("--channels " + std::to_string(opt.config.channels) + " does not match the checkpoint " +
                      ckpt->path + " (" + std::to_string(saved.channels) + " channels)");
   // What the data looks like may change between runs (fine-tuning a centred model on moved garments).
-  if (opt.real_shift_option->count()) {
-    saved.real_shift = opt.config.real_shift;
-    saved.validate();
-  }
-  if (opt.real_warp_option->count()) {
-    saved.real_warp = opt.config.real_warp;
-    saved.validate();
-  }
+  if (opt.real_shift_option->count()) saved.real_shift = opt.config.real_shift;
+  if (opt.real_warp_option->count()) saved.real_warp = opt.config.real_warp;
+  saved.validate();
   return saved;
 }
 
@@ -89,10 +84,10 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
   std::ostringstream real_changes;
   if (config.real_shift) real_changes << ", real images shifted up to " << config.real_shift << " px";
   if (config.real_warp > 0) real_changes << ", real images bent up to " << config.real_warp << " px";
-  const std::string shift = real_changes.str();
   log::info("train: ", config.resolution, "x", config.resolution, "x", config.channels, ", batch ",
-            config.batch, shift, ", G ", parameter_count(*trainer.G), " / D ", parameter_count(*trainer.D),
-            " parameters, gamma ", config.effective_r1_gamma(), ", ", device.str());
+            config.batch, real_changes.str(), ", G ", parameter_count(*trainer.G), " / D ",
+            parameter_count(*trainer.D), " parameters, gamma ", config.effective_r1_gamma(), ", ",
+            device.str());
 
   const int64_t target_images = static_cast<int64_t>(std::llround(opt.kimg * 1000));
   const int64_t start_images = trainer.images_seen();

@@ -192,7 +192,7 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
 }
 
 void Trainer::restore(const TrainingCheckpoint& ckpt) {
-  // The networks and optimiser must match; how the real images are shifted is the data's, free to change.
+  // The networks and optimiser must match; how the real images are shifted or bent is free to change.
   TrainConfig saved = ckpt.config;
   saved.real_shift = config_.real_shift;
   saved.real_warp = config_.real_warp;
