@@ -1,8 +1,10 @@
 // `draggan train`: StyleGAN2 training on a folder of images or an IDX file (Fashion-MNIST), with checkpoints
-// that `--resume` continues exactly and that every other subcommand loads as a model.
+// that `--resume` continues exactly and that every other subcommand loads as a model; `--init` fine-tunes a
+// model file instead.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -21,6 +23,7 @@ struct TrainOptions {
   std::vector<std::string> data;
   std::string out;
   std::string resume;
+  std::string init;
   double kimg = 200;
   double snap_kimg = 10;
   double max_minutes = 0;
@@ -30,6 +33,7 @@ struct TrainOptions {
   CLI::Option* channels_option = nullptr;
   CLI::Option* real_shift_option = nullptr;
   CLI::Option* real_warp_option = nullptr;
+  CLI::Option* pl_weight_option = nullptr;
 };
 
 std::string snapshot_name(double kimg) {
@@ -60,8 +64,37 @@ TrainConfig resolve_config(const TrainOptions& opt, TrainingCheckpoint* ckpt) {
   // What the data looks like may change between runs (fine-tuning a centred model on moved garments).
   if (opt.real_shift_option->count()) saved.real_shift = opt.config.real_shift;
   if (opt.real_warp_option->count()) saved.real_warp = opt.config.real_warp;
+  if (opt.pl_weight_option->count()) saved.pl_weight = opt.config.pl_weight;
   saved.validate();
   return saved;
+}
+
+// --init: the networks' shapes are the model's, every other setting is the flags'. The model must be one that
+// `train` could have built (StyleGAN2, skip generator, resnet discriminator), with its discriminator.
+TrainConfig config_for_model(TrainConfig config, const LoadedModel& model) {
+  const std::string& path = model.path;
+  if (model.generator->family() != "stylegan2")
+    throw InputError("--init " + path + ": train fine-tunes StyleGAN2 generators, this one is " +
+                     model.generator->family());
+  if (model.discriminator.empty())
+    throw InputError("--init " + path + ": the file has no discriminator (D.*), which fine-tuning needs");
+  const GeneratorConfig g = GeneratorConfig::from_json(model.generator->config_json());
+  config.resolution = g.img_resolution;
+  config.channels = g.img_channels;
+  config.z_dim = g.z_dim;
+  config.w_dim = g.w_dim;
+  config.mapping_layers = g.mapping_layers;
+  config.channel_base = g.channel_base;
+  config.channel_max = g.channel_max;
+  config.validate();
+  if (config.generator_config().to_json() != g.to_json())
+    throw InputError("--init " + path + ": its generator " + g.to_json().dump() +
+                     " is not one train builds (conditional, another architecture or other layer options)");
+  if (model.discriminator_config.is_null() ||
+      DiscriminatorConfig::from_json(model.discriminator_config).to_json() !=
+          config.discriminator_config().to_json())
+    throw InputError("--init " + path + ": its discriminator is not one train builds for this generator");
+  return config;
 }
 
 int run_train(const TrainOptions& opt, const CommonOptions& common) {
@@ -70,7 +103,9 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
   if (opt.grid < 1 || opt.grid > 32) throw InputError("--grid must be in 1..32");
   std::unique_ptr<TrainingCheckpoint> ckpt;
   if (!opt.resume.empty()) ckpt = std::make_unique<TrainingCheckpoint>(read_training_checkpoint(opt.resume));
-  const TrainConfig config = resolve_config(opt, ckpt.get());
+  std::unique_ptr<LoadedModel> init;
+  if (!opt.init.empty()) init = std::make_unique<LoadedModel>(load_model(opt.init));
+  const TrainConfig config = init ? config_for_model(opt.config, *init) : resolve_config(opt, ckpt.get());
   const torch::Device device = common.torch_device();
 
   ImageDataset data = load_dataset(opt.data, config.resolution, config.channels);
@@ -80,10 +115,16 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
     log::info("resumed ", opt.resume, " at ", trainer.kimg(), " kimg");
     ckpt.reset();
   }
+  if (init) {
+    trainer.start_from(state_dict_of(init->generator->module()), init->discriminator, opt.init);
+    log::info("fine-tuning ", opt.init, " (its G_ema and D; fresh optimisers, kimg counted from 0)");
+    init.reset();
+  }
   std::filesystem::create_directories(opt.out);
   std::ostringstream real_changes;
   if (config.real_shift) real_changes << ", real images shifted up to " << config.real_shift << " px";
   if (config.real_warp > 0) real_changes << ", real images bent up to " << config.real_warp << " px";
+  if (config.pl_weight > 0) real_changes << ", path-length weight " << config.pl_weight;
   log::info("train: ", config.resolution, "x", config.resolution, "x", config.channels, ", batch ",
             config.batch, real_changes.str(), ", G ", parameter_count(*trainer.G), " / D ",
             parameter_count(*trainer.D), " parameters, gamma ", config.effective_r1_gamma(), ", ",
@@ -98,6 +139,7 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
   auto next_snap = [&](double kimg) { return (std::floor(kimg / opt.snap_kimg + 1e-9) + 1) * opt.snap_kimg; };
   double snap_at = next_snap(trainer.kimg());
   bool saved_now = false;
+  double last_path_length = -1;
   while (trainer.images_seen() < target_images) {
     TrainStepStats s = trainer.step();
     saved_now = false;
@@ -106,9 +148,13 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
     const auto now = std::chrono::steady_clock::now();
     const double seconds = std::chrono::duration<double>(now - start).count();
     const double kimg_done = static_cast<double>(trainer.images_seen() - start_images) / 1000.0;
-    char status[160];
+    char status[192];
     std::snprintf(status, sizeof(status), "kimg %.2f  %.1f s/kimg  G %.3f  D %.3f  r_t %+.2f  p %.3f", trainer.kimg(),
                   kimg_done > 0 ? seconds / kimg_done : 0.0, s.g_loss, s.d_loss, s.real_sign, trainer.augment_p());
+    if (s.path_length >= 0) last_path_length = s.path_length;
+    if (last_path_length >= 0)
+      std::snprintf(status + std::strlen(status), sizeof(status) - std::strlen(status), "  pl %.4f",
+                    last_path_length);
     bar.update(static_cast<int>(trainer.iteration() - start_images / config.batch), status);
     if (!ProgressBar::enabled() && now - last_log > std::chrono::seconds(30)) {
       log::info(status);
@@ -140,15 +186,20 @@ SubcommandRunner setup_train(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--out", opt->out, "Output folder for checkpoints and sample grids")->required();
   opt->resolution_option = sub.add_option("--resolution", c.resolution, "Image size (power of two)")->capture_default_str();
   opt->channels_option = sub.add_option("--channels", c.channels, "1 (gray) or 3 (RGB)")->capture_default_str();
+  std::vector<CLI::Option*> shape_options{opt->resolution_option,
+                                          opt->channels_option};  // --init takes the model's
   sub.add_option("--kimg", opt->kimg, "Train until this many thousand images have been shown (in total)")
       ->capture_default_str();
   sub.add_option("--batch", c.batch, "Minibatch size")->capture_default_str();
-  sub.add_option("--cbase", c.channel_base, "Channel base (channels at res r = min(cbase / r, cmax))")
-      ->capture_default_str();
-  sub.add_option("--cmax", c.channel_max, "Maximum channels per layer")->capture_default_str();
-  sub.add_option("--z-dim", c.z_dim, "Latent z size")->capture_default_str();
-  sub.add_option("--w-dim", c.w_dim, "Latent w size")->capture_default_str();
-  sub.add_option("--mapping-layers", c.mapping_layers, "Mapping network depth")->capture_default_str();
+  shape_options.push_back(
+      sub.add_option("--cbase", c.channel_base, "Channel base (channels at res r = min(cbase / r, cmax))")
+          ->capture_default_str());
+  shape_options.push_back(
+      sub.add_option("--cmax", c.channel_max, "Maximum channels per layer")->capture_default_str());
+  shape_options.push_back(sub.add_option("--z-dim", c.z_dim, "Latent z size")->capture_default_str());
+  shape_options.push_back(sub.add_option("--w-dim", c.w_dim, "Latent w size")->capture_default_str());
+  shape_options.push_back(
+      sub.add_option("--mapping-layers", c.mapping_layers, "Mapping network depth")->capture_default_str());
   sub.add_option("--gamma", c.r1_gamma, "R1 weight (default: 0.0002 * resolution^2 / batch)");
   sub.add_option("--lr", c.g_lr, "Learning rate of G and D")->capture_default_str()->each([opt](const std::string&) {
     opt->config.d_lr = opt->config.g_lr;
@@ -168,11 +219,24 @@ SubcommandRunner setup_train(CLI::App& sub, CommonOptions& common) {
              "the generator learns to move one part of its subject; with --resume it overrides the "
              "checkpoint's")
           ->capture_default_str();
+  opt->pl_weight_option =
+      sub.add_option(
+             "--pl-weight", c.pl_weight,
+             "Path-length regularisation of G (StyleGAN2's, 2 in its configs; 0 = off): equal steps in W "
+             "change the image equally; with --resume it overrides the checkpoint's")
+          ->capture_default_str();
   sub.add_option("--aug", c.augment, "Adaptive augmentation of D's inputs: ada or none")->capture_default_str();
   sub.add_option("--ada-target", c.ada_target, "ADA target for E[sign(D(real))]")->capture_default_str();
   sub.add_option("--snap-kimg", opt->snap_kimg, "Checkpoint and sample grid every N kimg")->capture_default_str();
   sub.add_option("--grid", opt->grid, "Sample grid side (grid x grid images, seeds 0..)")->capture_default_str();
-  sub.add_option("--resume", opt->resume, "Continue from a checkpoint written by train (its settings win)");
+  CLI::Option* resume = sub.add_option("--resume", opt->resume,
+                                       "Continue from a checkpoint written by train (its settings win)");
+  CLI::Option* init =
+      sub.add_option("--init", opt->init,
+                     "Fine-tune a model file (its G_ema and D, e.g. models/default.safetensors): the network "
+                     "shapes are the model's, the other settings the flags', optimisers and kimg start fresh")
+          ->excludes(resume);
+  for (CLI::Option* shape : shape_options) init->excludes(shape);
   sub.add_option("--seed", c.seed, "Seed of initialisation, data order and noise")->capture_default_str();
   sub.add_option("--max-minutes", opt->max_minutes, "Stop (with a checkpoint) after this many minutes; 0 = no limit")
       ->capture_default_str();

@@ -143,6 +143,9 @@ TEST(CliEval, TrainedClassifierReportsClassesBeforeAndAfter) {
   const nlohmann::json accuracies = nlohmann::json::parse(a.output.substr(a.output.find('{')));
   EXPECT_EQ(accuracies["test_images"], 100);
   EXPECT_EQ(accuracies["shifted_test_accuracy"].size(), 4u);
+  ASSERT_EQ(accuracies["shifted_test_agreement"].size(), 4u);
+  for (const auto& [shift, agreement] : accuracies["shifted_test_agreement"].items())
+    EXPECT_TRUE(agreement.get<double>() >= 0 && agreement.get<double>() <= 1) << shift;
   CommandResult e = run("eval --model " + kModel + " --drags 3 --steps 3 --classifier " +
                         (dir / "c.safetensors").string() + " --json " + (dir / "e.json").string() + kFixtureDrag);
   ASSERT_EQ(e.exit_code, 0) << e.output;

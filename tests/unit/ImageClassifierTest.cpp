@@ -143,6 +143,11 @@ TEST(ImageClassifier, ShiftedAccuracyMovesEveryImageOffItsPlace) {
   EXPECT_DOUBLE_EQ(shifted_accuracy(net, data, 4, 7), shifted_accuracy(net, data, 4, 7));  // seeded
   EXPECT_LT(shifted_accuracy(net, data, 6), centred - 0.2);
   EXPECT_THROW(shifted_accuracy(net, data, -1), InputError);
+  EXPECT_DOUBLE_EQ(shifted_agreement(net, data, 0), 1.0);  // unmoved: its own verdict, right or wrong
+  const double agreement = shifted_agreement(net, data, 6);
+  EXPECT_LT(agreement, 0.8);  // the toy net tells the classes by where the bar is, so a move changes its mind
+  EXPECT_GT(agreement, 0.0);
+  EXPECT_THROW(shifted_agreement(net, data, 65), InputError);
 }
 
 TEST(IdxFile, ReadsLabels) {

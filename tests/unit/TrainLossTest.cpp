@@ -42,6 +42,40 @@ TEST(TrainLosses, R1IsTheSquaredInputGradientPerImage) {
   EXPECT_NEAR(draggan::lazy_r1_loss(torch::tensor({2.0f, 4.0f}), 0.5, 16).item<double>(), 3.0 * 0.25 * 16, 1e-6);
 }
 
+TEST(TrainLosses, PathLengthIsTheImageJacobianSeenThroughRandomImages) {
+  // image = scale * (ws scattered to distinct pixels): the gradient of sum(image * y) with respect to w[r][k]
+  // is scale * y at that pixel, so E[length^2] = scale^2 * w_dim / (H * W) for y of unit-variance pixels over
+  // sqrt(H * W), whatever the number of rows.
+  const int64_t n = 4000, rows = 3, w_dim = 5, side = 8;
+  const double scale = 3.0;
+  torch::manual_seed(1);
+  torch::Tensor ws = torch::randn({n, rows, w_dim}).requires_grad_(true);
+  torch::Tensor padding = torch::zeros({n, side * side - rows * w_dim});
+  torch::Tensor images =
+      torch::cat({ws.reshape({n, rows * w_dim}) * scale, padding}, 1).view({n, 1, side, side});
+  torch::Tensor lengths = draggan::path_lengths(images, ws);
+  ASSERT_EQ(lengths.sizes(), (torch::IntArrayRef{n}));
+  const double expected = scale * scale * w_dim / static_cast<double>(side * side);
+  EXPECT_NEAR(lengths.detach().square().mean().item<double>(), expected, 0.05 * expected);
+  // The image doubled: every length doubles (the same random images).
+  torch::manual_seed(2);
+  torch::Tensor once = draggan::path_lengths(images, ws).detach();
+  torch::manual_seed(2);
+  torch::Tensor twice = draggan::path_lengths(images * 2, ws).detach();
+  EXPECT_TRUE(torch::allclose(twice, once * 2, 1e-5, 1e-6));
+  // The regulariser is differentiable back to ws (create_graph; a linear image's Jacobian has no gradient, so
+  // a squared one here) and penalises the spread around the mean.
+  torch::Tensor few = torch::randn({2, rows, w_dim}).requires_grad_(true);
+  torch::Tensor curved = few.square().sum(1).view({2, 1, 1, w_dim});
+  torch::Tensor curved_lengths = draggan::path_lengths(curved, few);
+  draggan::lazy_path_length_loss(curved_lengths, curved_lengths.mean().detach(), 2.0, 4).backward();
+  ASSERT_TRUE(few.grad().defined());
+  EXPECT_GT(few.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_NEAR(
+      draggan::lazy_path_length_loss(torch::tensor({1.0f, 3.0f}), torch::tensor(2.0f), 2.0, 4).item<double>(),
+      1.0 * 2 * 4, 1e-6);
+}
+
 TEST(TrainAdam, MatchesLibTorchAdam) {
   torch::manual_seed(1);
   torch::nn::Linear a(4, 3), b(4, 3);

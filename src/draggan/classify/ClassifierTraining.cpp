@@ -129,7 +129,10 @@ double classification_accuracy(ImageClassifier& net, const LabelledImages& data)
   return p.label.eq(data.labels).to(torch::kFloat64).mean().item<double>();
 }
 
-double shifted_accuracy(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed) {
+namespace {
+
+// The labels of `data` moved as `shifted_accuracy` describes.
+torch::Tensor shifted_labels(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed) {
   if (shift < 0 || shift > 64) throw InputError("shifted accuracy: the shift must be in 0..64");
   const int64_t n = data.size();
   torch::Generator gen = at::detail::createCPUGenerator(seed);
@@ -139,8 +142,18 @@ double shifted_accuracy(ImageClassifier& net, const LabelledImages& data, int sh
   torch::Tensor dx = (direction.remainder(3) - 1).to(torch::kFloat32) * shift;
   torch::Tensor dy = (direction.div(3, "floor") - 1).to(torch::kFloat32) * shift;
   const torch::Tensor images = shift_and_flip(uint8_to_unit_range(data.images), dx, dy, torch::ones({n}));
-  ClassPrediction p = predict_classes(net, images);
-  return p.label.eq(data.labels).to(torch::kFloat64).mean().item<double>();
+  return predict_classes(net, images).label;
+}
+
+}  // namespace
+
+double shifted_accuracy(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed) {
+  return shifted_labels(net, data, shift, seed).eq(data.labels).to(torch::kFloat64).mean().item<double>();
+}
+
+double shifted_agreement(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed) {
+  const torch::Tensor centred = predict_classes(net, uint8_to_unit_range(data.images)).label;
+  return shifted_labels(net, data, shift, seed).eq(centred).to(torch::kFloat64).mean().item<double>();
 }
 
 }  // namespace draggan

@@ -60,6 +60,11 @@ inline constexpr int kReportedShifts[] = {2, 4, 6, 8};
 // image from `seed`: how far the class verdict survives a garment that a drag moved off the centre.
 double shifted_accuracy(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed = 0);
 
+// The same moves, but the fraction of images whose moved verdict equals the classifier's own verdict on the
+// centred image, right or wrong: the class-kept rate of a drag that moved a whole garment rigidly, so the
+// ceiling of `eval`'s "class kept" for drags of that length under this classifier.
+double shifted_agreement(ImageClassifier& net, const LabelledImages& data, int shift, uint64_t seed = 0);
+
 // Images in [-1, 1], [N, C, H, W], each moved by whole pixels (dx[i], dy[i]: float [N], +x right, +y down)
 // and flipped left-right where sx[i] is -1 (1: not); black (-1, the background) comes in at the edges.
 torch::Tensor shift_and_flip(const torch::Tensor& x, const torch::Tensor& dx, const torch::Tensor& dy,

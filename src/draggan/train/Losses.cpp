@@ -1,5 +1,7 @@
 #include "draggan/train/Losses.h"
 
+#include <cmath>
+
 namespace draggan {
 
 torch::Tensor generator_loss(const torch::Tensor& fake_logits) {
@@ -20,6 +22,19 @@ torch::Tensor r1_penalty(const torch::Tensor& real_logits, const torch::Tensor& 
 torch::Tensor lazy_r1_loss(const torch::Tensor& penalty, double gamma, int interval) {
   // The gain `interval` keeps the effective strength independent of how often the penalty is applied.
   return penalty.mean() * (gamma / 2.0) * static_cast<double>(interval);
+}
+
+torch::Tensor path_lengths(const torch::Tensor& images, const torch::Tensor& ws) {
+  const double pixels = static_cast<double>(images.size(2) * images.size(3));
+  const torch::Tensor direction = torch::randn_like(images) / std::sqrt(pixels);
+  torch::Tensor grad = torch::autograd::grad({(images * direction).sum()}, {ws}, /*grad_outputs=*/{},
+                                             /*retain_graph=*/true, /*create_graph=*/true)[0];
+  return grad.square().sum(2).mean(1).sqrt();
+}
+
+torch::Tensor lazy_path_length_loss(const torch::Tensor& lengths, const torch::Tensor& mean_length,
+                                    double weight, int interval) {
+  return (lengths - mean_length).square().mean() * weight * static_cast<double>(interval);
 }
 
 }  // namespace draggan

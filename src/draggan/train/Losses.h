@@ -1,4 +1,5 @@
-// The StyleGAN2 losses: non-saturating logistic GAN loss and the R1 gradient penalty on real images.
+// The StyleGAN2 losses: non-saturating logistic GAN loss, the R1 gradient penalty on real images and the
+// path-length regulariser of the generator.
 #pragma once
 #include <torch/torch.h>
 
@@ -16,5 +17,19 @@ torch::Tensor r1_penalty(const torch::Tensor& real_logits, const torch::Tensor& 
 
 // Lazy R1 as the discriminator minimises it every `interval` iterations: mean(penalty) * gamma / 2 * interval.
 torch::Tensor lazy_r1_loss(const torch::Tensor& penalty, double gamma, int interval);
+
+// Path lengths (Karras et al. 2020, StyleGAN2 section 3.2): per sample, |J_w^T y| with J_w the Jacobian of
+// the image with respect to its ws and y a random image of unit-variance pixels scaled by 1 / sqrt(H * W),
+// taken as sqrt(mean over ws rows of the row's squared gradient) [N]. `ws` must require grad and `images`
+// depend on it; the graph is kept (create_graph) so the regulariser can be back-propagated into the
+// generator.
+torch::Tensor path_lengths(const torch::Tensor& images, const torch::Tensor& ws);
+
+// The regulariser G minimises every `interval` iterations: mean((lengths - mean_length)^2) * weight *
+// interval. Penalising the spread of the lengths around their running mean makes a step of a given size in W
+// change the image by about the same amount everywhere: the smooth W that StyleGAN2's editing, and DragGAN,
+// rely on.
+torch::Tensor lazy_path_length_loss(const torch::Tensor& lengths, const torch::Tensor& mean_length,
+                                    double weight, int interval);
 
 }  // namespace draggan

@@ -40,6 +40,14 @@ DiscriminatorConfig TrainConfig::discriminator_config() const {
   return d;
 }
 
+TrainConfig TrainConfig::with_run_options_of(const TrainConfig& run) const {
+  TrainConfig out = *this;
+  out.real_shift = run.real_shift;
+  out.real_warp = run.real_warp;
+  out.pl_weight = run.pl_weight;
+  return out;
+}
+
 void TrainConfig::validate() const {
   auto fail = [](const std::string& what) { throw InputError(what); };
   if (resolution < 8 || resolution > 1024 || (resolution & (resolution - 1)) != 0)
@@ -54,6 +62,9 @@ void TrainConfig::validate() const {
     fail("--cbase must be at least the resolution (" + std::to_string(resolution) + ") and --cmax positive");
   if (!(g_lr > 0) || !(d_lr > 0)) fail("--lr must be positive");
   if (r1_interval < 1) fail("r1 interval must be >= 1");
+  if (!(std::isfinite(pl_weight) && pl_weight >= 0 && pl_weight <= 100))
+    fail("--pl-weight must be in 0..100, got " + std::to_string(pl_weight));
+  if (pl_interval < 1) fail("path-length interval must be >= 1");
   if (style_mixing < 0 || style_mixing > 1) fail("style mixing probability must be in [0, 1]");
   if (real_shift < 0 || real_shift >= resolution / 2)
     fail("--real-shift must be in 0.." + std::to_string(resolution / 2 - 1) + " pixels, got " +
@@ -78,6 +89,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"d_lr", d_lr},
           {"r1_gamma", r1_gamma},
           {"r1_interval", r1_interval},
+          {"pl_weight", pl_weight},
+          {"pl_interval", pl_interval},
           {"style_mixing", style_mixing},
           {"ema_kimg", ema_kimg},
           {"ema_rampup", ema_rampup},
@@ -109,6 +122,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     get("d_lr", c.d_lr);
     get("r1_gamma", c.r1_gamma);
     get("r1_interval", c.r1_interval);
+    get("pl_weight", c.pl_weight);  // absent in checkpoints from before the option: 0 (off)
+    get("pl_interval", c.pl_interval);
     get("style_mixing", c.style_mixing);
     get("ema_kimg", c.ema_kimg);
     get("ema_rampup", c.ema_rampup);

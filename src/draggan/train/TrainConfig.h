@@ -28,6 +28,8 @@ struct TrainConfig {
   double d_lr = 0.0025;
   double r1_gamma = -1;      // < 0: the stylegan2-ada heuristic 0.0002 * resolution^2 / batch
   int r1_interval = 16;      // lazy R1: every N iterations (its Adam lr/betas are adjusted to match)
+  double pl_weight = 0;      // path-length regularisation of G (StyleGAN2's configs: 2); 0 = off
+  int pl_interval = 4;  // lazy: every N iterations, G's Adam adjusted as for R1 (only when pl_weight > 0)
   double style_mixing = 0.9;
   double ema_kimg = -1;      // < 0: batch * 10 / 32 (stylegan3's default)
   double ema_rampup = 0.05;
@@ -43,6 +45,11 @@ struct TrainConfig {
   double effective_ema_kimg() const;
   GeneratorConfig generator_config() const;
   DiscriminatorConfig discriminator_config() const;
+
+  // This configuration with the options a run may change on `--resume` without invalidating the checkpoint
+  // taken from `run`: how the real images are moved and bent (fine-tuning a centred model on moved garments)
+  // and the path-length weight.
+  TrainConfig with_run_options_of(const TrainConfig& run) const;
 
   // Throws InputError naming the option on a bad value.
   void validate() const;

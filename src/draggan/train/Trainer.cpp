@@ -42,6 +42,12 @@ AdamSettings plain_settings(double lr) {
   return s;
 }
 
+// G is lazily regularised only when path-length regularisation is on; without it G's Adam is the plain one,
+// as in the runs made before the option existed.
+AdamSettings generator_settings(const TrainConfig& config) {
+  return config.pl_weight > 0 ? lazy_settings(config.g_lr, config.pl_interval) : plain_settings(config.g_lr);
+}
+
 Generator build_generator(const TrainConfig& config) { return Generator(config.generator_config()); }
 
 TrainConfig seeded(const TrainConfig& config) {
@@ -60,7 +66,7 @@ Trainer::Trainer(TrainConfig config, ImageDataset data, torch::Device device)
       config_(std::move(config)),
       data_(std::move(data)),
       device_(device),
-      opt_g_(*G, plain_settings(config_.g_lr)),
+      opt_g_(*G, generator_settings(config_)),
       opt_d_(*D, lazy_settings(config_.d_lr, config_.r1_interval)),
       ada_(AdaptiveAugmentOptions{config_.ada_target, 4, config_.ada_kimg}) {
   if (data_.resolution() != config_.resolution || data_.channels() != config_.channels)
@@ -76,7 +82,7 @@ Trainer::Trainer(TrainConfig config, ImageDataset data, torch::Device device)
   G_ema->to(device_);
   D->to(device_);
   // The optimisers hold references to the parameters, which `to` may have replaced: rebuild them.
-  opt_g_ = AdamOptimizer(*G, plain_settings(config_.g_lr));
+  opt_g_ = AdamOptimizer(*G, generator_settings(config_));
   opt_d_ = AdamOptimizer(*D, lazy_settings(config_.d_lr, config_.r1_interval));
 }
 
@@ -132,6 +138,8 @@ TrainStepStats Trainer::step() {
     opt_g_.step();
     stats.g_loss = loss.item<double>();
   }
+  if (config_.pl_weight > 0 && iteration_ % config_.pl_interval == 0)
+    stats.path_length = regularise_path_lengths(z_options);
   set_requires_grad(*D, true);
 
   // Discriminator: tell real from generated. This pass also updates W's running average (w_avg).
@@ -170,6 +178,28 @@ TrainStepStats Trainer::step() {
   return stats;
 }
 
+double Trainer::regularise_path_lengths(const torch::TensorOptions& z_options) {
+  SynthesisRequest random_noise;
+  random_noise.noise = NoiseMode::Random;
+  const int64_t n = std::max<int64_t>(1, config_.batch / kPathLengthBatchShrink);
+  torch::Tensor z = torch::randn({n, config_.z_dim}, z_options);
+  torch::Tensor ws = map_with_style_mixing(G, z, config_.style_mixing);
+  torch::Tensor lengths = path_lengths(G->synthesize(ws, random_noise).image, ws);
+  // A run that starts from a trained model (or from an older checkpoint) has no running mean yet. Starting it
+  // at 0, as a fresh run does, would first pull every path length towards 0 for about 1 / kPathLengthDecay
+  // steps; the first batch's mean is the better start there.
+  if (!pl_mean_) pl_mean_ = lengths.mean().item<double>();
+  // The running mean takes a small step towards this batch's mean, and the loss sees that step.
+  torch::Tensor mean =
+      torch::tensor(*pl_mean_, z_options.dtype(torch::kFloat32)).lerp(lengths.mean(), kPathLengthDecay);
+  torch::Tensor loss = lazy_path_length_loss(lengths, mean, config_.pl_weight, config_.pl_interval);
+  opt_g_.zero_grad();
+  loss.backward();
+  opt_g_.step();
+  pl_mean_ = mean.item<double>();
+  return *pl_mean_;
+}
+
 void Trainer::save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra) const {
   StateDict tensors;
   for (const auto& [n, t] : state_dict_of(*G)) tensors["G." + n] = t.detach();
@@ -177,11 +207,17 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
   for (const auto& [n, t] : state_dict_of(*D)) tensors["D." + n] = t.detach();
   for (const auto& [n, t] : opt_g_.state()) tensors["opt_G." + n] = t;
   for (const auto& [n, t] : opt_d_.state()) tensors["opt_D." + n] = t;
-  nlohmann::json state{{"iteration", iteration_},          {"images_seen", images_seen()},
-                       {"kimg", kimg()},                   {"opt_G_step", opt_g_.step_count()},
-                       {"opt_D_step", opt_d_.step_count()}, {"ada_p", ada_.p()},
-                       {"ada_sign_sum", ada_.sign_sum},     {"ada_sign_count", ada_.sign_count},
-                       {"data", data_.sources},             {"dataset_size", data_.size()}};
+  nlohmann::json state{{"iteration", iteration_},
+                       {"images_seen", images_seen()},
+                       {"kimg", kimg()},
+                       {"opt_G_step", opt_g_.step_count()},
+                       {"opt_D_step", opt_d_.step_count()},
+                       {"ada_p", ada_.p()},
+                       {"ada_sign_sum", ada_.sign_sum},
+                       {"ada_sign_count", ada_.sign_count},
+                       {"pl_mean", pl_mean_ ? nlohmann::json(*pl_mean_) : nlohmann::json(nullptr)},
+                       {"data", data_.sources},
+                       {"dataset_size", data_.size()}};
   std::map<std::string, std::string> meta = extra;
   meta["format"] = "draggan";
   meta["generator_config"] = G->config().to_json().dump();
@@ -192,11 +228,9 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
 }
 
 void Trainer::restore(const TrainingCheckpoint& ckpt) {
-  // The networks and optimiser must match; how the real images are shifted or bent is free to change.
-  TrainConfig saved = ckpt.config;
-  saved.real_shift = config_.real_shift;
-  saved.real_warp = config_.real_warp;
-  if (saved.to_json() != config_.to_json())
+  // The networks and optimiser must match; the run options (TrainConfig::with_run_options_of) are free to
+  // change.
+  if (ckpt.config.with_run_options_of(config_).to_json() != config_.to_json())
     throw InputError(ckpt.path + ": the checkpoint's training configuration differs from this run's");
   load_state_dict(*G, tensors_with_prefix(ckpt.tensors, "G."), ckpt.path + ": G");
   load_state_dict(*G_ema, tensors_with_prefix(ckpt.tensors, "G_ema."), ckpt.path + ": G_ema");
@@ -208,6 +242,15 @@ void Trainer::restore(const TrainingCheckpoint& ckpt) {
   ada_.set_p(s.at("ada_p").get<double>());
   ada_.sign_sum = s.at("ada_sign_sum").get<double>();
   ada_.sign_count = s.at("ada_sign_count").get<int64_t>();
+  pl_mean_.reset();  // absent or null before any path-length step
+  if (s.contains("pl_mean") && s.at("pl_mean").is_number()) pl_mean_ = s.at("pl_mean").get<double>();
+}
+
+void Trainer::start_from(const StateDict& generator, const StateDict& discriminator,
+                         const std::string& origin) {
+  load_state_dict(*G, generator, origin + ": G_ema");
+  load_state_dict(*G_ema, generator, origin + ": G_ema");
+  load_state_dict(*D, discriminator, origin + ": D");
 }
 
 torch::Tensor Trainer::sample_grid(int rows, int cols) {

@@ -1,12 +1,13 @@
 // One StyleGAN2 training run (stylegan2-ada recipe): per iteration a generator step (non-saturating loss with
 // style mixing), a discriminator step (logistic loss) and, every r1_interval iterations, a lazy R1 step; then
 // ADA's p and G_ema are updated. Every random draw of iteration i comes from a generator seeded with
-// (seed, i), and the data order from (seed, epoch), so a run resumed from a checkpoint repeats exactly what the
-// uninterrupted run would have done. Path-length regularisation is not implemented (it mostly matters at high
-// resolution and doubles the generator cost).
+// (seed, i), and the data order from (seed, epoch), so a run resumed from a checkpoint repeats exactly what
+// the uninterrupted run would have done. With `pl_weight` > 0, G is also path-length regularised every
+// `pl_interval` iterations (StyleGAN2's lazy regulariser, on half a batch).
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,12 @@ struct TrainStepStats {
   double d_loss = 0;
   double r1_penalty = -1;  // < 0 when this iteration had no R1 step
   double real_sign = 0;    // mean sign(D(real)) of this batch
+  double path_length = -1;  // the running mean path length after this iteration's regulariser step; < 0: none
 };
+
+// StyleGAN2's path-length regulariser: half a batch per step, running mean moving 1% a step.
+inline constexpr int kPathLengthBatchShrink = 2;
+inline constexpr double kPathLengthDecay = 0.01;
 
 class Trainer {
  public:
@@ -38,6 +44,9 @@ class Trainer {
   void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra_metadata = {}) const;
   // Restores a checkpoint of the same configuration (see read_training_checkpoint).
   void restore(const TrainingCheckpoint& checkpoint);
+  // Fine-tuning a model file instead: G and G_ema both start from its generator's tensors, D from its
+  // discriminator's; the optimisers, the iteration count and ADA start fresh. `origin` names it in errors.
+  void start_from(const StateDict& generator, const StateDict& discriminator, const std::string& origin);
 
   // G_ema on seeds 0..rows*cols-1 (z as the official seed -> z mapping), constant noise: uint8 [H, W, C].
   torch::Tensor sample_grid(int rows, int cols);
@@ -54,6 +63,8 @@ class Trainer {
  private:
   torch::Tensor real_batch();
   torch::Tensor augment(const torch::Tensor& images) const;
+  // One lazy path-length step of G; returns the running mean path length.
+  double regularise_path_lengths(const torch::TensorOptions& z_options);
   const std::vector<int64_t>& epoch_order(int64_t epoch);
 
   TrainConfig config_;
@@ -62,6 +73,7 @@ class Trainer {
   AdamOptimizer opt_g_, opt_d_;
   AdaptiveAugment ada_;
   int64_t iteration_ = 0;
+  std::optional<double> pl_mean_;  // running mean path length; unset until the first regulariser step
   int64_t cached_epoch_ = -1;
   std::vector<int64_t> order_;
 };
