@@ -7,15 +7,15 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
-#include "server/ConnectionServer.h"
-#include "server/DecodeSlots.h"
-#include "server/HttpError.h"
-#include "server/JsonBody.h"
-#include "server/MaskCodec.h"
-#include "server/RequestGuard.h"
+#include "server/http/ConnectionServer.h"
+#include "server/codec/DecodeSlots.h"
+#include "server/http/HttpError.h"
+#include "server/http/JsonBody.h"
+#include "server/codec/MaskCodec.h"
+#include "server/http/RequestGuard.h"
 #include "server/ServerLimits.h"
-#include "server/SessionManager.h"
-#include "server/WebAssets.h"
+#include "server/session/SessionManager.h"
+#include "server/http/WebAssets.h"
 
 namespace draggan::server {
 namespace {

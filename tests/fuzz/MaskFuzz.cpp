@@ -2,8 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "FuzzInput.h"
-#include "server/JsonBody.h"
-#include "server/MaskCodec.h"
+#include "server/http/JsonBody.h"
+#include "server/codec/MaskCodec.h"
 #include "server/ServerLimits.h"
 
 int draggan::fuzz::fuzz_mask(const uint8_t* data, size_t size) {

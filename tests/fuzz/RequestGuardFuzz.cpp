@@ -1,7 +1,7 @@
 // The server's first look at a request: Host, Origin, Sec-Fetch-Site, Content-Length and Content-Type as a
 // hostile client writes them. Refusals are HttpError (a draggan::Error).
 #include "FuzzInput.h"
-#include "server/RequestGuard.h"
+#include "server/http/RequestGuard.h"
 
 int draggan::fuzz::fuzz_request_guard(const uint8_t* data, size_t size) {
   static const draggan::server::RequestGuard guard = [] {

@@ -5,9 +5,9 @@
 
 #include "FuzzInput.h"
 #include "draggan/core/Error.h"
-#include "server/JsonBody.h"
+#include "server/http/JsonBody.h"
 #include "server/ServerLimits.h"
-#include "server/SessionDocument.h"
+#include "server/session/SessionDocument.h"
 
 namespace {
 

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "draggan/core/Error.h"
-#include "server/HttpError.h"
-#include "server/JsonBody.h"
-#include "server/RequestGuard.h"
+#include "server/http/HttpError.h"
+#include "server/http/JsonBody.h"
+#include "server/http/RequestGuard.h"
 
 namespace {
 

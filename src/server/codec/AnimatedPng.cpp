@@ -1,4 +1,4 @@
-#include "server/AnimatedPng.h"
+#include "server/codec/AnimatedPng.h"
 
 #include <array>
 #include <cstdint>

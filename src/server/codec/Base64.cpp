@@ -1,4 +1,4 @@
-#include "server/Base64.h"
+#include "server/codec/Base64.h"
 
 #include <array>
 

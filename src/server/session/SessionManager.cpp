@@ -1,4 +1,4 @@
-#include "server/SessionManager.h"
+#include "server/session/SessionManager.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "draggan/core/Log.h"
-#include "server/HttpError.h"
+#include "server/http/HttpError.h"
 
 namespace draggan::server {
 namespace {

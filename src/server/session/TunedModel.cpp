@@ -1,4 +1,4 @@
-#include "server/TunedModel.h"
+#include "server/session/TunedModel.h"
 
 #include "draggan/core/Error.h"
 

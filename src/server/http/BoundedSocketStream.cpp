@@ -1,4 +1,4 @@
-#include "server/BoundedSocketStream.h"
+#include "server/http/BoundedSocketStream.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

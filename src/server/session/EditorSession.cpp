@@ -1,6 +1,6 @@
 // EditorSession: settings, points, mask, undo/redo and state. The drag worker is in EditorSessionDrag.cpp,
 // save/load in EditorSessionFile.cpp.
-#include "server/EditorSession.h"
+#include "server/session/EditorSession.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 #include "draggan/core/Error.h"
 #include "draggan/drag/DragDefaults.h"
 #include "draggan/io/Image.h"
-#include "server/HttpError.h"
-#include "server/MaskCodec.h"
-#include "server/SessionInput.h"
+#include "server/http/HttpError.h"
+#include "server/codec/MaskCodec.h"
+#include "server/session/SessionInput.h"
 
 namespace draggan::server {
 namespace {

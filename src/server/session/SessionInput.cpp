@@ -1,4 +1,4 @@
-#include "server/SessionInput.h"
+#include "server/session/SessionInput.h"
 
 #include <cmath>
 

@@ -6,9 +6,9 @@
 #include "draggan/core/Log.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/ImageResize.h"
-#include "server/Base64.h"
-#include "server/EditorSession.h"
-#include "server/SessionInput.h"
+#include "server/codec/Base64.h"
+#include "server/session/EditorSession.h"
+#include "server/session/SessionInput.h"
 
 namespace draggan::server {
 namespace {

@@ -1,9 +1,9 @@
-#include "server/TensorCodec.h"
+#include "server/codec/TensorCodec.h"
 
 #include <cstring>
 
 #include "draggan/core/Error.h"
-#include "server/Base64.h"
+#include "server/codec/Base64.h"
 
 namespace draggan::server {
 

@@ -13,8 +13,8 @@
 
 #include "draggan/core/StateDict.h"
 #include "draggan/model/GeneratorModel.h"
-#include "server/EditorParams.h"
-#include "server/EditorPoint.h"
+#include "server/session/EditorParams.h"
+#include "server/session/EditorPoint.h"
 
 namespace draggan::server {
 

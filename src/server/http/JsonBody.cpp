@@ -1,4 +1,4 @@
-#include "server/JsonBody.h"
+#include "server/http/JsonBody.h"
 
 #include <vector>
 

@@ -8,10 +8,10 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/io/Safetensors.h"
-#include "server/EditorSession.h"
-#include "server/HttpError.h"
-#include "server/SessionInput.h"
-#include "server/TunedModel.h"
+#include "server/session/EditorSession.h"
+#include "server/http/HttpError.h"
+#include "server/session/SessionInput.h"
+#include "server/session/TunedModel.h"
 
 namespace draggan::server {
 namespace {

@@ -1,10 +1,10 @@
-#include "server/MaskCodec.h"
+#include "server/codec/MaskCodec.h"
 
 #include <algorithm>
 
 #include "draggan/core/Error.h"
 #include "draggan/io/Image.h"
-#include "server/Base64.h"
+#include "server/codec/Base64.h"
 
 namespace draggan::server {
 namespace {

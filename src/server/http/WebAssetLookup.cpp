@@ -1,4 +1,4 @@
-#include "server/WebAssets.h"
+#include "server/http/WebAssets.h"
 
 namespace draggan::server {
 

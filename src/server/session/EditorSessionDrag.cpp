@@ -9,10 +9,10 @@
 #include "draggan/core/Log.h"
 #include "draggan/io/GifWriter.h"
 #include "draggan/io/Image.h"
-#include "server/AnimatedPng.h"
-#include "server/Base64.h"
-#include "server/EditorSession.h"
-#include "server/HttpError.h"
+#include "server/codec/AnimatedPng.h"
+#include "server/codec/Base64.h"
+#include "server/session/EditorSession.h"
+#include "server/http/HttpError.h"
 
 namespace draggan::server {
 namespace {

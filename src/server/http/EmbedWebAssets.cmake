@@ -2,7 +2,7 @@
 # Run as a script: cmake -DWEB_DIR=... -DOUTPUT=... -P EmbedWebAssets.cmake
 file(GLOB files RELATIVE ${WEB_DIR} ${WEB_DIR}/*)
 list(SORT files)
-set(body "// Generated from web/* by EmbedWebAssets.cmake; do not edit.\n#include \"server/WebAssets.h\"\n\nnamespace draggan::server {\nnamespace {\n")
+set(body "// Generated from web/* by EmbedWebAssets.cmake; do not edit.\n#include \"server/http/WebAssets.h\"\n\nnamespace draggan::server {\nnamespace {\n")
 set(table "")
 set(index 0)
 foreach(name IN LISTS files)

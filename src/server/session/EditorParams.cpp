@@ -1,4 +1,4 @@
-#include "server/EditorParams.h"
+#include "server/session/EditorParams.h"
 
 #include <cmath>
 

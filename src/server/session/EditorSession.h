@@ -23,9 +23,9 @@
 #include "draggan/drag/DragSession.h"
 #include "draggan/invert/ImageInversion.h"
 #include "draggan/io/Image.h"
-#include "server/EditorParams.h"
-#include "server/EditorPoint.h"
-#include "server/EventHub.h"
+#include "server/session/EditorParams.h"
+#include "server/session/EditorPoint.h"
+#include "server/session/EventHub.h"
 #include "server/ModelRegistry.h"
 
 namespace draggan::server {

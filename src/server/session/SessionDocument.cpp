@@ -1,11 +1,11 @@
-#include "server/SessionDocument.h"
+#include "server/session/SessionDocument.h"
 
 #include <cmath>
 
 #include "draggan/core/Error.h"
-#include "server/MaskCodec.h"
-#include "server/SessionInput.h"
-#include "server/TensorCodec.h"
+#include "server/codec/MaskCodec.h"
+#include "server/session/SessionInput.h"
+#include "server/codec/TensorCodec.h"
 
 namespace draggan::server {
 

@@ -5,7 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "server/HttpError.h"
+#include "server/http/HttpError.h"
 
 namespace draggan::server {
 

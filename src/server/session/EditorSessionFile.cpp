@@ -8,11 +8,11 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/StateDict.h"
-#include "server/EditorSession.h"
-#include "server/MaskCodec.h"
-#include "server/SessionDocument.h"
-#include "server/TensorCodec.h"
-#include "server/TunedModel.h"
+#include "server/session/EditorSession.h"
+#include "server/codec/MaskCodec.h"
+#include "server/session/SessionDocument.h"
+#include "server/codec/TensorCodec.h"
+#include "server/session/TunedModel.h"
 
 namespace draggan::server {
 namespace {

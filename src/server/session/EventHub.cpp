@@ -1,4 +1,4 @@
-#include "server/EventHub.h"
+#include "server/session/EventHub.h"
 
 #include <algorithm>
 

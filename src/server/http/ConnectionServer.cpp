@@ -1,4 +1,4 @@
-#include "server/ConnectionServer.h"
+#include "server/http/ConnectionServer.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "draggan/core/Log.h"
-#include "server/BoundedSocketStream.h"
+#include "server/http/BoundedSocketStream.h"
 
 namespace draggan::server {
 namespace {

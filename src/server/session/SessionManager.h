@@ -22,7 +22,7 @@
 #include <string>
 #include <thread>
 
-#include "server/EditorSession.h"
+#include "server/session/EditorSession.h"
 #include "server/ModelRegistry.h"
 
 namespace draggan::server {

@@ -1,4 +1,4 @@
-#include "server/RequestGuard.h"
+#include "server/http/RequestGuard.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "server/HttpError.h"
+#include "server/http/HttpError.h"
 #include "server/ServerLimits.h"
 
 namespace draggan::server {
