@@ -53,7 +53,7 @@ std::string offsets_text(uint64_t begin, uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
+std::string safetensors_shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
@@ -129,7 +129,7 @@ Entry parse_entry(const std::string& name, const json& value, uint64_t data_size
   if (e.end - e.begin != nbytes)
     throw CheckpointError(where + ": 'data_offsets' " + offsets_text(e.begin, e.end) + " span " +
                           std::to_string(e.end - e.begin) + " bytes but dtype " + dtype + " and 'shape' " +
-                          shape_text(e.shape) + " need " +
+                          safetensors_shape_text(e.shape) + " need " +
                           (overflow ? std::string("more than 2^64") : std::to_string(nbytes)));
   return e;
 }
