@@ -7,17 +7,19 @@ PACKAGES=(
   libtorch-dev             # tensors and autograd (LibTorch 1.13, CPU)
   nlohmann-json3-dev       # JSON
   libcli11-dev             # command line
-  libstb-dev               # image decoding/encoding
+  libstb-dev               # image decoding
+  libpng-dev               # PNG/APNG writing with provenance text chunks and XMP
   zlib1g-dev               # gzip'd IDX training data
   dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence)
   libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
   googletest libgtest-dev  # tests
-  libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
+  libssl-dev               # SHA-256: provenance records, parity tests (already a dependency of cpp-httplib)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
 )
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)
+  PACKAGES+=(libimage-exiftool-perl)  # exiftool: the provenance tests' independent metadata reader (scripts/test.sh)
   # Node.js often comes from outside apt (nodesource, nvm): asking apt for Debian's nodejs/npm then fails on
   # held packages, so they are installed only when the commands are missing.
   command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
