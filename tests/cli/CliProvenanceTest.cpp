@@ -16,7 +16,7 @@
 #include "draggan/io/PngWriter.h"
 #include "draggan/provenance/GeneratedMark.h"
 
-namespace {
+namespace cli_provenance_test {
 
 using draggan::cli_test::exiftool;
 using draggan::cli_test::kEditedPhotoSource;
@@ -138,4 +138,4 @@ TEST(CliProvenance, EvalReportImagesNameTheirSeedAndDrag) {
   EXPECT_EQ(tag(exiftool(dir + "/drag_000_sheet.png"), "DigitalSourceType"), kGeneratedSource);
 }
 
-}  // namespace
+}  // namespace cli_provenance_test

@@ -17,7 +17,7 @@
 #include "draggan/io/PngWriter.h"
 #include "draggan/provenance/GeneratedMark.h"
 
-namespace {
+namespace serve_mark_test {
 
 using Json = nlohmann::json;
 using draggan::cli_test::exiftool;
@@ -143,4 +143,4 @@ TEST(ServeMark, DragsAnimationsUploadsAndSessionFilesCarryTheRecord) {
   EXPECT_EQ(tag(reconstruction, "DragganSeed"), "");
 }
 
-}  // namespace
+}  // namespace serve_mark_test

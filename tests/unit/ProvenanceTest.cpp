@@ -15,7 +15,7 @@
 #include "draggan/provenance/Sha256.h"
 
 namespace draggan {
-namespace {
+namespace provenance_test {
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("draggan_prov_" + std::to_string(getpid()) + "_" + name)).string();
@@ -134,5 +134,5 @@ TEST(ImageProvenance, ReaderRefusesWhatIsNotAnImageWithOneLine) {
   std::filesystem::remove(path);
 }
 
-}  // namespace
+}  // namespace provenance_test
 }  // namespace draggan

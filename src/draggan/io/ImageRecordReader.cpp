@@ -20,14 +20,14 @@ struct PngReadState {
   char error[200];
 };
 
-void on_error(png_structp png, png_const_charp message) {
+void on_png_read_error(png_structp png, png_const_charp message) {
   auto* state = static_cast<PngReadState*>(png_get_error_ptr(png));
   std::snprintf(state->error, sizeof state->error, "%s", message ? message : "libpng error");
   png_longjmp(png, 1);
 }
-void on_warning(png_structp, png_const_charp) {}
+void on_png_read_warning(png_structp, png_const_charp) {}
 
-std::string signature(const std::string& path) {
+std::string file_signature(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   char bytes[8] = {0};
@@ -40,7 +40,7 @@ struct MemoryInput {
   size_t pos;
 };
 
-void on_read(png_structp png, png_bytep data, png_size_t length) {
+void on_png_read(png_structp png, png_bytep data, png_size_t length) {
   auto* in = static_cast<MemoryInput*>(png_get_io_ptr(png));
   if (length > in->bytes->size() - in->pos) png_error(png, "file ends early");
   std::memcpy(data, in->bytes->data() + in->pos, length);
@@ -56,7 +56,7 @@ ImageRecord read_png_record(const std::string& bytes, const std::string& origin)
   record.format = "PNG";
   PngReadState state{{0}};
   MemoryInput input{&bytes, 0};
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, on_error, on_warning);
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, on_png_read_error, on_png_read_warning);
   if (!png) throw std::bad_alloc();
   png_infop info = png_create_info_struct(png);
   if (!info) {
@@ -71,7 +71,7 @@ ImageRecord read_png_record(const std::string& bytes, const std::string& origin)
     png_destroy_read_struct(&png, &info, nullptr);
     throw InputError(origin + ": not a readable PNG (" + state.error + ")");
   }
-  png_set_read_fn(png, &input, on_read);
+  png_set_read_fn(png, &input, on_png_read);
   png_set_chunk_malloc_max(png, 16 << 20);  // a text chunk this large is not a record
   png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, reinterpret_cast<png_const_bytep>("acTL\0"), 1);
   png_read_info(png, info);
@@ -93,7 +93,7 @@ ImageRecord read_png_record(const std::string& bytes, const std::string& origin)
 
 namespace {
 
-std::string gif_error(int code) {
+std::string gif_read_error(int code) {
   const char* s = GifErrorString(code);
   return s ? s : ("giflib error " + std::to_string(code));
 }
@@ -109,11 +109,11 @@ ImageRecord read_gif_record(const std::string& path) {
   record.format = "GIF";
   int error = 0;
   GifFileType* gif = DGifOpenFileName(path.c_str(), &error);
-  if (!gif) throw InputError(path + ": not a readable GIF (" + gif_error(error) + ")");
+  if (!gif) throw InputError(path + ": not a readable GIF (" + gif_read_error(error) + ")");
   std::unique_ptr<GifFileType, void (*)(GifFileType*)> closer(gif, [](GifFileType* g) { DGifCloseFile(g, nullptr); });
   record.width = gif->SWidth;
   record.height = gif->SHeight;
-  const auto fail = [&] { return InputError(path + ": damaged GIF (" + gif_error(gif->Error) + ")"); };
+  const auto fail = [&] { return InputError(path + ": damaged GIF (" + gif_read_error(gif->Error) + ")"); };
   std::string comment;
   for (;;) {
     GifRecordType type = UNDEFINED_RECORD_TYPE;
@@ -162,12 +162,12 @@ ImageRecord read_gif_record(const std::string& path) {
 }  // namespace
 
 bool looks_like_png_or_gif(const std::string& path) {
-  const std::string head = signature(path);
+  const std::string head = file_signature(path);
   return head.rfind("\x89PNG\r\n\x1a\n", 0) == 0 || head.rfind("GIF8", 0) == 0;
 }
 
 ImageRecord read_image_record(const std::string& path) {
-  const std::string head = signature(path);
+  const std::string head = file_signature(path);
   if (head.rfind("\x89PNG\r\n\x1a\n", 0) == 0) {
     std::error_code ec;
     if (std::filesystem::file_size(path, ec) > (uintmax_t{1} << 30)) throw InputError(path + ": file is too large");

@@ -25,7 +25,7 @@ std::string default_description(ImageOrigin origin) {
 }
 
 // Shortest text that reads back as the same double (psi 0.7 stays "0.7").
-std::string number_text(double v) {
+std::string shortest_number_text(double v) {
   for (int digits = 6; digits <= 17; ++digits) {
     char text[40];
     std::snprintf(text, sizeof text, "%.*g", digits, v);
@@ -117,7 +117,7 @@ std::vector<std::pair<std::string, std::string>> provenance_text_fields(const Im
   if (!p.model.empty()) fields.emplace_back("draggan model", p.model);
   if (!p.model_sha256.empty()) fields.emplace_back("draggan model sha256", p.model_sha256);
   if (p.seed) fields.emplace_back("draggan seed", std::to_string(*p.seed));
-  if (p.psi) fields.emplace_back("draggan psi", number_text(*p.psi));
+  if (p.psi) fields.emplace_back("draggan psi", shortest_number_text(*p.psi));
   if (!p.latent_sha256.empty()) fields.emplace_back("draggan latent sha256", p.latent_sha256);
   if (!p.photo_sha256.empty()) fields.emplace_back("draggan photo sha256", p.photo_sha256);
   if (!p.drags.empty()) fields.emplace_back("draggan drags", drags_json(p.drags).dump());
