@@ -10,17 +10,19 @@ PACKAGES=(
   libtorch-dev             # tensors and autograd (LibTorch 1.13, CPU)
   nlohmann-json3-dev       # JSON
   libcli11-dev             # command line
-  libstb-dev               # image decoding/encoding
+  libstb-dev               # image decoding
+  libpng-dev               # PNG/APNG writing with provenance text chunks and XMP
   zlib1g-dev               # gzip'd IDX training data
   libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
+  libssl-dev               # SHA-256 of models and photos in the images' provenance records
   dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence): `draggan train`, the classifier
 )
 [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ] && DRAGGAN_TEST_DEPS=1
 if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
   PACKAGES+=(
     googletest libgtest-dev  # tests
-    libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
+    libimage-exiftool-perl   # exiftool: the provenance tests' independent metadata reader
     clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
   )
 fi

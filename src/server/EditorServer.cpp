@@ -7,6 +7,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
+#include "draggan/provenance/Sha256.h"
 #include "server/http/ConnectionServer.h"
 #include "server/codec/DecodeSlots.h"
 #include "server/http/HttpError.h"
@@ -81,6 +82,7 @@ SessionPolicy session_policy(const ServerOptions& o) {
   p.live_bytes = o.session_memory;
   p.spill_dir = o.spill_dir;
   p.spill_bytes = o.spill_bytes;
+  p.ai_mark = o.ai_mark;
   return p;
 }
 
@@ -266,7 +268,7 @@ void EditorServer::Impl::routes() {
       DecodeSlots::Slot slot = decodes.acquire(limits::kDecodeWait);
       photo = s.fit_photo(req.body, req.get_param_value("name"), {limits::kUploadSide, limits::kUploadPixels});
     }
-    s.upload(photo, options);
+    s.upload(photo, options, sha256_hex(req.body));  // the photo's hash goes into the images' provenance
     send_json(res, s.state(), 202);
   });
   session_route("POST", "/stop", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {

@@ -16,7 +16,8 @@
 //   POST   /api/sessions/{id}/start             {max_steps?, params?} -> state (409 while running)
 //   POST   /api/sessions/{id}/stop              -> state (the drag ends within one step)
 //   POST   /api/sessions/{id}/undo | /redo      whole drags
-//   GET    /api/sessions/{id}/image.png         the current image
+//   GET    /api/sessions/{id}/image.png         the current image (marked "AI Generated" unless --no-ai-mark;
+//                                               its provenance record in text chunks and XMP)
 //   GET    /api/sessions/{id}/events            server-sent events: state, step, done
 //   GET    /api/sessions/{id}/session.json      save: model identity, seed, latent (base64 float32), points, mask
 //   POST   /api/sessions/{id}/load              restore a saved session
@@ -53,6 +54,7 @@ struct ServerOptions {
   size_t max_event_streams = 64;
   size_t max_connections = 256;
   std::chrono::seconds request_timeout{30};  // a request (headers and body) must arrive within this
+  bool ai_mark = true;  // the visible "AI Generated" mark on every image the editor shows and saves
 };
 
 class EditorServer {

@@ -15,6 +15,7 @@
 #include "draggan/eval/DragEvaluation.h"
 #include "draggan/eval/EvalReport.h"
 #include "draggan/eval/EvalSummary.h"
+#include "draggan/io/ModelProvenance.h"
 #include "draggan/invert/LpipsVgg16.h"
 
 namespace draggan::tools {
@@ -73,6 +74,7 @@ int run_eval(EvalOptions opt, const CommonOptions& common) {
             resolved.stop_distance, " px or ", setup.max_steps, " steps");
 
   if (!opt.report.empty()) fs::create_directories(opt.report);
+  const ImageProvenance model_record = opt.report.empty() ? ImageProvenance{} : image_provenance_of(model);
   std::vector<DragOutcome> outcomes;
   std::vector<DragImageFiles> files;
   for (int i = 0; i < opt.set.count; ++i) {
@@ -87,7 +89,7 @@ int run_eval(EvalOptions opt, const CommonOptions& common) {
                   i + 1, opt.set.count, drag.image_seed, drag.setting_key().c_str(), drag.nominal_distance,
                   o.reached ? "reached" : "not reached", o.steps, o.mean_engine_distance(), o.mean_tracked_distance());
     log::info(line, cls);
-    if (!opt.report.empty()) files.push_back(write_drag_images(opt.report, o));
+    if (!opt.report.empty()) files.push_back(write_drag_images(opt.report, o, model_record, opt.set.psi));
     // The images are in the report now; keep only what the summary needs.
     if (opt.report.empty()) o.before = o.after = torch::Tensor();
     outcomes.push_back(std::move(o));

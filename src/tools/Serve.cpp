@@ -33,6 +33,7 @@ struct ServeOptions {
   int max_event_streams = 64;
   int max_connections = 256;
   int request_timeout = 30;
+  bool no_ai_mark = false;
 };
 
 // Where idle sessions go when memory or the session cap runs out: $XDG_STATE_HOME/draggan (or
@@ -92,6 +93,7 @@ int run_serve(const ServeOptions& opt, const CommonOptions& common) {
   options.max_event_streams = static_cast<size_t>(opt.max_event_streams);
   options.max_connections = static_cast<size_t>(opt.max_connections);
   options.request_timeout = std::chrono::seconds(opt.request_timeout);
+  options.ai_mark = !opt.no_ai_mark;
 
   // Ctrl-C / SIGTERM end the server cleanly: a watcher thread waits for them (every other thread blocks them).
   sigset_t signals;
@@ -160,6 +162,10 @@ SubcommandRunner setup_serve(CLI::App& sub, CommonOptions& common) {
                  "Seconds a client has to send a whole request (headers and body); slower ones are cut off")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  sub.add_flag("--no-ai-mark", opt->no_ai_mark,
+               "Leave the visible \"AI Generated\" mark off the editor's images (a lab's own use; the files still "
+               "carry their provenance record). The official DragGAN asks derivatives to keep the mark: publish "
+               "marked images");
   return [opt, &common] { return run_serve(*opt, common); };
 }
 

@@ -13,7 +13,10 @@
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
 #include "draggan/io/ModelFile.h"
+#include "draggan/provenance/ImageProvenance.h"
+#include "draggan/provenance/Sha256.h"
 #include "draggan/train/Trainer.h"
 
 namespace draggan::tools {
@@ -45,7 +48,9 @@ std::string snapshot_name(double kimg) {
 void write_snapshot(Trainer& trainer, const TrainOptions& opt) {
   const std::string stem = opt.out + "/snapshot-" + snapshot_name(trainer.kimg()) + "kimg";
   trainer.save_checkpoint(stem + ".safetensors");
-  write_png(stem + ".png", trainer.sample_grid(opt.grid, opt.grid));
+  ImageProvenance record = ImageProvenance::for_model(stem + ".safetensors", file_sha256_hex(stem + ".safetensors"));
+  record.description = "AI generated: samples of a training snapshot (draggan train)";
+  write_png(stem + ".png", trainer.sample_grid(opt.grid, opt.grid), &record);
   log::info("wrote ", stem, ".safetensors and .png");
 }
 

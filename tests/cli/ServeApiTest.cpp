@@ -31,7 +31,8 @@ struct Reply {
 
 class ServeApi : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new ServerProcess(); }
+  // The model's own pixels (these tests compare images with the engine's); ServeMarkTest covers the mark.
+  static void SetUpTestSuite() { server_ = new ServerProcess({"--no-ai-mark"}); }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;

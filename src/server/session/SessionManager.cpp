@@ -166,7 +166,7 @@ SessionManager::Lease SessionManager::create(const nlohmann::json& request) {
   std::shared_ptr<EditorSession> session;
   try {
     // Built outside the lock: it may load a model and render the first image.
-    session = std::make_shared<EditorSession>(new_session_id(), models_, request);
+    session = std::make_shared<EditorSession>(new_session_id(), models_, request, policy_.ai_mark);
   } catch (...) {
     lock.lock();
     --reserved_;
@@ -213,7 +213,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
     std::shared_ptr<EditorSession> restored;
     std::string failure;
     try {
-      restored = EditorSession::restore_spill(id, models_, path);
+      restored = EditorSession::restore_spill(id, models_, path, policy_.ai_mark);
     } catch (const std::exception& e) {
       failure = e.what();
     }

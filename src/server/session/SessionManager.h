@@ -35,6 +35,7 @@ struct SessionPolicy {
   std::string spill_dir;  // "" = nothing is spilled: a full server refuses new sessions
   uint64_t spill_bytes = uint64_t{512} << 20;
   size_t max_spilled = 4096;
+  bool ai_mark = true;  // sessions stamp "AI Generated" on the images they show and save (EditorSession.h)
 };
 
 class SessionManager {
