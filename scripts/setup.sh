@@ -15,6 +15,9 @@ PACKAGES=(
   googletest libgtest-dev  # tests
   libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+  # The Python module draggan_cpp (docs/python.md), for Debian's /usr/bin/python3: bindings, headers, its arrays,
+  # its tests; python3-torch (the same 1.13 LibTorch as libtorch-dev) for the DLPack/torch tests and torch users
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
 )
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)
