@@ -1,5 +1,7 @@
 """DragSession: one drag of handle points to targets on a model's image, step by step (the official
 DragGAN loop: tracking, motion supervision, an Adam step of the latent)."""
+from collections import namedtuple
+
 from ._engine import DragSessionCore
 from ._errors import InputError
 from ._points import Point, one_point_from, points_from, rowcol_array, xy_array
@@ -8,8 +10,8 @@ from ._points import Point, one_point_from, points_from, rowcol_array, xy_array
 DEFAULT_MAX_STEPS = 100
 
 
-class Step:
-    """What one step did.
+class Step(namedtuple("Step", "step loss points distances done image")):
+    """What one step did; a named tuple, so `for step, loss, points, distances, done, image in ...` works too.
 
     step       index of this step (optimiser steps taken before it)
     loss       the total loss (motion + lambda_mask * mask + reg terms)
@@ -18,14 +20,13 @@ class Step:
     done       every handle within the stop distance: this step took no optimiser step, the drag is over
     image      uint8 [H, W, C] of the latent this step tracked on (the official renderer's res.image; None
                unless asked for with image=True). After the last step, DragSession.image() is the final image.
-    ms         wall time of the step, milliseconds
+    ms         (an attribute, not in the tuple) wall time of the step in the engine, milliseconds
     """
 
-    __slots__ = ("step", "loss", "points", "distances", "done", "image", "ms")
-
-    def __init__(self, step, loss, points, distances, done, image, ms):
-        self.step, self.loss, self.points, self.distances = step, loss, points, distances
-        self.done, self.image, self.ms = done, image, ms
+    def __new__(cls, step, loss, points, distances, done, image, ms=0.0):
+        self = super().__new__(cls, step, loss, points, distances, done, image)
+        self.ms = ms
+        return self
 
     @property
     def points_xy(self):
@@ -106,7 +107,8 @@ class DragSession:
     def steps(self, max_steps=None, image=False):
         """Iterates step() until every handle reached its target (that step, done=True, is the last one
         yielded) or max_steps steps were taken (None: what the model records, else 100, as `draggan drag`).
-        Ctrl-C raises KeyboardInterrupt between steps; the session keeps every step finished before it."""
+        Ctrl-C raises KeyboardInterrupt between steps: a step is never cut short (the one running when Ctrl-C
+        came finishes, though its report may not reach the loop) and the session can go on."""
         if max_steps is None:
             max_steps = self._core.recorded_max_steps() or DEFAULT_MAX_STEPS
         if not isinstance(max_steps, int) or max_steps < 0:

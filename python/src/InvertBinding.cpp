@@ -83,6 +83,7 @@ py::tuple invert(const ModelHandle& model, py::handle image, const InvertArgs& a
         photo.size(2) == 2)
       throw InputError("image: expected uint8 [H, W, C] with C = 1, 3 or 4 (alpha is dropped), or a file name; got " +
                        std::string(c10::toString(photo.scalar_type())) + " " + c10::str(photo.sizes()));
+    if (photo.size(0) == 0 || photo.size(1) == 0) throw InputError("image: empty (" + c10::str(photo.sizes()) + ")");
     if (photo.size(2) == 4) photo = photo.slice(2, 0, 3);
     photo = photo.contiguous();
   }

@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <optional>
 
 #include "ModelHandle.h"
@@ -33,6 +34,11 @@ uint32_t checked_seed(int64_t seed) {
 }
 
 int cutoff_of(const std::optional<int>& trunc_cutoff) { return trunc_cutoff ? *trunc_cutoff : -1; }
+
+double checked_psi(double trunc_psi) {
+  if (!std::isfinite(trunc_psi)) throw InputError("trunc_psi must be a finite number");
+  return trunc_psi;
+}
 
 // The official display conversion per image of a batch: uint8 [H, W, C], or [N, H, W, C] for N > 1.
 torch::Tensor display_images(const torch::Tensor& images) {
@@ -129,6 +135,7 @@ settings the file records. Shared, not copied, by the sessions, inversions and e
           "w_from_seed",
           [](const ModelHandle& h, int64_t seed, double trunc_psi, std::optional<int> trunc_cutoff) {
             const uint32_t s = checked_seed(seed);
+            checked_psi(trunc_psi);
             GeneratorModel& g = h.generator();
             torch::Tensor ws;
             {
@@ -155,6 +162,7 @@ all-zero class label and truncation trunc_psi (0.7, the renderer's default) on t
           [](const ModelHandle& h, py::handle z, py::handle c, double trunc_psi, std::optional<int> trunc_cutoff) {
             GeneratorModel& g = h.generator();
             const LatentLayout layout = g.latent_layout();
+            checked_psi(trunc_psi);
             torch::Tensor zt = tensor_from_python(z, "z");
             if (zt.dim() == 1) zt = zt.unsqueeze(0);
             if (zt.dim() != 2 || zt.size(1) != layout.z_dim)

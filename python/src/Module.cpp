@@ -27,7 +27,8 @@ PYBIND11_MODULE(_engine, m) {
       [](py::handle array) { return reinterpret_cast<uintptr_t>(tensor_from_python(array, "array").data_ptr()); },
       py::arg("array"),
       "Where the engine finds an array's data when it is passed in (for checking that it is shared, not copied).");
-  // As the CLI: activation buffers stay in the process between steps instead of being unmapped and faulted
-  // back in every step (Runtime.h).
+  // As the CLI's defaults: every core (Debian's LibTorch starts with one intra-op thread), and activation buffers
+  // kept in the process between steps instead of being unmapped and faulted back in every step (Runtime.h).
+  draggan::configure_threads(0);
   draggan::keep_freed_memory_for_reuse();
 }

@@ -27,7 +27,7 @@ auto on_file(const std::string& path, Call&& call) -> decltype(call()) {
     return call();
   } catch (const Error& e) {
     std::error_code ec;
-    if (!path.empty() && !std::filesystem::exists(path, ec)) throw MissingFile{path, e.what()};
+    if (!std::filesystem::exists(path, ec)) throw MissingFile{path, e.what()};
     throw;
   }
 }

@@ -70,7 +70,7 @@ def test_bare_pairs_and_unpacking_are_refused(tiny):
 
 
 def test_the_callers_lists_and_arrays_are_never_changed(tiny):
-    points, targets = [[20, 20], [44, 42]], [[30, 26], [30, 38]]
+    points, targets = [[20, 20], [42, 44]], [[30, 26], [30, 38]]  # drag2_lr01 of the fixtures, as (x, y)
     as_array = np.array(points, dtype=np.float64)
     w = tiny.w_from_seed(0)
     w_before = w.copy()
@@ -79,8 +79,8 @@ def test_the_callers_lists_and_arrays_are_never_changed(tiny):
     for _ in session.steps(5):
         pass
     assert session.points_xy.tolist() != points  # tracking moved the handles ...
-    assert points == [[20, 20], [44, 42]] and targets == [[30, 26], [30, 38]]  # ... not the caller's lists
-    np.testing.assert_array_equal(as_array, [[20, 20], [44, 42]])
+    assert points == [[20, 20], [42, 44]] and targets == [[30, 26], [30, 38]]  # ... not the caller's lists
+    np.testing.assert_array_equal(as_array, [[20, 20], [42, 44]])
     np.testing.assert_array_equal(w, w_before)
     mine = session.w
     mine[:] = 0  # the latent handed out is a copy
@@ -111,7 +111,9 @@ def test_ctrl_c_during_a_step_stops_before_the_next_one(tiny):
                 seen.append(s.step)
     finally:
         timer.cancel()
-    assert len(seen) < 10_000 and session.steps_taken == len(seen)
+    # The step running when Ctrl-C came finished (its report may not have reached the loop); none was cut short.
+    assert len(seen) < 10_000 and session.steps_taken in (len(seen), len(seen) + 1)
+    assert next(session.steps(1)).step == session.steps_taken - 1
 
 
 def test_other_threads_run_while_a_step_runs(shipped):
