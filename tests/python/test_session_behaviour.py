@@ -182,3 +182,17 @@ def test_settings_default_to_the_model_file_and_can_change_mid_drag(tiny, shippe
     assert s.settings["lr"] == 0.5
     with pytest.raises(ValueError, match="w_plus"):
         s.update(w_plus=False)
+
+
+def test_latents_in_every_shape_a_latent_file_may_have(tiny):
+    ws = tiny.w_from_seed(0)
+    w_vector = ws[0, 0]  # a W vector: broadcast to every row
+    broadcast = np.repeat(ws[:, :1], tiny.num_ws, axis=1)
+    image = tiny.synthesize(broadcast)
+    for shape in (w_vector, w_vector[None], w_vector[None, None], broadcast[0], broadcast.astype(np.float64)):
+        np.testing.assert_array_equal(tiny.synthesize(shape), image)
+    batch = np.concatenate([ws, broadcast])
+    both = tiny.synthesize(batch)
+    assert both.shape == (2, 64, 64, 3)
+    np.testing.assert_array_equal(both[1], image)
+    np.testing.assert_array_equal(both[0], tiny.synthesize(ws))
