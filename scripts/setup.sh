@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything the project needs from Debian's archive (idempotent; run as root or with sudo).
+# Installs what the project needs from Debian's archive (idempotent; run as root or with sudo).
+#   bash scripts/setup.sh                         # what building and running `draggan` needs (scripts/run.sh)
+#   DRAGGAN_TEST_DEPS=1 bash scripts/setup.sh     # + what the test suites need (scripts/test.sh)
+#   DRAGGAN_BROWSER_TESTS=1 ...                   # + chromium and Node.js for the browser suite (implies the above)
 set -euo pipefail
 
 PACKAGES=(
@@ -9,16 +12,21 @@ PACKAGES=(
   libcli11-dev             # command line
   libstb-dev               # image decoding/encoding
   zlib1g-dev               # gzip'd IDX training data
-  dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence)
   libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
-  googletest libgtest-dev  # tests
-  libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
-  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
-  # The Python module draggan_cpp (docs/python.md), for Debian's /usr/bin/python3: bindings, headers, its arrays,
-  # its tests; python3-torch (the same 1.13 LibTorch as libtorch-dev) for the DLPack/torch tests and torch users
-  pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
+  dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence): `draggan train`, the classifier
 )
+[ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ] && DRAGGAN_TEST_DEPS=1
+if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
+  PACKAGES+=(
+    googletest libgtest-dev  # tests
+    libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
+    clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+    # The Python module draggan_cpp (docs/python.md), built for Debian's /usr/bin/python3 and tested with pytest;
+    # python3-torch (the same 1.13 LibTorch as libtorch-dev) for its DLPack/torch tests
+    pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
+  )
+fi
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)
   # Node.js often comes from outside apt (nodesource, nvm): asking apt for Debian's nodejs/npm then fails on
