@@ -24,6 +24,9 @@ if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
     googletest libgtest-dev  # tests
     libimage-exiftool-perl   # exiftool: the provenance tests' independent metadata reader
     clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+    # The Python module draggan_cpp (docs/python.md), built for Debian's /usr/bin/python3 and tested with pytest;
+    # python3-torch (the same 1.13 LibTorch as libtorch-dev) for its DLPack/torch tests
+    pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
   )
 fi
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
