@@ -5,6 +5,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev             # tensors and autograd (LibTorch 1.13, CPU)
+  libgloo-dev              # Gloo's headers, which LibTorch's c10d process group needs (train/eval across processes)
+  python3-torch            # torchrun, the launcher the distributed tests start ranks with
   nlohmann-json3-dev       # JSON
   libcli11-dev             # command line
   libstb-dev               # image decoding/encoding
