@@ -6,7 +6,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/nn/MinibatchStd.h"
 
-namespace {
+namespace batch_rows_test {
 
 using draggan::BatchRows;
 
@@ -56,4 +56,4 @@ TEST(BatchRows, ABatchThatSplitsGroupsIsRefused) {
   EXPECT_EQ(draggan::contiguous_rows(6, 1, 2).rows(), (std::vector<int64_t>{3, 4, 5}));
 }
 
-}  // namespace
+}  // namespace batch_rows_test

@@ -8,14 +8,15 @@
 
 #include "RankProcesses.h"
 
-namespace {
+namespace dist_eval_test {
 
 using namespace draggan::dist_test;
 using namespace std::chrono_literals;
 
 // The shipped 32-px model with its classifier (class before and after), short drags.
-const std::string kEval = "eval --model " + std::string(DRAGGAN_SOURCE_DIR) +
-                          "/models/default.safetensors --drags 5 --seed 2 --steps 15 --threads 1";
+const std::string kEvalBase = "eval --model " + std::string(DRAGGAN_SOURCE_DIR) +
+                              "/models/default.safetensors --seed 2 --steps 15 --threads 1";
+const std::string kEval = kEvalBase + " --drags 5";
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream f(path);
@@ -57,13 +58,13 @@ TEST(DistEval, ThreeRanksUnderTorchrunWriteWhatOneProcessWrites) {
   if (!have_torchrun()) GTEST_SKIP() << "no /usr/bin/torchrun (Debian's python3-torch)";
   const fs::path one = temp_dir("eval_one"), three = temp_dir("eval_three");
   Processes p;
-  p.start(
-      draggan_command(kEval + " --json " + (one / "eval.json").string() + " --report " + (one / "report").string()),
-      {}, one / "out.txt");
+  p.start(draggan_command(kEval + " --json " + (one / "eval.json").string() + " --report " +
+                          (one / "report").string()),
+          {}, one / "out.txt");
   // torchrun's static rendezvous: its agent hosts the store and the ranks are its clients.
   p.start(torchrun_command("--nnodes 1 --nproc_per_node 3 --master_port " + std::to_string(free_port()),
-                   kEval + " --json " + (three / "eval.json").string() + " --report " +
-                       (three / "report").string()),
+                           kEval + " --json " + (three / "eval.json").string() + " --report " +
+                               (three / "report").string()),
           {}, three / "out.txt");
   ASSERT_TRUE(p.wait_all(300s)) << p.all_output();
   ASSERT_EQ(p[0].exit_code, 0) << p.output(0);
@@ -91,13 +92,13 @@ TEST(DistEval, ThreeRanksUnderTorchrunWriteWhatOneProcessWrites) {
 TEST(DistEval, TwoRanksWithExplicitOptionsWriteWhatOneProcessWrites) {
   const fs::path one = temp_dir("eval_one_b"), two = temp_dir("eval_two");
   const std::string group = " --world-size 2 --master-port " + std::to_string(free_port());
-  const std::string args = kEval + " --drags 3 --classifier none";
+  const std::string args = kEvalBase + " --drags 3 --classifier none";
   Processes p;
   p.start(draggan_command(args + " --json " + (one / "eval.json").string()), {}, one / "out.txt");
   for (int r = 0; r < 2; ++r)
-    p.start(
-        draggan_command(args + " --json " + (two / "eval.json").string() + group + " --rank " + std::to_string(r)),
-        {}, two / ("rank" + std::to_string(r) + ".txt"));
+    p.start(draggan_command(args + " --json " + (two / "eval.json").string() + group + " --rank " +
+                            std::to_string(r)),
+            {}, two / ("rank" + std::to_string(r) + ".txt"));
   ASSERT_TRUE(p.wait_all(300s)) << p.all_output();
   for (size_t i = 0; i < 3; ++i) ASSERT_EQ(p[i].exit_code, 0) << p.all_output();
   EXPECT_EQ(without_times(read_json(one / "eval.json")).dump(1),
@@ -106,4 +107,4 @@ TEST(DistEval, TwoRanksWithExplicitOptionsWriteWhatOneProcessWrites) {
   EXPECT_EQ(p.output(2).find("group "), std::string::npos) << p.output(2);  // and no table
 }
 
-}  // namespace
+}  // namespace dist_eval_test

@@ -8,7 +8,7 @@
 #include "RankProcesses.h"
 #include "draggan/io/Image.h"
 
-namespace {
+namespace dist_fault_test {
 
 using namespace draggan::dist_test;
 using namespace std::chrono_literals;
@@ -43,7 +43,7 @@ TEST(DistFaults, AKilledRankEndsTheOthersWithItsNameAndTheRunResumes) {
   Processes p;
   for (int r = 0; r < 3; ++r)
     p.start(draggan_command(small_train(data, out) + " --kimg 1000 --snap-kimg 0.012" + group + " --rank " +
-                    std::to_string(r)),
+                            std::to_string(r)),
             {}, out / ("rank" + std::to_string(r) + ".txt"));
   // Training is under way once rank 0 has written a snapshot or two.
   for (auto deadline = std::chrono::steady_clock::now() + 180s;
@@ -97,14 +97,14 @@ TEST(DistFaults, ABadRendezvousIsOneClearLine) {
   const int nobody = free_port(), missing = free_port(), disagree = free_port();
   Processes p;
   const size_t in_use =
-      p.start(draggan_command(train + " --rank 0 --world-size 2 --master-port " + std::to_string(busy_port)), {},
-              out / "busy.txt");
+      p.start(draggan_command(train + " --rank 0 --world-size 2 --master-port " + std::to_string(busy_port)),
+              {}, out / "busy.txt");
   const size_t unreachable =
       p.start(draggan_command(train + " --rank 1 --world-size 2 --master-port " + std::to_string(nobody)), {},
               out / "unreachable.txt");
   const size_t alone =
-      p.start(draggan_command(train + " --rank 0 --world-size 2 --master-port " + std::to_string(missing)), {},
-              out / "alone.txt");
+      p.start(draggan_command(train + " --rank 0 --world-size 2 --master-port " + std::to_string(missing)),
+              {}, out / "alone.txt");
   // torchrun's variables, with one rank told another world size.
   const size_t two = p.start(draggan_command(train),
                              {{"RANK", "0"},
@@ -146,4 +146,4 @@ TEST(DistFaults, ABadRendezvousIsOneClearLine) {
   }
 }
 
-}  // namespace
+}  // namespace dist_fault_test

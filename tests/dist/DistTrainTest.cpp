@@ -11,7 +11,7 @@
 #include "draggan/io/Image.h"
 #include "draggan/io/Safetensors.h"
 
-namespace {
+namespace dist_train_test {
 
 using namespace draggan::dist_test;
 using namespace std::chrono_literals;
@@ -38,7 +38,8 @@ std::string train_args(const fs::path& data, const fs::path& out) {
   return "train --data " + data.string() + " --out " + out.string() +
          " --resolution 16 --channels 1 --batch 8 --cbase 256 --cmax 16 --z-dim 16 --w-dim 16 "
          "--mapping-layers 2"
-         " --grid 2 --threads 1 --seed 5 --pl-weight 2 --real-shift 2 --real-warp 1 --kimg 0.048 --snap-kimg 0.024";
+         " --grid 2 --threads 1 --seed 5 --pl-weight 2 --real-shift 2 --real-warp 1 --kimg 0.048 --snap-kimg "
+         "0.024";
 }
 
 const char* kMid = "snapshot-000000.024kimg.safetensors";
@@ -116,7 +117,7 @@ TEST_F(DistTrain, TorchrunRanksResumeAOneProcessSnapshot) {
   const fs::path out = temp_dir("torchrun");
   Processes p;
   p.start(torchrun_command("--standalone --nproc_per_node 2",
-                   train_args(*data_, out) + " --resume " + (*single_ / kMid).string()),
+                           train_args(*data_, out) + " --resume " + (*single_ / kMid).string()),
           {}, out / "torchrun.txt");
   const auto code = p.wait(0, 300s);
   ASSERT_TRUE(code.has_value()) << p.all_output();
@@ -141,4 +142,4 @@ TEST_F(DistTrain, ABatchThatSplitsIntoPartialGroupsIsRefused) {
   }
 }
 
-}  // namespace
+}  // namespace dist_train_test

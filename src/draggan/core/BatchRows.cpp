@@ -6,7 +6,9 @@ namespace draggan {
 
 BatchRows::BatchRows(int64_t total, std::vector<int64_t> rows) : total_(total), rows_(std::move(rows)) {
   for (int64_t r : rows_)
-    if (r < 0 || r >= total_) throw InputError("batch rows: row " + std::to_string(r) + " outside a batch of " + std::to_string(total_));
+    if (r < 0 || r >= total_)
+      throw InputError("batch rows: row " + std::to_string(r) + " outside a batch of " +
+                       std::to_string(total_));
   if (!rows_.empty()) index_ = torch::tensor(rows_, torch::kLong);
 }
 
@@ -40,8 +42,8 @@ BatchRows minibatch_rows(int64_t batch, int64_t group, int rank, int world) {
 
 BatchRows contiguous_rows(int64_t batch, int rank, int world) {
   if (world < 1 || rank < 0 || rank >= world || batch % world != 0)
-    throw InputError("batch rows: " + std::to_string(batch) + " rows do not split over " + std::to_string(world) +
-                     " ranks");
+    throw InputError("batch rows: " + std::to_string(batch) + " rows do not split over " +
+                     std::to_string(world) + " ranks");
   const int64_t k = batch / world;
   std::vector<int64_t> rows;
   for (int64_t i = 0; i < k; ++i) rows.push_back(rank * k + i);

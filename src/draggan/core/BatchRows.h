@@ -1,8 +1,8 @@
 // The rows of a batch that this process computes when one batch is split across processes (distributed
-// training). Random draws for a split batch are made for the whole batch, in the order one process makes them,
-// and cut to this process's rows: a sample's latent, noise and augmentation are then the same however the batch
-// is split, and the same as in a one-process run. The price: every process draws the random numbers of the
-// whole batch (cheap next to synthesising it; bench/README.md has the figures).
+// training). Random draws for a split batch are made for the whole batch, in the order one process makes
+// them, and cut to this process's rows: a sample's latent, noise and augmentation are then the same however
+// the batch is split, and the same as in a one-process run. The price: every process draws the random numbers
+// of the whole batch (cheap next to synthesising it; bench/README.md has the figures).
 #pragma once
 #include <torch/torch.h>
 
@@ -22,8 +22,8 @@ class BatchRows {
   int64_t local() const { return static_cast<int64_t>(rows_.size()); }
   const std::vector<int64_t>& rows() const { return rows_; }
 
-  // `draw(n)` makes a random tensor of n rows (dim 0). Whole: draw(local_rows), exactly the call an unsplit run
-  // makes. Split: draw(total()) cut to these rows (local_rows must be local()).
+  // `draw(n)` makes a random tensor of n rows (dim 0). Whole: draw(local_rows), exactly the call an unsplit
+  // run makes. Split: draw(total()) cut to these rows (local_rows must be local()).
   torch::Tensor draw(int64_t local_rows, const std::function<torch::Tensor(int64_t)>& draw) const;
   // These rows of a whole-batch tensor (dim 0).
   torch::Tensor select(const torch::Tensor& whole_batch) const;

@@ -9,7 +9,12 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#ifdef DRAGGAN_WITH_NCCL
+
+#include "draggan/dist/DistConfig.h"
+#if DRAGGAN_WITH_NCCL
+#ifndef USE_C10D_NCCL
+#define USE_C10D_NCCL
+#endif
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -22,17 +27,19 @@
 #include "draggan/core/Log.h"
 #include "draggan/dist/DistributedError.h"
 #include "draggan/dist/FailureMonitor.h"
+#include "draggan/dist/StoreValue.h"
 
 namespace draggan::dist {
 namespace {
 
-using Ms = std::chrono::milliseconds;
+using Millis = std::chrono::milliseconds;
 
 // A collective that waits longer than this has a peer that is alive (it beats) but never arrives: a
-// deadlock, not a slow step. Slow ranks (a snapshot being written, an evaluation's last drags) stay far below.
+// deadlock, not a slow step. Slow ranks (a snapshot being written, an evaluation's last drags) stay far
+// below.
 constexpr std::chrono::minutes kCollectiveTimeout{30};
 
-std::string first_line(const std::exception& e) {
+std::string one_line_of(const std::exception& e) {
   const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
   std::string s = c10_error ? c10_error->what_without_backtrace() : e.what();
   const size_t nl = s.find('\n');
@@ -40,10 +47,7 @@ std::string first_line(const std::exception& e) {
   return s;
 }
 
-std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
-std::string text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
-
-bool is_loopback(const std::string& host) {
+bool is_loopback_host(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
 
@@ -58,23 +62,26 @@ c10::intrusive_ptr<c10d::Store> connect_store(const Rendezvous& rv, bool server)
   o.port = static_cast<uint16_t>(rv.master_port);
   o.isServer = server;
   o.waitWorkers = false;  // the roll call below counts the ranks itself (and names the missing ones)
-  o.timeout = Ms(static_cast<int64_t>(rv.timeout_s * 1000));
+  o.timeout = Millis(static_cast<int64_t>(rv.timeout_s * 1000));
   try {
     return c10::make_intrusive<c10d::TCPStore>(rv.master_addr, o);
   } catch (const std::exception& e) {
     if (server)
-      throw DistributedError("rank 0 cannot host the rendezvous store on port " + std::to_string(rv.master_port) +
-                             ": " + first_line(e) + " (another run on this port? choose another --master-port)");
+      throw DistributedError("rank 0 cannot host the rendezvous store on port " +
+                             std::to_string(rv.master_port) + ": " + one_line_of(e) +
+                             " (another run on this port? choose another --master-port)");
     throw DistributedError("rank " + std::to_string(rv.rank) + " cannot reach the rendezvous store at " +
-                           rv.store_address() + " within " + seconds_text(rv.timeout_s) + " s: " + first_line(e) +
+                           rv.store_address() + " within " + seconds_text(rv.timeout_s) +
+                           " s: " + one_line_of(e) +
                            " (is rank 0 running, and are --master-addr / --master-port right?)");
   }
 }
 
-std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& ifname, const std::string& master_addr) {
+std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& ifname,
+                                                       const std::string& master_addr) {
   if (!ifname.empty()) return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
   // Every rank is on this machine: loopback works even where the host name resolves to nothing useful.
-  if (is_loopback(master_addr)) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  if (is_loopback_host(master_addr)) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
@@ -100,7 +107,7 @@ struct Communicator::Impl {
       throw;
     } catch (const std::exception& e) {
       failed = true;
-      throw DistributedError(monitor->diagnose_and_leave(std::string(what) + ": " + first_line(e)));
+      throw DistributedError(monitor->diagnose_and_leave(std::string(what) + ": " + one_line_of(e)));
     }
   }
 
@@ -109,10 +116,10 @@ struct Communicator::Impl {
   // Polls the store until every key exists: the wait has no limit of its own, a dead rank ends it through the
   // failure monitor (or a broken store through the exception).
   void wait_keys(const std::vector<std::string>& keys) {
-    auto pause = Ms(5);
+    auto pause = Millis(5);
     while (!store->check(keys)) {
       std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, Ms(200));
+      pause = std::min(pause * 2, Millis(200));
     }
   }
 
@@ -122,13 +129,14 @@ struct Communicator::Impl {
     std::string v = verdict;
     try {
       if (store->add("verdict_claims", 1) == 1)
-        store->set("verdict", bytes(v));
+        store->set("verdict", to_store_value(v));
       else
-        v = text(store->get("verdict"));
+        v = from_store_value(store->get("verdict"));
       if (rv.hosts_store()) {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        while (store->add("verdict_seen", 0) < rv.world_size - 1 && std::chrono::steady_clock::now() < deadline)
-          std::this_thread::sleep_for(Ms(20));
+        while (store->add("verdict_seen", 0) < rv.world_size - 1 &&
+               std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(Millis(20));
       }
     } catch (const std::exception&) {
     }
@@ -136,7 +144,7 @@ struct Communicator::Impl {
   }
 
   [[noreturn]] void take_verdict() {
-    const std::string v = text(store->get("verdict"));
+    const std::string v = from_store_value(store->get("verdict"));
     store->add("verdict_seen", 1);
     throw DistributedError(v);
   }
@@ -148,10 +156,10 @@ void Communicator::Impl::roll_call() {
   const int r = rv.rank, w = rv.world_size;
   if (store->add("claim/" + std::to_string(r), 1) > 1)
     refuse("two processes were started as rank " + std::to_string(r) + " (each needs its own --rank / RANK)");
-  store->set("join/" + std::to_string(r), bytes(std::to_string(w)));
+  store->set("join/" + std::to_string(r), to_store_value(std::to_string(w)));
   std::vector<std::string> keys;
   for (int k = 0; k < w; ++k) keys.push_back("join/" + std::to_string(k));
-  const auto deadline = std::chrono::steady_clock::now() + Ms(static_cast<int64_t>(rv.timeout_s * 1000));
+  const auto deadline = std::chrono::steady_clock::now() + Millis(static_cast<int64_t>(rv.timeout_s * 1000));
   while (!store->check(keys)) {
     if (store->check({"verdict"})) take_verdict();
     if (std::chrono::steady_clock::now() > deadline) {
@@ -167,13 +175,13 @@ void Communicator::Impl::roll_call() {
              seconds_text(rv.timeout_s) + " s (missing: " + missing +
              "); is every rank started, with the same --world-size / WORLD_SIZE?");
     }
-    std::this_thread::sleep_for(Ms(20));
+    std::this_thread::sleep_for(Millis(20));
   }
   for (int k = 0; k < w; ++k) {
-    const std::string theirs = text(store->get(keys[k]));
+    const std::string theirs = from_store_value(store->get(keys[k]));
     if (theirs != std::to_string(w))
-      refuse("rank " + std::to_string(k) + " was started with world size " + theirs + ", rank " + std::to_string(r) +
-             " with " + std::to_string(w) + " (--world-size / WORLD_SIZE must agree)");
+      refuse("rank " + std::to_string(k) + " was started with world size " + theirs + ", rank " +
+             std::to_string(r) + " with " + std::to_string(w) + " (--world-size / WORLD_SIZE must agree)");
   }
   if (store->check({"join/" + std::to_string(w)}))
     refuse("a process joined as rank " + std::to_string(w) + ", outside the world of " + std::to_string(w) +
@@ -186,8 +194,8 @@ std::unique_ptr<Communicator> Communicator::join(const Rendezvous& rv, const tor
   std::signal(SIGPIPE, SIG_IGN);
   auto m = std::make_unique<Impl>();
   m->rv = rv;
-  // torchrun's static rendezvous: its agent hosts the store and every worker is a client, under the prefix its
-  // own workers would use (torch.distributed's env:// with TORCHELASTIC_USE_AGENT_STORE).
+  // torchrun's static rendezvous: its agent hosts the store and every worker is a client, under the prefix
+  // its own workers would use (torch.distributed's env:// with TORCHELASTIC_USE_AGENT_STORE).
   auto base = [&](c10::intrusive_ptr<c10d::Store> tcp) -> c10::intrusive_ptr<c10d::Store> {
     if (!rv.agent_store) return tcp;
     return c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(rv.restart_count), tcp);
@@ -198,17 +206,18 @@ std::unique_ptr<Communicator> Communicator::join(const Rendezvous& rv, const tor
   } catch (const DistributedError&) {
     throw;
   } catch (const std::exception& e) {
-    throw DistributedError("rank " + std::to_string(rv.rank) + " lost the rendezvous store at " + rv.store_address() +
-                           " during the rendezvous: " + first_line(e));
+    throw DistributedError("rank " + std::to_string(rv.rank) + " lost the rendezvous store at " +
+                           rv.store_address() + " during the rendezvous: " + one_line_of(e));
   }
 
   // The monitor talks over a connection of its own, so a long wait of the main thread never delays a beat.
   const std::string lost =
-      rv.agent_store ? "torchrun's agent is gone (its rendezvous store at " + rv.store_address() + " stopped answering)"
-                     : "rank 0 is gone (its rendezvous store at " + rv.store_address() + " stopped answering)";
+      rv.agent_store
+          ? "torchrun's agent is gone (its rendezvous store at " + rv.store_address() + " stopped answering)"
+          : "rank 0 is gone (its rendezvous store at " + rv.store_address() + " stopped answering)";
   m->monitor = std::make_unique<FailureMonitor>(
-      c10::make_intrusive<c10d::PrefixStore>("draggan", base(connect_store(rv, false))), rv.rank, rv.world_size,
-      rv.hosts_store(), lost, Ms(static_cast<int64_t>(rv.timeout_s * 1000)));
+      c10::make_intrusive<c10d::PrefixStore>("draggan", base(connect_store(rv, false))), rv.rank,
+      rv.world_size, rv.hosts_store(), lost, Millis(static_cast<int64_t>(rv.timeout_s * 1000)));
   m->monitor->start();
 
   try {
@@ -217,32 +226,33 @@ std::unique_ptr<Communicator> Communicator::join(const Rendezvous& rv, const tor
     for (std::string name; std::getline(ifnames, name, ',');)
       if (!name.empty()) options->devices.push_back(gloo_device(name, rv.master_addr));
     if (options->devices.empty()) options->devices.push_back(gloo_device("", rv.master_addr));
-    m->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo", m->store),
-                                                          rv.rank, rv.world_size, options);
+    m->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>("gloo", m->store), rv.rank, rv.world_size, options);
   } catch (const std::exception& e) {
     m->failed = true;
-    throw DistributedError(m->monitor->fail_and_leave(
-        "cannot connect to the other ranks over Gloo: " + first_line(e) +
-        " (GLOO_SOCKET_IFNAME names the network interface that reaches them)"));
+    throw DistributedError(
+        m->monitor->fail_and_leave("cannot connect to the other ranks over Gloo: " + one_line_of(e) +
+                                   " (GLOO_SOCKET_IFNAME names the network interface that reaches them)"));
   }
   const bool want_nccl = rv.backend == "nccl" || (rv.backend == "auto" && device.is_cuda());
-#ifdef DRAGGAN_WITH_NCCL
+#if DRAGGAN_WITH_NCCL
   if (want_nccl) {
     if (!device.is_cuda()) throw DistributedError("--dist-backend nccl needs --device cuda");
-    m->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(c10::make_intrusive<c10d::PrefixStore>("nccl", m->store),
-                                                          rv.rank, rv.world_size,
-                                                          c10d::ProcessGroupNCCL::Options::create());
+    m->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+        c10::make_intrusive<c10d::PrefixStore>("nccl", m->store), rv.rank, rv.world_size,
+        c10d::ProcessGroupNCCL::Options::create());
   }
 #else
   if (want_nccl && rv.backend == "nccl")
-    throw DistributedError("--dist-backend nccl: this build has no NCCL (its LibTorch is a CPU one); use gloo");
+    throw DistributedError(
+        "--dist-backend nccl: this build has no NCCL (its LibTorch is a CPU one); use gloo");
 #endif
   std::unique_ptr<Communicator> comm(new Communicator(std::move(m)));
   comm->impl_->guarded("barrier after joining", [&] { comm->impl_->gloo->barrier()->wait(); });
   // A rank that disagreed about the world size publishes why; the ones that agreed must not go on without it.
   if (comm->impl_->store->check({"verdict"})) {
     comm->impl_->failed = true;
-    throw DistributedError(text(comm->impl_->store->get("verdict")));
+    throw DistributedError(from_store_value(comm->impl_->store->get("verdict")));
   }
   return comm;
 }
@@ -319,7 +329,8 @@ void Communicator::broadcast(const std::vector<torch::Tensor>& tensors, int root
     torch::NoGradGuard no_grad;
     for (const torch::Tensor& t : tensors) {
       c10d::ProcessGroup& group = impl_->group_for(t);
-      torch::Tensor io = (&group == impl_->gloo.get() && !t.is_cpu()) ? t.detach().cpu() : t.detach().contiguous();
+      torch::Tensor io =
+          (&group == impl_->gloo.get() && !t.is_cpu()) ? t.detach().cpu() : t.detach().contiguous();
       std::vector<torch::Tensor> v{io};
       c10d::BroadcastOptions o;
       o.rootRank = root;
@@ -363,10 +374,10 @@ std::string Communicator::share_text(const std::string& key, const std::string& 
   impl_->guarded("sharing a value through the store", [&] {
     const std::string k = "share/" + key;
     if (rank() == root) {
-      impl_->store->set(k, bytes(value));
+      impl_->store->set(k, to_store_value(value));
     } else {
       impl_->wait_keys({k});
-      result = text(impl_->store->get(k));
+      result = from_store_value(impl_->store->get(k));
     }
   });
   return result;
@@ -375,7 +386,7 @@ std::string Communicator::share_text(const std::string& key, const std::string& 
 void Communicator::wait_for_all(const std::string& name) {
   impl_->guarded("waiting for every rank", [&] {
     const std::string prefix = "arrive/" + std::to_string(impl_->next_wait++) + "/" + name + "/";
-    impl_->store->set(prefix + std::to_string(rank()), bytes("1"));
+    impl_->store->set(prefix + std::to_string(rank()), to_store_value("1"));
     std::vector<std::string> keys;
     for (int k = 0; k < world_size(); ++k) keys.push_back(prefix + std::to_string(k));
     impl_->wait_keys(keys);

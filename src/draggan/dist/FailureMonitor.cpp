@@ -5,17 +5,17 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "draggan/dist/StoreValue.h"
+
 namespace draggan::dist {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using MonitorClock = std::chrono::steady_clock;
 
-std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
-std::string text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
 std::string beat_key(int rank) { return "beat/" + std::to_string(rank); }
 std::string left_key(int rank) { return "left/" + std::to_string(rank); }
 
-std::string seconds(Clock::duration d) {
+std::string elapsed_text(MonitorClock::duration d) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1f", std::chrono::duration<double>(d).count());
   return buf;
@@ -23,21 +23,21 @@ std::string seconds(Clock::duration d) {
 
 // Often enough that a dead peer is named within a few seconds of a broken collective, rarely enough that a
 // large group does not load the store: a tenth of the timeout, 0.1 to 1 s.
-std::chrono::milliseconds interval_for(std::chrono::milliseconds timeout) {
+std::chrono::milliseconds beat_interval_for(std::chrono::milliseconds timeout) {
   return std::clamp(timeout / 10, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
 }
 
 }  // namespace
 
-FailureMonitor::FailureMonitor(c10::intrusive_ptr<c10d::Store> store, int rank, int world_size, bool hosts_store,
-                               std::string store_lost, std::chrono::milliseconds timeout)
+FailureMonitor::FailureMonitor(c10::intrusive_ptr<c10d::Store> store, int rank, int world_size,
+                               bool hosts_store, std::string store_lost, std::chrono::milliseconds timeout)
     : store_(std::move(store)),
       rank_(rank),
       world_(world_size),
       hosts_store_(hosts_store),
       store_lost_(std::move(store_lost)),
       timeout_(timeout),
-      interval_(interval_for(timeout)) {
+      interval_(beat_interval_for(timeout)) {
   if (rank_ == 0) {
     for (int k = 1; k < world_; ++k) watched_.push_back(k);
   } else {
@@ -64,7 +64,7 @@ bool FailureMonitor::has_left(int rank) { return store_->check({left_key(rank)})
 
 std::string FailureMonitor::published_verdict() {
   try {
-    if (store_->check({"verdict"})) return text(store_->get("verdict"));
+    if (store_->check({"verdict"})) return from_store_value(store_->get("verdict"));
   } catch (const std::exception&) {
   }
   return "";
@@ -74,10 +74,10 @@ std::string FailureMonitor::publish(const std::string& verdict) {
   try {
     // The first rank to claim it writes the verdict; the others read that one, so every rank prints the same.
     if (store_->add("verdict_claims", 1) == 1) {
-      store_->set("verdict", bytes(verdict));
+      store_->set("verdict", to_store_value(verdict));
       return verdict;
     }
-    return text(store_->get("verdict"));
+    return from_store_value(store_->get("verdict"));
   } catch (const std::exception&) {
     return verdict;
   }
@@ -85,7 +85,7 @@ std::string FailureMonitor::publish(const std::string& verdict) {
 
 void FailureMonitor::leave(const char* how) {
   try {
-    store_->set(left_key(rank_), bytes(how));
+    store_->set(left_key(rank_), to_store_value(how));
   } catch (const std::exception&) {
   }
 }
@@ -93,8 +93,8 @@ void FailureMonitor::leave(const char* how) {
 void FailureMonitor::linger() {
   if (!hosts_store_) return;
   // The others read the verdict from this process's store: give them a moment (dead ranks never answer).
-  const auto deadline = Clock::now() + 2 * interval_ + std::chrono::seconds(2);
-  while (Clock::now() < deadline) {
+  const auto deadline = MonitorClock::now() + 2 * interval_ + std::chrono::elapsed_text(2);
+  while (MonitorClock::now() < deadline) {
     bool all_left = true;
     try {
       for (int k = 0; k < world_ && all_left; ++k)
@@ -118,18 +118,18 @@ void FailureMonitor::die(const std::string& verdict) {
 
 void FailureMonitor::run() {
   std::vector<int64_t> last(static_cast<size_t>(world_), -1);
-  std::vector<Clock::time_point> changed(static_cast<size_t>(world_), Clock::now());
+  std::vector<MonitorClock::time_point> changed(static_cast<size_t>(world_), MonitorClock::now());
   std::vector<bool> done(static_cast<size_t>(world_), false);
   while (!stop_) {
     std::string verdict;
     try {
       store_->add(beat_key(rank_), 1);
-      if (store_->check({"verdict"})) verdict = text(store_->get("verdict"));
+      if (store_->check({"verdict"})) verdict = from_store_value(store_->get("verdict"));
       for (size_t i = 0; i < watched_.size() && verdict.empty(); ++i) {
         const int t = watched_[i];
         if (done[t]) continue;
         const int64_t beat = beat_of(t);
-        const auto now = Clock::now();
+        const auto now = MonitorClock::now();
         if (beat != last[t]) {
           last[t] = beat;
           changed[t] = now;
@@ -138,7 +138,7 @@ void FailureMonitor::run() {
             done[t] = true;  // finished cleanly
           } else {
             verdict = publish("rank " + std::to_string(t) + " stopped responding (no heartbeat for " +
-                              seconds(now - changed[t]) + " s)");
+                              elapsed_text(now - changed[t]) + " s)");
           }
         }
       }
@@ -157,9 +157,9 @@ std::string FailureMonitor::diagnose_and_leave(const std::string& what) {
   std::string verdict = published_verdict();
   if (verdict.empty()) {
     // A killed peer's beat stops with it: watch every other rank for a few intervals.
-    const auto start = Clock::now();
+    const auto start = MonitorClock::now();
     const auto stale_after = 2 * interval_ + std::chrono::milliseconds(500);
-    const auto deadline = start + std::min<Clock::duration>(timeout_, 2 * stale_after);
+    const auto deadline = start + std::min<MonitorClock::duration>(timeout_, 2 * stale_after);
     std::vector<int64_t> first(static_cast<size_t>(world_), -1);
     try {
       for (int k = 0; k < world_; ++k)
@@ -168,16 +168,19 @@ std::string FailureMonitor::diagnose_and_leave(const std::string& what) {
         std::this_thread::sleep_for(interval_ / 2);
         verdict = published_verdict();
         if (!verdict.empty()) break;
-        const auto now = Clock::now();
+        const auto now = MonitorClock::now();
         if (now - start < stale_after) continue;
         std::string stale;
         for (int k = 0; k < world_; ++k)
-          if (k != rank_ && beat_of(k) == first[k] && !has_left(k)) stale += (stale.empty() ? "" : ", ") + std::to_string(k);
+          if (k != rank_ && beat_of(k) == first[k] && !has_left(k))
+            stale += (stale.empty() ? "" : ", ") + std::to_string(k);
         if (!stale.empty()) {
           verdict = (stale.find(',') == std::string::npos ? "rank " : "ranks ") + stale +
-                    " died or stopped responding (connection closed, no heartbeat for " + seconds(now - start) + " s)";
+                    " died or stopped responding (connection closed, no heartbeat for " +
+                    elapsed_text(now - start) + " s)";
         } else if (now >= deadline) {
-          verdict = "rank " + std::to_string(rank_) + ": a collective failed while every rank still beats: " + what;
+          verdict =
+              "rank " + std::to_string(rank_) + ": a collective failed while every rank still beats: " + what;
         }
       }
     } catch (const std::exception&) {
@@ -206,10 +209,10 @@ void FailureMonitor::finish() {
   leave("done");
   if (!hosts_store_) return;
   // The others still talk to this process's store until they have left.
-  const auto deadline = Clock::now() + timeout_;
+  const auto deadline = MonitorClock::now() + timeout_;
   try {
     for (int k = 0; k < world_; ++k) {
-      while (k != rank_ && !has_left(k) && Clock::now() < deadline)
+      while (k != rank_ && !has_left(k) && MonitorClock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   } catch (const std::exception&) {

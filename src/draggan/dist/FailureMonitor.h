@@ -12,14 +12,13 @@
 // The store's host (rank 0 without torchrun's agent store) lingers briefly after a failure so that the others
 // can read the verdict before its store disappears.
 #pragma once
-#include <torch/csrc/distributed/c10d/Store.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 #include <vector>
 
 namespace draggan::dist {

@@ -8,13 +8,13 @@
 namespace draggan::dist {
 namespace {
 
-std::optional<std::string> env(const char* name) {
+std::optional<std::string> environment_value(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) return std::nullopt;
   return std::string(v);
 }
 
-int parse_int(const std::string& text, const std::string& what) {
+int parse_rendezvous_int(const std::string& text, const std::string& what) {
   size_t used = 0;
   long value = 0;
   try {
@@ -28,9 +28,9 @@ int parse_int(const std::string& text, const std::string& what) {
 }
 
 // The option's value, else the variable's, else nothing.
-std::optional<int> int_setting(const std::optional<int>& option, const char* variable) {
+std::optional<int> option_or_variable(const std::optional<int>& option, const char* variable) {
   if (option) return option;
-  if (auto v = env(variable)) return parse_int(*v, variable);
+  if (auto v = environment_value(variable)) return parse_rendezvous_int(*v, variable);
   return std::nullopt;
 }
 
@@ -47,8 +47,8 @@ Rendezvous resolve_rendezvous(const RendezvousOverrides& o) {
     throw InputError("--dist-timeout must be 1..86400 seconds, got " + std::to_string(o.timeout_s));
   r.timeout_s = o.timeout_s;
 
-  const std::optional<int> world = int_setting(o.world_size, "WORLD_SIZE");
-  const std::optional<int> rank = int_setting(o.rank, "RANK");
+  const std::optional<int> world = option_or_variable(o.world_size, "WORLD_SIZE");
+  const std::optional<int> rank = option_or_variable(o.rank, "RANK");
   if (!world) {
     if (o.rank) throw InputError("--rank needs --world-size (or WORLD_SIZE)");
     return r;  // one process
@@ -60,33 +60,36 @@ Rendezvous resolve_rendezvous(const RendezvousOverrides& o) {
   r.world_size = *world;
   if (!rank) {
     if (*world == 1) return r;
-    throw InputError(std::string(world_src) + " is " + std::to_string(*world) + " but no rank is given (--rank or RANK)");
+    throw InputError(std::string(world_src) + " is " + std::to_string(*world) +
+                     " but no rank is given (--rank or RANK)");
   }
   if (*rank < 0 || *rank >= *world)
     throw InputError(std::string(rank_src) + " " + std::to_string(*rank) + " is outside the world of " +
                      std::to_string(*world) + " (ranks 0.." + std::to_string(*world - 1) + ")");
   r.rank = *rank;
-  if (auto v = env("LOCAL_RANK")) r.local_rank = parse_int(*v, "LOCAL_RANK");
-  if (auto v = env("LOCAL_WORLD_SIZE")) r.local_world_size = std::max(1, parse_int(*v, "LOCAL_WORLD_SIZE"));
+  if (auto v = environment_value("LOCAL_RANK")) r.local_rank = parse_rendezvous_int(*v, "LOCAL_RANK");
+  if (auto v = environment_value("LOCAL_WORLD_SIZE"))
+    r.local_world_size = std::max(1, parse_rendezvous_int(*v, "LOCAL_WORLD_SIZE"));
 
   if (o.master_addr) {
     r.master_addr = *o.master_addr;
-  } else if (auto v = env("MASTER_ADDR")) {
+  } else if (auto v = environment_value("MASTER_ADDR")) {
     r.master_addr = *v;
   }
   const char* port_src = o.master_port ? "--master-port" : "MASTER_PORT";
-  if (auto port = int_setting(o.master_port, "MASTER_PORT")) r.master_port = *port;
+  if (auto port = option_or_variable(o.master_port, "MASTER_PORT")) r.master_port = *port;
   if (r.master_port < 1 || r.master_port > 65535)
     throw InputError(std::string(port_src) + " must be 1..65535, got " + std::to_string(r.master_port));
   if (r.master_addr.empty()) throw InputError("--master-addr / MASTER_ADDR is empty");
 
   // Explicit options describe a group of our own: the launcher's store, if any, is not ours to use.
   const bool explicit_group = o.world_size || o.rank || o.master_addr || o.master_port;
-  if (!explicit_group && env("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True") {
+  if (!explicit_group && environment_value("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True") {
     r.agent_store = true;
-    if (auto v = env("TORCHELASTIC_RESTART_COUNT")) r.restart_count = parse_int(*v, "TORCHELASTIC_RESTART_COUNT");
+    if (auto v = environment_value("TORCHELASTIC_RESTART_COUNT"))
+      r.restart_count = parse_rendezvous_int(*v, "TORCHELASTIC_RESTART_COUNT");
   }
-  if (auto v = env("GLOO_SOCKET_IFNAME")) r.socket_ifname = *v;
+  if (auto v = environment_value("GLOO_SOCKET_IFNAME")) r.socket_ifname = *v;
   return r;
 }
 
