@@ -11,6 +11,9 @@
 # Usage: bash bench/distributed_training.sh [path/to/draggan]   (ROUNDS=3 SHORT=4 LONG=24 to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Threads waiting at a barrier sleep instead of spinning: on a shared machine spinning threads bill CPU time
+# for nothing, which would make the multi-threaded process look several times costlier than it is.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 BIN=${1:-build/src/tools/draggan}
 DATA=${DATA:-/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz}
 SHORT=${SHORT:-4}
