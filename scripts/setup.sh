@@ -8,6 +8,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev             # tensors and autograd (LibTorch 1.13, CPU)
+  libgloo-dev              # Gloo's headers, which LibTorch's c10d process group needs (train/eval across processes)
   nlohmann-json3-dev       # JSON
   libcli11-dev             # command line
   libstb-dev               # image decoding
@@ -25,7 +26,8 @@ if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
     libimage-exiftool-perl   # exiftool: the provenance tests' independent metadata reader
     clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
     # The Python module draggan_cpp (docs/python.md), built for Debian's /usr/bin/python3 and tested with pytest;
-    # python3-torch (the same 1.13 LibTorch as libtorch-dev) for its DLPack/torch tests
+    # python3-torch (the same 1.13 LibTorch as libtorch-dev) for its DLPack/torch tests and for torchrun, which
+    # the distributed tests (tests/dist) start ranks with
     pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
   )
 fi
