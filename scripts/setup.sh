@@ -15,6 +15,8 @@ PACKAGES=(
   googletest libgtest-dev  # tests
   libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+  libhiredis-dev           # the session store's Redis client (draggan serve --store; docs/cluster.md)
+  redis-server haproxy     # a local cluster (scripts/cluster.sh) and its tests (tests/cluster)
 )
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)
@@ -33,5 +35,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts redis-server and haproxy as system services on install; the project starts its own on
+  # ports of its choosing (scripts/cluster.sh, the tests), so a policy-rc.d that refuses service starts is put
+  # in place for the install when the machine has none (containers usually have one already).
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy"
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+  [ -n "$policy" ] && $SUDO rm -f "$policy"
+  [ "${status:-0}" -eq 0 ] || exit "$status"
+  # Installed here before: no service left enabled for the next boot either (nothing depends on them).
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    for unit in redis-server haproxy; do
+      if printf '%s\n' "${missing[@]}" | grep -qx "$unit"; then $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true; fi
+    done
+  fi
 fi

@@ -16,6 +16,8 @@
 #include "server/ServerLimits.h"
 #include "server/session/SessionManager.h"
 #include "server/http/WebAssets.h"
+#include "server/store/RedisSessionStore.h"
+#include "server/store/StoreError.h"
 
 namespace draggan::server {
 namespace {
@@ -39,6 +41,11 @@ Handler guarded(Handler handler) {
   return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     try {
       handler(req, res);
+    } catch (const StoreUnavailable& e) {
+      send_json(res, {{"error", e.what()}, {"reason", e.reason}}, 503);
+      res.set_header("Retry-After", "2");
+    } catch (const SessionElsewhere& e) {
+      send_json(res, {{"error", e.what()}, {"reason", e.reason}, {"replica", e.holder}}, 421);
     } catch (const HttpError& e) {
       send_error(res, e.status, e.what());
     } catch (const InputError& e) {
@@ -73,8 +80,22 @@ ConnectionLimits connection_limits(const ServerOptions& o) {
   return l;
 }
 
-SessionPolicy session_policy(const ServerOptions& o) {
+// The shared session store, when the server is one replica of several.
+std::shared_ptr<SessionStore> make_store(const ServerOptions& o) {
+  if (o.store_url.empty()) return nullptr;
+  RedisStoreOptions r;
+  r.endpoint = parse_redis_url(o.store_url);
+  r.replica = o.replica;
+  r.lease_ttl = o.lease_ttl;
+  r.session_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(o.session_timeout);
+  r.blob_ttl = 2 * r.session_ttl;
+  r.max_connections = 16;
+  return std::make_shared<RedisSessionStore>(std::move(r));
+}
+
+SessionPolicy session_policy(const ServerOptions& o, std::shared_ptr<SessionStore> store) {
   SessionPolicy p;
+  p.store = std::move(store);
   p.idle_window = o.session_idle;
   p.expiry = o.session_timeout;
   p.max_live = o.max_sessions;
@@ -99,6 +120,7 @@ int parse_point_id(const std::string& text) {
 struct EditorServer::Impl {
   std::shared_ptr<ModelRegistry> models;
   ServerOptions options;
+  std::shared_ptr<SessionStore> store;  // null without --store
   SessionManager sessions;
   ConnectionServer http;
   RequestGuard guard;
@@ -110,7 +132,8 @@ struct EditorServer::Impl {
   Impl(std::shared_ptr<ModelRegistry> m, ServerOptions o)
       : models(m),
         options(std::move(o)),
-        sessions(m, session_policy(options)),
+        store(make_store(options)),
+        sessions(m, session_policy(options, store)),
         http(connection_limits(options)),
         guard(options.host, options.allowed_hosts) {}
 
@@ -119,7 +142,9 @@ struct EditorServer::Impl {
     const std::string pattern = "/api/sessions/([0-9a-zA-Z_-]+)" + suffix;
     Handler handler = guarded([this, fn](const httplib::Request& req, httplib::Response& res) {
       SessionManager::Lease session = sessions.get(req.matches[1]);  // open while the request runs
+      if (store) res.set_header("X-Draggan-Session", session->id());
       fn(*session, req, res);
+      sessions.save(session);  // with a store: committed before the answer goes out
     });
     if (method == "GET") http.Get(pattern, handler);
     else if (method == "POST") http.Post(pattern, handler);
@@ -185,11 +210,27 @@ void EditorServer::Impl::routes() {
                     {"event_streams", event_streams.load()},
                     {"max_event_streams", options.max_event_streams},
                     {"connections", http.open_connections()},
-                    {"max_connections", options.max_connections}});
+                    {"max_connections", options.max_connections},
+                    {"replica", options.replica},
+                    {"store", store ? Json{{"url", store->describe()}, {"up", store->up()}} : Json(nullptr)}});
+  }));
+  http.Get("/healthz", guarded([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    send_json(res, {{"alive", true}});
+  }));
+  http.Get("/readyz", guarded([this](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    std::string why;
+    if (stopping) why = "shutting down";
+    else if (!sessions.ready(why) && why.empty()) why = "not ready";
+    if (why.empty()) return send_json(res, {{"ready", true}});
+    send_json(res, {{"ready", false}, {"error", why}}, 503);
+    res.set_header("Retry-After", "2");
   }));
   http.Post("/api/sessions", guarded([this](const httplib::Request& req, httplib::Response& res) {
     const Json request = parse_body(req);
     SessionManager::Lease session = sessions.create(request);
+    if (store) res.set_header("X-Draggan-Session", session->id());
     send_json(res, session->state(), 201);
   }));
   session_route("GET", "", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
@@ -356,9 +397,16 @@ void EditorServer::Impl::serve_events(EditorSession& session, httplib::Response&
   res.set_header("X-Accel-Buffering", "no");  // proxies (nginx) must not buffer the stream
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, queue, quiet = 0](size_t, httplib::DataSink& sink) mutable {
+      [this, queue, quiet = 0, first = true](size_t, httplib::DataSink& sink) mutable {
         // Called again after each return true: wait for one event, noticing within a second a tab that was
-        // closed (its slot is then free again), with a keep-alive comment after 10 quiet seconds.
+        // closed (its slot is then free again), with a keep-alive comment after 10 quiet seconds. Behind a load
+        // balancer (a store): every 2 s, so that a proxy's idle timeout can tell a frozen replica from a quiet
+        // stream, and a reconnect delay of 1 s for the page when a replica goes away.
+        if (first && store) {
+          first = false;
+          if (!sink.write("retry: 1000\n\n", 13)) return false;
+        }
+        const int heartbeat = store ? 2 : 10;
         std::string frame;
         if (stopping || queue->closed()) {
           if (queue->pop(frame, std::chrono::milliseconds(0))) sink.write(frame.data(), frame.size());
@@ -367,7 +415,7 @@ void EditorServer::Impl::serve_events(EditorSession& session, httplib::Response&
         }
         if (!queue->pop(frame, std::chrono::seconds(1))) {
           if (ConnectionServer::client_gone()) return false;
-          if (++quiet < 10) return true;
+          if (++quiet < heartbeat) return true;
           frame = ": keep-alive\n\n";
         }
         quiet = 0;
@@ -384,6 +432,7 @@ EditorServer::EditorServer(std::shared_ptr<ModelRegistry> models, ServerOptions 
     : impl_(std::make_unique<Impl>(std::move(models), std::move(options))) {
   impl_->http.set_payload_max_length(limits::kSessionFileBytes);  // the guard admits less on most routes
   impl_->http.set_keep_alive_max_count(1000);
+  if (!impl_->options.replica.empty()) impl_->http.set_default_headers({{"X-Draggan-Replica", impl_->options.replica}});
   impl_->check_before_body();
   impl_->routes();
 }

@@ -23,7 +23,15 @@
 //   GET    /api/sessions/{id}/animation.gif     the last drag as an animated GIF
 //   GET    /api/sessions/{id}/animation.png     the same as an animated PNG (APNG, full colour)
 //   GET    /api/status                          sessions in memory / on disk, open streams and connections
+//   GET    /healthz                             the process answers (200)
+//   GET    /readyz                              it can take sessions: 200, or 503 with a reason (store down,
+//                                               shutting down); what a load balancer's health check asks
 // Errors: 4xx/5xx with {"error": "..."}.
+//
+// With a session store (--store, docs/cluster.md) every answer names its replica (X-Draggan-Replica) and every
+// answer about a session this replica drives names the session (X-Draggan-Session, which the load balancer
+// learns its routing from). A store that cannot be used: 503 {error, reason} with Retry-After; a session that
+// another live replica drives: 421 {error, reason, replica}.
 //
 // Who may call it (RequestGuard.h): only requests whose Host names this server and whose Origin, if any, is
 // its own page; bodies only as application/json (images on upload/mask) with a Content-Length within the
@@ -53,6 +61,10 @@ struct ServerOptions {
   size_t max_event_streams = 64;
   size_t max_connections = 256;
   std::chrono::seconds request_timeout{30};  // a request (headers and body) must arrive within this
+  // Several replicas behind a load balancer (docs/cluster.md): "" = one process, nothing shared.
+  std::string store_url;                      // redis://HOST:PORT[/DB]
+  std::string replica;                        // this replica's name (default: host name and port)
+  std::chrono::milliseconds lease_ttl{4000};  // a dead replica's sessions move on after this
 };
 
 class EditorServer {

@@ -6,6 +6,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
+#include "server/store/ContentHash.h"
 
 namespace draggan::server {
 namespace fs = std::filesystem;
@@ -65,6 +66,19 @@ std::shared_ptr<LoadedModel> ModelRegistry::get(const std::string& id) {
     e.model = std::make_shared<LoadedModel>(load_model(e.path, device_));
   }
   return e.model;
+}
+
+std::string ModelRegistry::sha256(const std::string& id) {
+  Entry& e = entry(id);
+  std::lock_guard<std::mutex> lock(e.hash_mutex);
+  if (e.sha256.empty()) e.sha256 = sha256_file_hex(e.path);
+  return e.sha256;
+}
+
+std::string ModelRegistry::find_sha256(const std::string& hash) {
+  for (const auto& id : ids_)
+    if (sha256(id) == hash) return id;
+  return {};
 }
 
 nlohmann::json ModelRegistry::describe() {

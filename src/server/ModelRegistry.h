@@ -27,6 +27,11 @@ class ModelRegistry {
   // Loads on first use (thread-safe); throws InputError for an unknown id, CheckpointError for a bad file.
   std::shared_ptr<LoadedModel> get(const std::string& id);
 
+  // The SHA-256 of the model's file (read once, on first use): how replicas sharing a models folder agree on a
+  // model whatever its file is called. find_sha256: the id of the model with that content, "" when none.
+  std::string sha256(const std::string& id);
+  std::string find_sha256(const std::string& hash);
+
   // {"models": [{"id", "file", "loaded", "resolution"...}], "default": id}
   nlohmann::json describe();
   torch::Device device() const { return device_; }
@@ -37,6 +42,8 @@ class ModelRegistry {
     std::string path;
     std::shared_ptr<LoadedModel> model;
     std::mutex load_mutex;
+    std::string sha256;  // under hash_mutex
+    std::mutex hash_mutex;
   };
   Entry& entry(const std::string& id) const;
 

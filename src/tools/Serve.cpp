@@ -33,6 +33,9 @@ struct ServeOptions {
   int max_event_streams = 64;
   int max_connections = 256;
   int request_timeout = 30;
+  std::string store;
+  std::string replica;
+  int lease_ms = 4000;
 };
 
 // Where idle sessions go when memory or the session cap runs out: $XDG_STATE_HOME/draggan (or
@@ -92,6 +95,18 @@ int run_serve(const ServeOptions& opt, const CommonOptions& common) {
   options.max_event_streams = static_cast<size_t>(opt.max_event_streams);
   options.max_connections = static_cast<size_t>(opt.max_connections);
   options.request_timeout = std::chrono::seconds(opt.request_timeout);
+  if (!opt.store.empty()) {
+    // The store keeps what a replica cannot hold (docs/cluster.md): no spill folder.
+    options.store_url = opt.store;
+    options.spill_dir.clear();
+    options.lease_ttl = std::chrono::milliseconds(opt.lease_ms);
+    options.replica = opt.replica;
+    if (options.replica.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      options.replica = std::string(host) + "-" + std::to_string(::getpid());
+    }
+  }
 
   // Ctrl-C / SIGTERM end the server cleanly: a watcher thread waits for them (every other thread blocks them).
   sigset_t signals;
@@ -160,6 +175,16 @@ SubcommandRunner setup_serve(CLI::App& sub, CommonOptions& common) {
                  "Seconds a client has to send a whole request (headers and body); slower ones are cut off")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  sub.add_option("--store", opt->store,
+                 "Share sessions with other replicas in this Redis (redis://HOST:PORT[/DB]; docs/cluster.md): any "
+                 "replica carries on any session, a dead one loses nothing");
+  sub.add_option("--replica", opt->replica, "This replica's name in answers (X-Draggan-Replica) and leases "
+                                            "(default: host name and process id)");
+  sub.add_option("--lease-ms", opt->lease_ms,
+                 "With --store: a session's lease lasts this long without renewal; a dead replica's sessions move "
+                 "on after it")
+      ->capture_default_str()
+      ->check(CLI::Range(500, 60000));
   return [opt, &common] { return run_serve(*opt, common); };
 }
 

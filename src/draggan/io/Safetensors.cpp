@@ -269,18 +269,21 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& o
   return result;
 }
 
-void write_safetensors(const std::string& path, const StateDict& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// The header text (padded) for `tensors` in name order; `origin` names the file in errors.
+std::string safetensors_header(const StateDict& tensors, const std::map<std::string, std::string>& metadata,
+                               const std::string& origin) {
   json header = json::object();
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
-    if (name == "__metadata__") throw CheckpointError(path + ": a tensor cannot be named '__metadata__'");
-    if (!tensor.defined()) throw CheckpointError(path + ": tensor '" + name + "' is undefined");
+    if (name == "__metadata__") throw CheckpointError(origin + ": a tensor cannot be named '__metadata__'");
+    if (!tensor.defined()) throw CheckpointError(origin + ": tensor '" + name + "' is undefined");
     std::string dtype;
     try {
       dtype = safetensors_dtype_name(tensor.scalar_type());
     } catch (const CheckpointError& e) {
-      throw CheckpointError(path + ": tensor '" + name + "': " + e.what());
+      throw CheckpointError(origin + ": tensor '" + name + "': " + e.what());
     }
     const uint64_t nbytes = static_cast<uint64_t>(tensor.numel()) * tensor.element_size();
     header[name] = {{"dtype", dtype}, {"shape", tensor.sizes().vec()}, {"data_offsets", {offset, offset + nbytes}}};
@@ -292,11 +295,36 @@ void write_safetensors(const std::string& path, const StateDict& tensors,
   try {
     text = header.dump();
   } catch (const json::exception& e) {
-    throw CheckpointError(path + ": cannot encode header (" + e.what() + ")");
+    throw CheckpointError(origin + ": cannot encode header (" + e.what() + ")");
   }
   // The reference writer pads with spaces so the byte buffer starts 8-byte aligned, letting readers map
   // tensors in place.
   text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
+}
+
+}  // namespace
+
+std::string encode_safetensors(const StateDict& tensors, const std::map<std::string, std::string>& metadata) {
+  const std::string text = safetensors_header(tensors, metadata, "safetensors");
+  const uint64_t header_len = text.size();
+  size_t total = 8 + text.size();
+  for (const auto& [name, tensor] : tensors) total += static_cast<size_t>(tensor.numel()) * tensor.element_size();
+  std::string out;
+  out.reserve(total);
+  out.append(reinterpret_cast<const char*>(&header_len), 8);
+  out.append(text);
+  for (const auto& [name, tensor] : tensors) {
+    if (tensor.numel() == 0) continue;
+    const torch::Tensor cpu = tensor.detach().to(torch::kCPU).contiguous();
+    out.append(static_cast<const char*>(cpu.data_ptr()), cpu.nbytes());
+  }
+  return out;
+}
+
+void write_safetensors(const std::string& path, const StateDict& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  const std::string text = safetensors_header(tensors, metadata, path);
   const uint64_t header_len = text.size();
 
   const std::string tmp = path + ".tmp";

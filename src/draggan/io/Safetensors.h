@@ -30,6 +30,9 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& o
 void write_safetensors(const std::string& path, const StateDict& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
+// The same file as bytes in memory (what a session store keeps).
+std::string encode_safetensors(const StateDict& tensors, const std::map<std::string, std::string>& metadata = {});
+
 // "F32", "BF16", ... for a supported torch dtype; throws CheckpointError otherwise.
 std::string safetensors_dtype_name(torch::ScalarType type);
 

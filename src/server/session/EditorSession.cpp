@@ -88,6 +88,7 @@ nlohmann::json EditorSession::state_locked() const {
 }
 
 void EditorSession::publish_state_locked() {
+  ++version_;
   update_bytes_locked();
   events_.publish("state", state_locked());
 }

@@ -26,9 +26,12 @@
 #include "server/session/EditorParams.h"
 #include "server/session/EditorPoint.h"
 #include "server/session/EventHub.h"
+#include "server/session/SessionRecord.h"
 #include "server/ModelRegistry.h"
 
 namespace draggan::server {
+
+class SessionJournal;
 
 // A live image of the drag: the exact image of the latent after `latent_steps` optimiser steps.
 struct RenderedFrame {
@@ -110,6 +113,26 @@ class EditorSession {
   // Stops the drag, joins the worker, ends every event stream. The session is unusable afterwards.
   void close();
 
+  // --- The session store (EditorSessionRecord.cpp; SessionRecord.h, SessionJournal.h)
+  // The whole session as the store keeps it; a running drag or upload is recorded as running.
+  SessionRecord record();
+  // A session from its stored document, under its id, its blobs from `fetch`. Error when the document is
+  // unusable; SessionElsewhere (421) when this server does not serve its model.
+  static std::shared_ptr<EditorSession> from_record(std::string id, std::shared_ptr<ModelRegistry> models,
+                                                    const std::string& doc, const BlobFetcher& fetch);
+  // Carries on what the record says was running: a drag from `drag_checkpoint` (its state after the last
+  // committed step; "" or another drag's: from its first step), an upload from its start.
+  void resume(const std::string& drag_checkpoint);
+  // Who hears of each drag step and of a finished drag or upload (set before the session is shared).
+  void set_journal(SessionJournal* journal) { journal_ = journal; }
+  // Ends a running drag or upload at a step boundary without finishing it (what is committed still says it
+  // runs, so the next holder carries it on), publishes nothing more, and closes the session.
+  void hand_over();
+  // Raised by every change a record would show.
+  uint64_t version() const { return version_.load(); }
+  // The next record encodes every part again (the store lost them).
+  void forget_stored_parts();
+
  private:
   // What undo/redo restore: the image and the points (a drag moves the handles), not the mask or params.
   struct Snapshot {
@@ -137,7 +160,14 @@ class EditorSession {
   // Every change ends here: the state goes to the event streams and the memory estimate is updated.
   void publish_state_locked();
   void update_bytes_locked();
-  void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
+  void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids, int64_t serial,
+                int first_call);
+  void start_drag_locked(std::shared_ptr<DragSession> drag, const EditorParams& params, std::vector<int> point_ids,
+                         int first_call);
+  void start_upload_locked(const torch::Tensor& photo, const nlohmann::json& options);
+  // The worker leaves without finishing (hand_over, or the journal said the session is driven elsewhere now).
+  void abandon_task();
+  void read_record(const std::string& text, const BlobFetcher& fetch);
   // A step's event (with its live image, when it has one), marked with how far the engine has got.
   void publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step);
   // last_frame: the last live image; reused as the result when it shows the final latent.
@@ -182,6 +212,18 @@ class EditorSession {
   std::vector<torch::Tensor> frames_;   // the last drag, for the animation
   int frame_stride_ = 1;                // frames_ keeps every k-th live image once it grows too long
   int frame_counter_ = 0;
+
+  // For the store: what a record needs to carry a running task on elsewhere.
+  SessionJournal* journal_ = nullptr;
+  std::atomic<uint64_t> version_{0};
+  int64_t drag_serial_ = 0;          // drags started so far (a checkpoint names its drag by it)
+  std::vector<int> drag_point_ids_;  // the running drag's points
+  torch::Tensor upload_photo_;       // the running upload's fitted photo and options
+  nlohmann::json upload_options_ = nullptr;
+  nlohmann::json resume_ = nullptr;  // what a restored record says was running, until resume()
+  std::atomic<bool> handing_over_{false};
+  bool abandoned_ = false;           // the worker left its task unfinished: a record still says it runs
+  BlobMemo memo_;
 
   EventHub events_;
   std::atomic<int64_t> last_used_;

@@ -11,7 +11,9 @@
 #include "draggan/io/Image.h"
 #include "server/codec/AnimatedPng.h"
 #include "server/codec/Base64.h"
+#include "server/session/DragCheckpoint.h"
 #include "server/session/EditorSession.h"
+#include "server/session/SessionJournal.h"
 #include "server/http/HttpError.h"
 
 namespace draggan::server {
@@ -66,21 +68,29 @@ void EditorSession::start(const nlohmann::json& request) {
   if (mask_.defined()) drag->set_mask(mask_.logical_not().to(torch::kFloat32));  // engine: 1 = keep fixed
 
   params_ = params;
-  if (worker_.joinable()) worker_.join();  // the previous drag's thread has finished its work already
   push_undo_locked();
+  ++drag_serial_;
+  start_drag_locked(drag, params, point_ids, 0);
+}
+
+// The worker of a new drag, or of one carried on from a checkpoint (first_call > 0).
+void EditorSession::start_drag_locked(std::shared_ptr<DragSession> drag, const EditorParams& params,
+                                      std::vector<int> point_ids, int first_call) {
+  if (worker_.joinable()) worker_.join();  // the previous drag's thread has finished its work already
   frames_.clear();
   frame_counter_ = 0;
   frame_stride_ = 1;
   record_frame_locked(image_, true);
   std::vector<double> distances;
-  for (const auto& pair : pairs)
+  for (const auto& pair : drag->pairs())
     distances.push_back(std::hypot(pair.target.x - pair.handle.x, pair.target.y - pair.handle.y));
-  progress_ = {{"step", 0}, {"distance", max_distance(distances)}, {"distances", distances},
+  progress_ = {{"step", drag->steps_taken()}, {"distance", max_distance(distances)}, {"distances", distances},
                {"steps_per_second", nullptr}, {"reason", nullptr}};
+  drag_point_ids_ = point_ids;
   stop_requested_ = false;
   running_ = true;
   running_task_ = "drag";
-  worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids);
+  worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids, drag_serial_, first_call);
   publish_state_locked();
 }
 
@@ -101,7 +111,8 @@ struct PendingFrame {
 
 }  // namespace
 
-void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids) {
+void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids,
+                             int64_t serial, int first_call) {
   const auto started = std::chrono::steady_clock::now();
   nlohmann::json progress = nlohmann::json::object();
   std::string reason;
@@ -116,9 +127,11 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
     last_frame = std::move(frame);
     pending.reset();
   };
+  bool abandon = false;  // the session goes on elsewhere: publish and write nothing more
   try {
-    for (int calls = 0;;) {
+    for (int calls = first_call;;) {
       if (stop_requested_) {
+        abandon = handing_over_;
         reason = "stopped";
         break;
       }
@@ -144,6 +157,21 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
         touch();  // a drag in progress keeps its session alive
         progress_ = progress;
       }
+      // The step is committed before anyone sees it: after a failover the drag goes on from the last step shown.
+      if (journal_) {
+        std::string error;
+        const auto verdict =
+            journal_->drag_step(*this, encode_drag_checkpoint({serial, calls, drag->state()}), error);
+        if (verdict == SessionJournal::Verdict::Lost) {
+          abandon = true;
+          break;
+        }
+        if (verdict == SessionJournal::Verdict::Unavailable) {
+          reason = "error";
+          progress["error"] = error;
+          break;
+        }
+      }
       publish_pending(drag->steps_taken());
       if (with_image) {
         pending.emplace();
@@ -158,15 +186,27 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
         break;
       }
     }
-    publish_pending(drag->steps_taken());
+    if (!abandon) publish_pending(drag->steps_taken());
   } catch (const std::exception& e) {
     log::warn("session ", id_, ": drag failed: ", e.what());
     reason = "error";
     progress["error"] = e.what();
   }
   if (pending && pending->image.valid()) pending->image.wait();  // never leave a render running on our generator
+  if (abandon) {
+    abandon_task();
+    return;
+  }
   progress["reason"] = reason;
   finish_drag(*drag, point_ids, progress, last_frame);
+  if (journal_) journal_->finished(*this);
+}
+
+void EditorSession::abandon_task() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  abandoned_ = true;
+  running_ = false;
+  idle_.notify_all();
 }
 
 void EditorSession::publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step) {
@@ -220,6 +260,7 @@ void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point
   progress_ = outcome;
   running_ = false;
   stop_requested_ = false;
+  ++version_;
   update_bytes_locked();
   nlohmann::json done = outcome;
   done["state"] = state_locked();

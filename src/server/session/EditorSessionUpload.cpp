@@ -9,6 +9,7 @@
 #include "server/codec/Base64.h"
 #include "server/session/EditorSession.h"
 #include "server/session/SessionInput.h"
+#include "server/session/SessionJournal.h"
 
 namespace draggan::server {
 namespace {
@@ -47,19 +48,25 @@ torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::stri
 
 void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& options) {
   check_fields(options, {"steps", "pti_steps"}, "upload");
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("upload an image");
+  start_upload_locked(photo, options);
+}
+
+// A new upload, or one carried on (from its start) by the replica that took the session over.
+void EditorSession::start_upload_locked(const torch::Tensor& photo, const nlohmann::json& options) {
   // The fast schedule (as `draggan project`): a first reconstruction within seconds, refined live.
   InversionOptions inversion;
   inversion.schedule = InversionSchedule::Fast;
   inversion.fast.set_total_steps(parse_steps(options, "steps", inversion.fast.total_steps(), 1));
   const int pti_steps = parse_steps(options, "pti_steps", fast_tuning_options(0).steps, 0);
-
-  std::lock_guard<std::mutex> lock(mutex_);
-  check_idle_locked("upload an image");
   inversion.pti = fast_tuning_options(static_cast<int>(height_));
   inversion.pti.steps = pti_steps;
   if (worker_.joinable()) worker_.join();  // the previous job's thread has finished its work already
   upload_ = {{"stage", "projection"}, {"step", 0}, {"total", inversion.fast.total_steps()},
              {"pti_steps", inversion.pti.steps}, {"reason", nullptr}};
+  upload_photo_ = photo;
+  upload_options_ = options;
   stop_requested_ = false;
   running_ = true;
   running_task_ = "upload";
@@ -98,7 +105,12 @@ void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor
     outcome["error"] = e.what();
     result = InversionResult();
   }
+  if (handing_over_) {
+    abandon_task();
+    return;
+  }
   finish_upload(std::move(result), std::move(model), std::move(outcome));
+  if (journal_) journal_->finished(*this);
 }
 
 void EditorSession::finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome) {
@@ -122,8 +134,11 @@ void EditorSession::finish_upload(InversionResult result, std::shared_ptr<Loaded
   }
   outcome["stage"] = upload_.value("stage", "projection");
   upload_ = outcome;
+  upload_photo_ = torch::Tensor();
+  upload_options_ = nullptr;
   running_ = false;
   stop_requested_ = false;
+  ++version_;
   update_bytes_locked();
   nlohmann::json done = outcome;
   done["task"] = "upload";

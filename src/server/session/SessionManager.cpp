@@ -64,6 +64,7 @@ SessionManager::SessionManager(std::shared_ptr<ModelRegistry> models, SessionPol
       lock.lock();
     }
   });
+  if (policy_.store) keeper_ = std::thread([this] { keep_leases(); });
 }
 
 SessionManager::~SessionManager() {
@@ -73,6 +74,7 @@ SessionManager::~SessionManager() {
   }
   wake_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  if (keeper_.joinable()) keeper_.join();
   close_all();
 }
 
@@ -104,7 +106,7 @@ bool SessionManager::make_room(std::unique_lock<std::mutex>& lock, size_t cap) {
         bytes += e->live->approx_bytes();
       }
     if (live < cap && bytes <= policy_.live_bytes) return true;
-    if (policy_.spill_dir.empty()) return false;
+    if (policy_.spill_dir.empty() && !policy_.store) return false;
     // The session unused for longest among those no page or request holds.
     const auto now = Clock::now();
     std::shared_ptr<Entry> victim;
@@ -117,6 +119,7 @@ bool SessionManager::make_room(std::unique_lock<std::mutex>& lock, size_t cap) {
 }
 
 bool SessionManager::spill(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry) {
+  if (policy_.store) return hand_back(lock, entry);
   if (spilled_count_ >= policy_.max_spilled || spilled_bytes_ >= policy_.spill_bytes) return false;
   entry->moving = true;
   const std::shared_ptr<EditorSession> session = entry->live;
@@ -172,13 +175,23 @@ SessionManager::Lease SessionManager::create(const nlohmann::json& request) {
     --reserved_;
     throw;
   }
-  lock.lock();
-  --reserved_;
   auto entry = std::make_shared<Entry>();
   entry->id = session->id();
   entry->live = session;
   entry->leases = 1;
   entry->last_used = Clock::now();
+  if (policy_.store) {
+    try {
+      store_new(entry);  // the lease and the first commit, before anyone can see the session
+    } catch (...) {
+      session->close();
+      lock.lock();
+      --reserved_;
+      throw;
+    }
+  }
+  lock.lock();
+  --reserved_;
   entries_[entry->id] = entry;
   log::debug("session ", entry->id, " created (", entries_.size(), " in all)");
   return Lease(this, entry, session);
@@ -188,6 +201,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     auto it = entries_.find(id);
+    if (it == entries_.end() && policy_.store) return adopt_from_store(lock, id);
     if (it == entries_.end())
       throw NotFoundError("unknown session \"" + id.substr(0, 64) +
                           "\" (it may have expired; create a new one with POST /api/sessions)");
@@ -196,6 +210,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
       changed_.wait(lock);
       continue;
     }
+    if (entry->live && policy_.store && !confirm_lease(lock, entry)) continue;  // taken over: ask the store
     if (entry->live) {
       ++entry->leases;
       entry->last_used = Clock::now();
@@ -241,6 +256,7 @@ void SessionManager::remove(const std::string& id) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     auto it = entries_.find(id);
+    if (policy_.store) return remove_stored(lock, id);
     if (it == entries_.end()) throw NotFoundError("unknown session \"" + id.substr(0, 64) + "\"");
     if (it->second->moving) {
       changed_.wait(lock);
@@ -297,12 +313,20 @@ void SessionManager::reap() {
   for (auto& entry : expired) {
     log::info("session ", entry->id, " deleted after ", policy_.expiry.count(), " s without a page or request");
     if (entry->live) entry->live->close();
+    if (entry->live && policy_.store) {
+      try {
+        policy_.store->remove(entry->id, entry->lease);
+      } catch (const std::exception& e) {
+        log::warn("session ", entry->id, ": not deleted from the store (it expires there on its own): ", e.what());
+      }
+    }
     std::error_code ec;
     if (!entry->spill_path.empty()) fs::remove(entry->spill_path, ec);
   }
 }
 
 void SessionManager::close_all() {
+  if (policy_.store) drain();  // every session committed and given back, so other replicas carry them on
   std::map<std::string, std::shared_ptr<Entry>> all;
   {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -12,7 +12,17 @@
 //    is not locked out by a burst of new sessions.
 //  - A session with no page and no request for `expiry` is deleted, from memory or from disk.
 //  - The spill directory is bounded (`spill_bytes`, `max_spilled` files) and removed when the manager goes.
+//
+// With a session store (`store`, docs/cluster.md) several replicas share the sessions, and the store replaces
+// the spill directory: this replica holds a lease on each session it has in memory, commits a session after
+// every request that changed it and after every drag step (SessionJournal), and gives a session back to the
+// store (commit, then release the lease) where it would otherwise spill it. A session it does not have is
+// taken over from the store (NotFoundError when the store has none; SessionElsewhere while another replica
+// that is alive drives it); a running drag is carried on from its last committed step. A keeper thread renews
+// the leases, retries commits that failed while the store was down, and drops a session whose lease another
+// replica has taken. The store code is in SessionManagerStore.cpp.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -23,7 +33,9 @@
 #include <thread>
 
 #include "server/session/EditorSession.h"
+#include "server/session/SessionJournal.h"
 #include "server/ModelRegistry.h"
+#include "server/store/SessionStore.h"
 
 namespace draggan::server {
 
@@ -35,9 +47,10 @@ struct SessionPolicy {
   std::string spill_dir;  // "" = nothing is spilled: a full server refuses new sessions
   uint64_t spill_bytes = uint64_t{512} << 20;
   size_t max_spilled = 4096;
+  std::shared_ptr<SessionStore> store;  // null: one process, idle sessions spilled to spill_dir
 };
 
-class SessionManager {
+class SessionManager : private SessionJournal {
   struct Entry;
 
  public:
@@ -66,12 +79,18 @@ class SessionManager {
   // no room to bring it back right now.
   Lease get(const std::string& id);
   void remove(const std::string& id);
+  // After a request on the session: commits it to the store if it changed (nothing without a store).
+  // StoreUnavailable when the store cannot take it (the change stays in memory and is committed later).
+  void save(Lease& lease);
+  // The store can be used (always true without one); `why` says why not.
+  bool ready(std::string& why);
 
   struct Counts {
     size_t live = 0, spilled = 0;
     uint64_t live_bytes = 0, spill_bytes = 0;
   };
   Counts counts();
+  SessionStore* store() const { return policy_.store.get(); }
 
   // Deletes expired sessions; called by the reaper thread, public for tests.
   void reap();
@@ -88,6 +107,13 @@ class SessionManager {
     bool moving = false;  // being written to disk or read back: others wait
     int leases = 0;
     Clock::time_point last_used;
+    // With a store: this replica's lease on the session, until when it is surely still ours, and the session
+    // version last committed (commits of one session go one at a time, in order).
+    StoreLease lease;
+    std::atomic<Clock::rep> lease_valid_until{0};  // steady_clock ticks
+    std::atomic<uint64_t> committed_version{0};
+    std::atomic<bool> lost{false};  // another replica took it over: the keeper drops it
+    std::mutex commit_mutex;
   };
 
   bool open_locked(const Entry& e, Clock::time_point now) const;
@@ -97,6 +123,24 @@ class SessionManager {
   bool spill(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry);
   std::string room_refusal_locked() const;
   void release(Entry& entry);
+
+  // --- with a store (SessionManagerStore.cpp)
+  Lease adopt_from_store(std::unique_lock<std::mutex>& lock, const std::string& id);
+  void store_new(const std::shared_ptr<Entry>& entry);
+  // The session's lease, renewed first when it may have lapsed; drops the session and returns false when
+  // another replica has it now.
+  bool confirm_lease(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry);
+  void lease_renewed(Entry& entry, Clock::time_point sent);
+  // Commits the session if it changed (or `force`). Returns the fence; StoreUnavailable propagates.
+  Fence commit(Entry& entry, bool force);
+  bool hand_back(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry);
+  void drop(const std::shared_ptr<Entry>& entry);
+  void remove_stored(std::unique_lock<std::mutex>& lock, const std::string& id);
+  void keep_leases();
+  void drain();
+  std::shared_ptr<Entry> entry_of(const EditorSession& session);
+  Verdict drag_step(EditorSession& session, const std::string& checkpoint, std::string& error) override;
+  void finished(EditorSession& session) override;
 
   std::shared_ptr<ModelRegistry> models_;
   SessionPolicy policy_;
@@ -109,6 +153,7 @@ class SessionManager {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread reaper_;
+  std::thread keeper_;  // with a store: renews leases every lease_ttl / 4
 };
 
 }  // namespace draggan::server
