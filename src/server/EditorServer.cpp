@@ -433,6 +433,8 @@ EditorServer::EditorServer(std::shared_ptr<ModelRegistry> models, ServerOptions 
   impl_->http.set_payload_max_length(limits::kSessionFileBytes);  // the guard admits less on most routes
   impl_->http.set_keep_alive_max_count(1000);
   if (!impl_->options.replica.empty()) impl_->http.set_default_headers({{"X-Draggan-Replica", impl_->options.replica}});
+  // Sessions name their model by content: hash the default one now rather than in the first commit.
+  if (impl_->store) impl_->models->sha256(impl_->models->default_id());
   impl_->check_before_body();
   impl_->routes();
 }

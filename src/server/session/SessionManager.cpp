@@ -8,6 +8,7 @@
 
 #include "draggan/core/Log.h"
 #include "server/http/HttpError.h"
+#include "server/store/StoreError.h"
 
 namespace draggan::server {
 namespace {
@@ -199,6 +200,10 @@ SessionManager::Lease SessionManager::create(const nlohmann::json& request) {
 
 SessionManager::Lease SessionManager::get(const std::string& id) {
   std::unique_lock<std::mutex> lock(mutex_);
+  // A replica handing its sessions over answers for none of them: the next request lands on another one.
+  if (stopping_ && policy_.store)
+    throw StoreUnavailable("shutting_down", "this replica is shutting down and hands its sessions to the others; "
+                                            "try again");
   for (;;) {
     auto it = entries_.find(id);
     if (it == entries_.end() && policy_.store) return adopt_from_store(lock, id);

@@ -154,6 +154,7 @@ class SessionManager : private SessionJournal {
   bool stopping_ = false;
   std::thread reaper_;
   std::thread keeper_;  // with a store: renews leases every lease_ttl / 4
+  std::atomic<bool> store_outage_{false};  // the store could not be reached since the last renewal
 };
 
 }  // namespace draggan::server

@@ -112,8 +112,9 @@ bool SessionManager::confirm_lease(std::unique_lock<std::mutex>& lock, const std
     Fence fence = Fence::Lost;
     std::exception_ptr failure;
     try {
-      fence = policy_.store->renew(entry->id, lease);
+      fence = policy_.store->renew(entry->id, lease, store_outage_);
     } catch (...) {
+      store_outage_ = true;
       failure = std::current_exception();
     }
     lock.lock();
@@ -259,6 +260,7 @@ SessionJournal::Verdict SessionManager::drag_step(EditorSession& session, const 
     }
     return Verdict::Carry;
   } catch (const std::exception& e) {
+    store_outage_ = true;
     error = e.what();
     return Verdict::Unavailable;
   }
@@ -300,9 +302,10 @@ void SessionManager::keep_leases() {
     const auto sent = Clock::now();
     std::vector<Fence> fences;
     try {
-      fences = store.renew_all(leases);
+      fences = store.renew_all(leases, store_outage_);
+      store_outage_ = false;
     } catch (const std::exception&) {
-      store.ping();  // the pool logs the outage once; the next round tries again
+      store_outage_ = true;  // the pool logs the outage once; the next round tries again
     }
     for (size_t i = 0; i < fences.size(); ++i) {
       Entry& e = *held[i];

@@ -14,16 +14,23 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// KEYS[1] lease, KEYS[2] epoch; ARGV[1] lease value, ARGV[2] lease ttl ms, ARGV[3] session ttl ms, ARGV[4] epoch.
-// Leaves `fence` = 1 (held) or 2 (the store had forgotten the session: seeded again), or returns 0 (lost).
-// A lease that lapsed counts as lost even when nobody has taken it yet: its holder may have been paused for
-// longer than the lease, and whoever comes next will find the last committed state.
+// KEYS[1] lease, KEYS[2] epoch; ARGV[1] lease value, ARGV[2] lease ttl ms, ARGV[3] session ttl ms, ARGV[4] epoch,
+// ARGV[5] "1" = the writer could not reach the store for a while. Leaves `fence` = 1 (held) or 2 (the store had
+// forgotten the session: seeded again), or returns 0 (lost).
+// A lease that lapsed counts as lost: its holder may have been paused for longer than the lease, and whoever
+// comes next finds the last committed state. Unless the store itself was out of reach (ARGV[5]) and nobody
+// has taken the session since (same epoch): then the lapse was the store's, and the holder keeps it.
 const char* kFence = R"lua(
 local fence = 1
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-  redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3])
-  fence = 2
+  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+  local epoch = redis.call('GET', KEYS[2])
+  if epoch then
+    if ARGV[5] ~= '1' or epoch ~= ARGV[4] then return 0 end
+  else
+    redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3])
+    fence = 2
+  end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 )lua";
@@ -38,18 +45,18 @@ return fence
   return s;
 }
 
-// KEYS lease, epoch, doc, drag, blob...; ARGV as the fence, then ARGV[5] doc ("" = keep), ARGV[6] drag ("" =
-// keep), ARGV[7] "1" = delete the drag, ARGV[8] blob ttl ms.
+// KEYS lease, epoch, doc, drag, blob...; ARGV as the fence, then ARGV[6] doc ("" = keep), ARGV[7] drag ("" =
+// keep), ARGV[8] "1" = delete the drag, ARGV[9] blob ttl ms.
 const RedisScript& commit_script() {
   static const RedisScript s(std::string(kFence) + R"lua(
-if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[3])
+if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[3])
 else
   redis.call('PEXPIRE', KEYS[3], ARGV[3])
   if redis.call('EXISTS', KEYS[3]) == 0 then fence = 2 end
 end
-if ARGV[7] == '1' then redis.call('DEL', KEYS[4])
-elseif ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[3]) end
-for i = 5, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
+if ARGV[8] == '1' then redis.call('DEL', KEYS[4])
+elseif ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[3]) end
+for i = 5, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[9]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return fence
 )lua");
@@ -178,18 +185,19 @@ StoredSession RedisSessionStore::acquire(const std::string& id, std::chrono::mil
   }
 }
 
-Fence RedisSessionStore::renew(const std::string& id, const StoreLease& lease) {
-  return renew_all({{id, lease}}).front();
+Fence RedisSessionStore::renew(const std::string& id, const StoreLease& lease, bool after_outage) {
+  return renew_all({{id, lease}}, after_outage).front();
 }
 
-std::vector<Fence> RedisSessionStore::renew_all(const std::vector<std::pair<std::string, StoreLease>>& leases) {
+std::vector<Fence> RedisSessionStore::renew_all(const std::vector<std::pair<std::string, StoreLease>>& leases,
+                                                bool after_outage) {
   if (leases.empty()) return {};
   const std::string ttl = ms(options_.lease_ttl), session_ttl = ms(options_.session_ttl);
   std::vector<std::vector<std::string>> storage;
   std::vector<std::vector<std::string_view>> commands;
   for (const auto& [id, lease] : leases) {
     storage.push_back({"EVALSHA", renew_script().sha1, "4", key(id, "lease"), key(id, "epoch"), key(id, "doc"),
-                       key(id, "drag"), lease.value, ttl, session_ttl, lease.epoch});
+                       key(id, "drag"), lease.value, ttl, session_ttl, lease.epoch, after_outage ? "1" : "0"});
   }
   for (const auto& s : storage) commands.emplace_back(s.begin(), s.end());
   const std::vector<RedisReply> replies = pool_.with([&](RedisConnection& c) {
@@ -216,7 +224,7 @@ Fence RedisSessionStore::commit(const std::string& id, const StoreLease& lease, 
   const std::string empty;
   const long long code = pool_.with([&](RedisConnection& c) {
     return c.eval(commit_script(), key_views,
-                  {lease.value, ms(options_.lease_ttl), ms(options_.session_ttl), lease.epoch,
+                  {lease.value, ms(options_.lease_ttl), ms(options_.session_ttl), lease.epoch, "0",
                    commit.doc ? *commit.doc : empty, commit.drag ? *commit.drag : empty, commit.clear_drag ? "1" : "0",
                    ms(options_.blob_ttl)})
         .integer();

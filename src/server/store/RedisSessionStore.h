@@ -36,8 +36,9 @@ class RedisSessionStore : public SessionStore {
   const std::string& replica() const override { return options_.replica; }
   StoreLease create(const std::string& id, const std::string& doc, const std::vector<std::string>& blob_refs) override;
   StoredSession acquire(const std::string& id, std::chrono::milliseconds wait) override;
-  Fence renew(const std::string& id, const StoreLease& lease) override;
-  std::vector<Fence> renew_all(const std::vector<std::pair<std::string, StoreLease>>& leases) override;
+  Fence renew(const std::string& id, const StoreLease& lease, bool after_outage) override;
+  std::vector<Fence> renew_all(const std::vector<std::pair<std::string, StoreLease>>& leases,
+                               bool after_outage) override;
   Fence commit(const std::string& id, const StoreLease& lease, const StoreCommit& commit) override;
   void release(const std::string& id, const StoreLease& lease) override;
   Fence remove(const std::string& id, const StoreLease& lease) override;

@@ -4,9 +4,10 @@
 // holder renews, whose value names the holder and carries a fencing *epoch* (a counter raised by every
 // acquisition). Every write of session state is conditional on the writer's lease being the current one, so a
 // replica that was paused or cut off past its lease can never overwrite what a newer holder wrote; it learns
-// that it lost the session (Fence::Lost) and drops it. The single exception: a store that forgot a session
-// entirely (restarted empty) lets the replica that still holds it in memory seed it again (Fence::Reseeded:
-// the caller must then commit the whole session).
+// that it lost the session (Fence::Lost) and drops it. A lease that lapsed is lost too, with two exceptions:
+// after a store outage (the renewal says so) a holder keeps a lapsed lease that nobody has taken since (same
+// epoch), and a store that forgot a session entirely (restarted empty) lets the replica that still holds it in
+// memory seed it again (Fence::Reseeded: the caller must then commit the whole session).
 //
 // What is stored: a small document per session (settings, points, undo history as hashes), the state of a
 // running drag after its last step, and blobs (images, latents, masks, tuned generators, uploaded photos)
@@ -52,9 +53,11 @@ class SessionStore {
   // Takes over a stored session. A holder that stops renewing is waited for (up to `wait`); one that renews
   // meanwhile is alive: SessionElsewhere naming it. NotFoundError when the store has no such session.
   virtual StoredSession acquire(const std::string& id, std::chrono::milliseconds wait) = 0;
-  virtual Fence renew(const std::string& id, const StoreLease& lease) = 0;
+  // `after_outage`: this replica could not reach the store for a while (see above).
+  virtual Fence renew(const std::string& id, const StoreLease& lease, bool after_outage) = 0;
   // Every lease at once (one round trip); results in order.
-  virtual std::vector<Fence> renew_all(const std::vector<std::pair<std::string, StoreLease>>& leases) = 0;
+  virtual std::vector<Fence> renew_all(const std::vector<std::pair<std::string, StoreLease>>& leases,
+                                       bool after_outage) = 0;
   virtual Fence commit(const std::string& id, const StoreLease& lease, const StoreCommit& commit) = 0;
   // Compare-and-delete: gives the session up (its state stays for the next holder).
   virtual void release(const std::string& id, const StoreLease& lease) = 0;
