@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "draggan/core/Error.h"
 #include "server/session/DragCheckpoint.h"
 #include "server/store/RedisSessionStore.h"
 

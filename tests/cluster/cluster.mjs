@@ -84,7 +84,7 @@ async function waitFor(what, check, timeoutMs, logFile) {
 }
 
 export function redisCli(port, ...command) {
-  return execFileSync('redis-cli', ['-p', String(port), '--raw', ...command], { timeout: 5000 }).toString().replace(/\n$/, '');
+  return execFileSync('redis-cli', ['-p', String(port), '--raw', ...command], { timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).toString().replace(/\n$/, '');
 }
 
 export class Redis {
@@ -93,7 +93,7 @@ export class Redis {
     this.port = port ?? this.port ?? await freePort();
     this.log = path.join(this.dir, 'redis.log');
     this.process = launch('redis-server', [path.join(root, 'deploy', 'redis.conf'), '--port', String(this.port),
-      '--dir', this.dir, '--daemonize', 'no', '--pidfile', '', '--logfile', this.log]);
+      '--dir', this.dir, '--daemonize', 'no', '--pidfile', '', '--logfile', this.log], path.join(this.dir, 'redis.out'));
     await waitFor('redis-server', () => redisCli(this.port, 'ping') === 'PONG', 10000, this.log);
     return this;
   }
@@ -183,7 +183,14 @@ export async function api(base, method, route, body, headers = {}) {
   }
   const started = performance.now();
   try {
-    const response = await fetch(base + route, init);
+    let response;
+    try {
+      response = await fetch(base + route, init);
+    } catch (e) {
+      // A kept-alive connection the server had just closed: sent again on a new one, as browsers do.
+      if (!['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes(e.cause?.code)) throw e;
+      response = await fetch(base + route, { ...init, signal: AbortSignal.timeout(30000) });
+    }
     const type = response.headers.get('content-type') || '';
     const data = type.includes('json') ? await response.json() : Buffer.from(await response.arrayBuffer());
     return { status: response.status, body: data, replica: response.headers.get('x-draggan-replica'),

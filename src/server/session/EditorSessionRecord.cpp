@@ -8,7 +8,8 @@
 //    running: null | {task: "drag", serial, point_ids} | {task: "upload", photo: blob, options}}
 // A drag's state after each step is not in it: it is the store's "drag" value (DragCheckpoint.h). The frames of
 // the last drag's animation stay in memory only.
-#include <set>
+#include <algorithm>
+#include <utility>
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"

@@ -108,7 +108,10 @@ void RedisConnection::fail(const std::string& what) {
   broken_ = true;
   std::string detail = context_ && context_->err ? context_->errstr : "no reply";
   // hiredis reports a read timeout as "Resource temporarily unavailable".
-  if (detail.find("temporarily unavailable") != std::string::npos) detail = "timed out";
+  if (detail.find("temporarily unavailable") != std::string::npos) {
+    detail = "timed out";
+    timed_out_ = true;
+  }
   throw StoreUnavailable("store_unavailable", "session store " + where_ + " unavailable: " + what + " (" + detail + ")");
 }
 

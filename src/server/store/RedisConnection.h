@@ -71,6 +71,7 @@ class RedisConnection {
   RedisReply eval(const RedisScript& script, const std::vector<std::string_view>& keys,
                   const std::vector<std::string_view>& args);
   bool broken() const { return broken_; }
+  bool timed_out() const { return timed_out_; }  // the failure was Redis not answering in time
 
  private:
   [[noreturn]] void fail(const std::string& what);
@@ -80,6 +81,7 @@ class RedisConnection {
   redisContext* context_ = nullptr;
   std::string where_;
   bool broken_ = false;
+  bool timed_out_ = false;
 };
 
 }  // namespace draggan::server

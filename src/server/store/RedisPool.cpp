@@ -12,8 +12,8 @@ RedisPool::RedisPool(RedisEndpoint endpoint, RedisTimeouts timeouts, size_t max_
       max_connections_(std::max<size_t>(1, max_connections)),
       cooldown_(cooldown) {}
 
-RedisPool::Handle::Handle(RedisPool* pool, std::unique_ptr<RedisConnection> connection)
-    : pool_(pool), connection_(std::move(connection)) {}
+RedisPool::Handle::Handle(RedisPool* pool, std::unique_ptr<RedisConnection> connection, bool reused)
+    : pool_(pool), connection_(std::move(connection)), reused_(reused) {}
 
 RedisPool::Handle::~Handle() {
   if (pool_ && connection_) pool_->give_back(std::move(connection_));
@@ -34,12 +34,12 @@ RedisPool::Handle RedisPool::borrow(bool probe) {
   if (!idle_.empty()) {
     std::unique_ptr<RedisConnection> c = std::move(idle_.back());
     idle_.pop_back();
-    return Handle(this, std::move(c));
+    return Handle(this, std::move(c), true);
   }
   ++open_;
   lock.unlock();
   try {
-    return Handle(this, std::make_unique<RedisConnection>(endpoint_, timeouts_));
+    return Handle(this, std::make_unique<RedisConnection>(endpoint_, timeouts_), false);
   } catch (const std::exception& e) {
     lock.lock();
     --open_;

@@ -23,30 +23,38 @@ class RedisPool {
 
   class Handle {
    public:
-    Handle(RedisPool* pool, std::unique_ptr<RedisConnection> connection);
+    Handle(RedisPool* pool, std::unique_ptr<RedisConnection> connection, bool reused);
     Handle(Handle&&) noexcept = default;
     ~Handle();
     RedisConnection* operator->() const { return connection_.get(); }
     RedisConnection& operator*() const { return *connection_; }
+    bool reused() const { return reused_; }  // it had served earlier requests
 
    private:
     RedisPool* pool_;
     std::unique_ptr<RedisConnection> connection_;
+    bool reused_ = false;
   };
 
   // StoreUnavailable when Redis failed less than `cooldown` ago (unless `probe`), when no connection frees up
   // within the command timeout, or when connecting fails.
   Handle borrow(bool probe = false);
 
-  // Runs fn(connection) on a borrowed connection; a failure marks the store down (see above).
+  // Runs fn(connection) on a borrowed connection; a failure marks the store down (see above). A connection
+  // kept from before that turns out dead (Redis restarted) is replaced and fn tried once more: nothing was
+  // done on a socket the server had closed. A timeout is not retried (the command may have run).
   template <typename Fn>
   auto with(Fn&& fn, bool probe = false) {
-    Handle h = borrow(probe);
-    try {
-      return fn(*h);
-    } catch (const std::exception& e) {
-      if (h->broken()) mark_down(e.what());
-      throw;
+    for (int attempt = 0;; ++attempt) {
+      Handle h = borrow(probe);
+      try {
+        return fn(*h);
+      } catch (const std::exception& e) {
+        if (!h->broken()) throw;
+        if (attempt == 0 && h.reused() && !h->timed_out()) continue;
+        mark_down(e.what());
+        throw;
+      }
     }
   }
 
