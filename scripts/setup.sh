@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything the project needs from Debian's archive (idempotent; run as root or with sudo).
+# Installs what the project needs from Debian's archive (idempotent; run as root or with sudo).
+#   bash scripts/setup.sh                         # what building and running `draggan` needs (scripts/run.sh)
+#   DRAGGAN_TEST_DEPS=1 bash scripts/setup.sh     # + what the test suites need (scripts/test.sh)
+#   DRAGGAN_BROWSER_TESTS=1 ...                   # + chromium and Node.js for the browser suite (implies the above)
 set -euo pipefail
 
 PACKAGES=(
@@ -9,15 +12,20 @@ PACKAGES=(
   libcli11-dev             # command line
   libstb-dev               # image decoding/encoding
   zlib1g-dev               # gzip'd IDX training data
-  dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence)
   libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
-  googletest libgtest-dev  # tests
-  libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
-  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+  dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence): `draggan train`, the classifier
+  libssl-dev               # SHA-256: the session store names blobs and models by it (also the parity tests)
   libhiredis-dev           # the session store's Redis client (draggan serve --store; docs/cluster.md)
   redis-server haproxy     # a local cluster (scripts/cluster.sh) and its tests (tests/cluster)
 )
+[ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ] && DRAGGAN_TEST_DEPS=1
+if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
+  PACKAGES+=(
+    googletest libgtest-dev  # tests
+    clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+  )
+fi
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)
   # Node.js often comes from outside apt (nodesource, nvm): asking apt for Debian's nodejs/npm then fails on

@@ -11,11 +11,11 @@
 namespace draggan::tools {
 namespace {
 
-double now_ms() {
+double commit_now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-double median(std::vector<double> v) {
+double commit_median(std::vector<double> v) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
@@ -36,15 +36,15 @@ nlohmann::json bench_commit(const GeneratorPtr& generator, const torch::Tensor& 
   session.set_pairs(pairs);
   std::vector<double> step_ms, encode_ms, commit_ms, bytes;
   for (int k = 0; k < warmup + steps; ++k) {
-    const double t0 = now_ms();
+    const double t0 = commit_now_ms();
     session.step();
-    const double t1 = now_ms();
+    const double t1 = commit_now_ms();
     const std::string checkpoint = server::encode_drag_checkpoint({1, k + 1, session.state()});
-    const double t2 = now_ms();
+    const double t2 = commit_now_ms();
     server::StoreCommit commit;
     commit.drag = &checkpoint;
     if (store.commit(id, lease, commit) != server::Fence::Held) throw Error("bench: the store refused the commit");
-    const double t3 = now_ms();
+    const double t3 = commit_now_ms();
     if (k < warmup) continue;
     step_ms.push_back(t1 - t0);
     encode_ms.push_back(t2 - t1);
@@ -52,12 +52,12 @@ nlohmann::json bench_commit(const GeneratorPtr& generator, const torch::Tensor& 
     bytes.push_back(static_cast<double>(checkpoint.size()));
   }
   store.remove(id, lease);
-  const double step = median(step_ms), encode = median(encode_ms), write = median(commit_ms);
+  const double step = commit_median(step_ms), encode = commit_median(encode_ms), write = commit_median(commit_ms);
   return {{"store", store.describe()},
           {"step_ms", step},
           {"encode_ms", encode},
           {"commit_ms", write},
-          {"checkpoint_bytes", median(bytes)},
+          {"checkpoint_bytes", commit_median(bytes)},
           {"commit_share_of_step", step > 0 ? (encode + write) / step : 0.0}};
 }
 

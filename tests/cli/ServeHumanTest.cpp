@@ -11,7 +11,7 @@
 #include "ServerProcess.h"
 #include "draggan/io/Image.h"
 
-namespace {
+namespace serve_human_test {
 
 using Json = nlohmann::json;
 using draggan::cli_test::ServerProcess;
@@ -133,4 +133,4 @@ TEST(ServeHuman, ModelFolderListsEveryFamilyWithItsShape) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace serve_human_test

@@ -11,7 +11,7 @@
 #include "server/session/DragCheckpoint.h"
 
 namespace draggan {
-namespace {
+namespace drag_state_test {
 
 const std::string kModel = std::string(DRAGGAN_TEST_DATA) + "/tiny_sg2.pkl";
 
@@ -99,5 +99,5 @@ TEST_F(DragStateTest, CheckpointBytesThatAreNotOneAreRefused) {
   EXPECT_THROW(server::decode_drag_checkpoint("not a checkpoint"), Error);
 }
 
-}  // namespace
+}  // namespace drag_state_test
 }  // namespace draggan

@@ -7,7 +7,7 @@
 #include "server/http/JsonBody.h"
 #include "server/http/RequestGuard.h"
 
-namespace {
+namespace request_guard_test {
 
 using draggan::server::HttpError;
 using draggan::server::RequestGuard;
@@ -122,4 +122,4 @@ TEST(JsonBody, LimitsDepthAndValueCountWhileParsing) {
   EXPECT_THROW(parse_json_object(R"({"a": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]})", 8, "b"), draggan::InputError);
 }
 
-}  // namespace
+}  // namespace request_guard_test

@@ -12,7 +12,7 @@
 #include "support/RedisProcess.h"
 
 namespace draggan::server {
-namespace {
+namespace session_store_test {
 
 using namespace std::chrono_literals;
 
@@ -189,5 +189,5 @@ TEST_F(SessionStoreTest, ADownStoreIsUnavailableNotAnError) {
   EXPECT_FALSE(a->ping());
 }
 
-}  // namespace
+}  // namespace session_store_test
 }  // namespace draggan::server

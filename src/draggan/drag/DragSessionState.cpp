@@ -8,11 +8,11 @@ namespace draggan {
 namespace {
 
 // Adam keys its per-parameter state by the parameter's TensorImpl address, as text (torch/optim/adam.cpp).
-std::string adam_key(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
+std::string adam_state_key(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
 
-torch::Tensor copy(const torch::Tensor& t) { return t.defined() ? t.detach().clone() : torch::Tensor(); }
+torch::Tensor detached_copy(const torch::Tensor& t) { return t.defined() ? t.detach().clone() : torch::Tensor(); }
 
-std::vector<double> flatten(const std::vector<DragPoint>& points) {
+std::vector<double> flatten_points(const std::vector<DragPoint>& points) {
   std::vector<double> out;
   for (const auto& p : points) {
     out.push_back(p.x);
@@ -21,7 +21,7 @@ std::vector<double> flatten(const std::vector<DragPoint>& points) {
   return out;
 }
 
-void check_same_shape(const torch::Tensor& got, const torch::Tensor& want, const char* what) {
+void check_state_shape(const torch::Tensor& got, const torch::Tensor& want, const char* what) {
   if (!got.defined() || got.sizes() != want.sizes())
     throw InputError(std::string("drag state: ") + what + " has shape " +
                      (got.defined() ? c10::str(got.sizes()) : "none") + ", this drag needs " + c10::str(want.sizes()));
@@ -31,13 +31,13 @@ void check_same_shape(const torch::Tensor& got, const torch::Tensor& want, const
 
 DragState DragSession::state() const {
   DragState s;
-  s.ws0 = copy(ws0_);
-  s.w_opt = copy(w_opt_);
+  s.ws0 = detached_copy(ws0_);
+  s.w_opt = detached_copy(w_opt_);
   const auto& states = optimizer_->state();
-  if (auto it = states.find(adam_key(w_opt_)); it != states.end()) {
+  if (auto it = states.find(adam_state_key(w_opt_)); it != states.end()) {
     const auto& adam = static_cast<const torch::optim::AdamParamState&>(*it->second);
-    s.exp_avg = copy(adam.exp_avg());
-    s.exp_avg_sq = copy(adam.exp_avg_sq());
+    s.exp_avg = detached_copy(adam.exp_avg());
+    s.exp_avg_sq = detached_copy(adam.exp_avg_sq());
     s.adam_step = adam.step();
   }
   std::vector<DragPoint> handles, targets;
@@ -45,11 +45,11 @@ DragState DragSession::state() const {
     handles.push_back(pair.handle);
     targets.push_back(pair.target);
   }
-  s.handles = flatten(handles);
-  s.targets = flatten(targets);
-  s.handles_as_set = flatten(handles_as_set_);
-  for (const auto& ref : feature_refs_) s.feature_refs.push_back(copy(ref));
-  s.feat0_ws = copy(feat0_ws_);
+  s.handles = flatten_points(handles);
+  s.targets = flatten_points(targets);
+  s.handles_as_set = flatten_points(handles_as_set_);
+  for (const auto& ref : feature_refs_) s.feature_refs.push_back(detached_copy(ref));
+  s.feat0_ws = detached_copy(feat0_ws_);
   s.steps_taken = steps_taken_;
   return s;
 }
@@ -61,11 +61,11 @@ void DragSession::restore(const DragState& s) {
     throw InputError("drag state: " + std::to_string(s.handles.size()) + " handle coordinates, " +
                      std::to_string(s.targets.size()) + " target coordinates and " +
                      std::to_string(s.feature_refs.size()) + " references do not describe one set of pairs");
-  check_same_shape(s.ws0, ws0_, "ws0");
-  check_same_shape(s.w_opt, w_opt_, "w_opt");
+  check_state_shape(s.ws0, ws0_, "ws0");
+  check_state_shape(s.w_opt, w_opt_, "w_opt");
   if (s.adam_step > 0) {
-    check_same_shape(s.exp_avg, w_opt_, "exp_avg");
-    check_same_shape(s.exp_avg_sq, w_opt_, "exp_avg_sq");
+    check_state_shape(s.exp_avg, w_opt_, "exp_avg");
+    check_state_shape(s.exp_avg_sq, w_opt_, "exp_avg_sq");
   }
   std::vector<DragPair> pairs;
   std::vector<DragPoint> as_set;
@@ -87,7 +87,7 @@ void DragSession::restore(const DragState& s) {
     adam->step(s.adam_step);
     adam->exp_avg(s.exp_avg.detach().to(device_).clone());
     adam->exp_avg_sq(s.exp_avg_sq.detach().to(device_).clone());
-    optimizer_->state()[adam_key(w_opt_)] = std::move(adam);
+    optimizer_->state()[adam_state_key(w_opt_)] = std::move(adam);
   }
   pairs_ = pairs;
   handles_as_set_ = as_set;

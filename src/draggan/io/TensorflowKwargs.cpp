@@ -26,7 +26,7 @@ struct KwargRule {
 // one-tap filter [1]; parity with the official result is what matters here.
 const json kNoneFilter = json::array({1});
 
-const std::vector<KwargRule>& generator_rules() {
+const std::vector<KwargRule>& generator_kwarg_rules() {
   static const std::vector<KwargRule> rules = {
       {"latent_size", "z_dim", 512},
       {"label_size", "c_dim", 0},
@@ -56,7 +56,7 @@ const std::vector<KwargRule>& generator_rules() {
 const std::set<std::string> kGeneratorIgnored = {"truncation_psi", "truncation_cutoff", "style_mixing_prob",
                                                  "structure",      "conditioning",      "fused_modconv"};
 
-const std::vector<KwargRule>& discriminator_rules() {
+const std::vector<KwargRule>& discriminator_kwarg_rules() {
   static const std::vector<KwargRule> rules = {
       {"label_size", "c_dim", 0},
       {"resolution", "img_resolution", 1024},
@@ -126,11 +126,11 @@ json convert(const json& tf, const std::vector<KwargRule>& rules, const std::set
 }  // namespace
 
 json generator_kwargs_from_tensorflow(const json& static_kwargs) {
-  return convert(static_kwargs, generator_rules(), kGeneratorIgnored);
+  return convert(static_kwargs, generator_kwarg_rules(), kGeneratorIgnored);
 }
 
 json discriminator_kwargs_from_tensorflow(const json& static_kwargs, bool progressive_fromrgb) {
-  json kwargs = convert(static_kwargs, discriminator_rules(), kDiscriminatorIgnored);
+  json kwargs = convert(static_kwargs, discriminator_kwarg_rules(), kDiscriminatorIgnored);
   if (progressive_fromrgb) kwargs["architecture"] = "orig";
   return kwargs;
 }

@@ -9,14 +9,14 @@
 namespace draggan::server {
 namespace {
 
-timeval to_timeval(std::chrono::milliseconds ms) {
+timeval redis_timeval(std::chrono::milliseconds ms) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
   return tv;
 }
 
-int parse_int(const std::string& text, const std::string& what, const std::string& url) {
+int parse_url_number(const std::string& text, const std::string& what, const std::string& url) {
   try {
     size_t used = 0;
     const int value = std::stoi(text, &used);
@@ -53,10 +53,10 @@ RedisEndpoint parse_redis_url(const std::string& url) {
   if (const size_t slash = rest.find('/'); slash != std::string::npos) {
     const std::string db = rest.substr(slash + 1);
     rest = rest.substr(0, slash);
-    if (!db.empty()) e.db = parse_int(db, "database", url);
+    if (!db.empty()) e.db = parse_url_number(db, "database", url);
   }
   if (const size_t colon = rest.rfind(':'); colon != std::string::npos) {
-    e.port = parse_int(rest.substr(colon + 1), "port", url);
+    e.port = parse_url_number(rest.substr(colon + 1), "port", url);
     rest = rest.substr(0, colon);
     if (e.port < 1 || e.port > 65535) throw InputError("--store " + url + ": port out of range");
   }
@@ -92,10 +92,10 @@ RedisScript::RedisScript(std::string text) : source(std::move(text)), sha1(sha1_
 
 RedisConnection::RedisConnection(const RedisEndpoint& endpoint, const RedisTimeouts& timeouts)
     : where_(endpoint.describe()) {
-  context_ = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, to_timeval(timeouts.connect));
+  context_ = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, redis_timeval(timeouts.connect));
   if (!context_) throw StoreUnavailable("store_unavailable", "session store " + where_ + ": out of memory");
   if (context_->err) fail("cannot connect");
-  redisSetTimeout(context_, to_timeval(timeouts.command));
+  redisSetTimeout(context_, redis_timeval(timeouts.command));
   if (!endpoint.password.empty()) command({"AUTH", endpoint.password});
   if (endpoint.db != 0) command({"SELECT", std::to_string(endpoint.db)});
 }

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 // A lease that lapsed counts as lost: its holder may have been paused for longer than the lease, and whoever
 // comes next finds the last committed state. Unless the store itself was out of reach (ARGV[5]) and nobody
 // has taken the session since (same epoch): then the lapse was the store's, and the holder keeps it.
-const char* kFence = R"lua(
+const char* kLeaseFenceLua = R"lua(
 local fence = 1
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -37,7 +37,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 
 // KEYS lease, epoch, doc, drag; ARGV as the fence.
 const RedisScript& renew_script() {
-  static const RedisScript s(std::string(kFence) + R"lua(
+  static const RedisScript s(std::string(kLeaseFenceLua) + R"lua(
 for i = 2, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 if redis.call('EXISTS', KEYS[3]) == 0 then fence = 2 end
 return fence
@@ -48,7 +48,7 @@ return fence
 // KEYS lease, epoch, doc, drag, blob...; ARGV as the fence, then ARGV[6] doc ("" = keep), ARGV[7] drag ("" =
 // keep), ARGV[8] "1" = delete the drag, ARGV[9] blob ttl ms.
 const RedisScript& commit_script() {
-  static const RedisScript s(std::string(kFence) + R"lua(
+  static const RedisScript s(std::string(kLeaseFenceLua) + R"lua(
 if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[3])
 else
   redis.call('PEXPIRE', KEYS[3], ARGV[3])
@@ -110,19 +110,19 @@ return 1
   return s;
 }
 
-std::string instance_id() {
+std::string process_instance_id() {
   std::random_device device;
   std::ostringstream out;
   out << std::hex << device() << device();
   return out.str();
 }
 
-std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
+std::string ms_text(std::chrono::milliseconds d) { return std::to_string(d.count()); }
 
-Fence to_fence(long long code) { return code == 1 ? Fence::Held : code == 2 ? Fence::Reseeded : Fence::Lost; }
+Fence fence_of(long long code) { return code == 1 ? Fence::Held : code == 2 ? Fence::Reseeded : Fence::Lost; }
 
 // The replica named by a lease value "replica/instance/epoch".
-std::string holder_name(const std::string& value) {
+std::string lease_holder_name(const std::string& value) {
   const size_t slash = value.find('/');
   return slash == std::string::npos ? value : value.substr(0, slash);
 }
@@ -131,7 +131,7 @@ std::string holder_name(const std::string& value) {
 
 RedisSessionStore::RedisSessionStore(RedisStoreOptions options)
     : options_(std::move(options)),
-      owner_(options_.replica + "/" + instance_id()),
+      owner_(options_.replica + "/" + process_instance_id()),
       pool_(options_.endpoint, options_.timeouts, options_.max_connections) {}
 
 std::string RedisSessionStore::key(const std::string& id, const char* part) const {
@@ -146,7 +146,7 @@ StoreLease RedisSessionStore::create(const std::string& id, const std::string& d
   StoreLease lease{owner_ + "/1", "1"};
   const std::string lk = key(id, "lease"), ek = key(id, "epoch"), dk = key(id, "doc");
   const long long ok = pool_.with([&](RedisConnection& c) {
-    return c.eval(create_script(), {lk, ek, dk}, {lease.value, ms(options_.lease_ttl), ms(options_.session_ttl), doc})
+    return c.eval(create_script(), {lk, ek, dk}, {lease.value, ms_text(options_.lease_ttl), ms_text(options_.session_ttl), doc})
         .integer();
   });
   if (ok != 1) throw Error("session store: session id " + id + " exists already");
@@ -162,7 +162,7 @@ StoredSession RedisSessionStore::acquire(const std::string& id, std::chrono::mil
   for (;;) {
     const RedisReply r = pool_.with([&](RedisConnection& c) {
       return c.eval(acquire_script(), {lk, ek, dk, gk},
-                    {owner_, ms(options_.lease_ttl), ms(options_.session_ttl)});
+                    {owner_, ms_text(options_.lease_ttl), ms_text(options_.session_ttl)});
     });
     const long long code = r.at(0).integer();
     if (code == 0)
@@ -175,8 +175,8 @@ StoredSession RedisSessionStore::acquire(const std::string& id, std::chrono::mil
     // cut off) and the session is ours once it has.
     const bool renewed = holder == last_holder && pttl > last_pttl + 50;
     if (renewed || std::chrono::steady_clock::now() >= deadline)
-      throw SessionElsewhere("held_elsewhere", holder_name(holder),
-                             "session " + id.substr(0, 64) + " is driven by replica " + holder_name(holder) +
+      throw SessionElsewhere("held_elsewhere", lease_holder_name(holder),
+                             "session " + id.substr(0, 64) + " is driven by replica " + lease_holder_name(holder) +
                                  ", which is alive; send its requests there (the load balancer routes by session "
                                  "id)");
     last_holder = holder;
@@ -192,7 +192,7 @@ Fence RedisSessionStore::renew(const std::string& id, const StoreLease& lease, b
 std::vector<Fence> RedisSessionStore::renew_all(const std::vector<std::pair<std::string, StoreLease>>& leases,
                                                 bool after_outage) {
   if (leases.empty()) return {};
-  const std::string ttl = ms(options_.lease_ttl), session_ttl = ms(options_.session_ttl);
+  const std::string ttl = ms_text(options_.lease_ttl), session_ttl = ms_text(options_.session_ttl);
   std::vector<std::vector<std::string>> storage;
   std::vector<std::vector<std::string_view>> commands;
   for (const auto& [id, lease] : leases) {
@@ -212,7 +212,7 @@ std::vector<Fence> RedisSessionStore::renew_all(const std::vector<std::pair<std:
   std::vector<Fence> out;
   for (const auto& reply : replies) {
     if (reply.is_error()) throw Error("session store: " + reply.str());
-    out.push_back(to_fence(reply.integer()));
+    out.push_back(fence_of(reply.integer()));
   }
   return out;
 }
@@ -224,12 +224,12 @@ Fence RedisSessionStore::commit(const std::string& id, const StoreLease& lease, 
   const std::string empty;
   const long long code = pool_.with([&](RedisConnection& c) {
     return c.eval(commit_script(), key_views,
-                  {lease.value, ms(options_.lease_ttl), ms(options_.session_ttl), lease.epoch, "0",
+                  {lease.value, ms_text(options_.lease_ttl), ms_text(options_.session_ttl), lease.epoch, "0",
                    commit.doc ? *commit.doc : empty, commit.drag ? *commit.drag : empty, commit.clear_drag ? "1" : "0",
-                   ms(options_.blob_ttl)})
+                   ms_text(options_.blob_ttl)})
         .integer();
   });
-  return to_fence(code);
+  return fence_of(code);
 }
 
 void RedisSessionStore::release(const std::string& id, const StoreLease& lease) {
@@ -259,7 +259,7 @@ std::vector<std::string> RedisSessionStore::missing_blobs(const std::vector<std:
 
 void RedisSessionStore::put_blobs(const std::map<std::string, std::string>& blobs) {
   if (blobs.empty()) return;
-  const std::string ttl = ms(options_.blob_ttl);
+  const std::string ttl = ms_text(options_.blob_ttl);
   std::vector<std::string> keys;
   for (const auto& [hash, bytes] : blobs) keys.push_back(blob_key(hash));
   std::vector<std::vector<std::string_view>> commands;
