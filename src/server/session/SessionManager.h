@@ -11,10 +11,17 @@
 //    A session coming back from disk may go a little over the cap (a quarter, at least 2), so that its user
 //    is not locked out by a burst of new sessions.
 //  - A session with no page and no request for `expiry` is deleted, from memory or from disk.
+//  - One session may hold at most a quarter of `live_bytes`: its oldest undo history goes beyond that (its
+//    estimate counts everything the history keeps; identical weights are shared, not copied).
 //  - The spill directory is bounded (`spill_bytes`, `max_spilled` files) and removed when the manager goes.
+//  - Shutdown is two steps: begin_shutdown() refuses new work and stops drags at a step boundary;
+//    finish_shutdown(), once no request runs, hands every session to `hand_over` (a session store), then
+//    closes them all and removes the spill directory.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +42,8 @@ struct SessionPolicy {
   std::string spill_dir;  // "" = nothing is spilled: a full server refuses new sessions
   uint64_t spill_bytes = uint64_t{512} << 20;
   size_t max_spilled = 4096;
+  // At shutdown, every session (spilled ones read back first) before it is closed. Unset: nothing is kept.
+  std::function<void(const std::string& id, EditorSession& session)> hand_over;
 };
 
 class SessionManager {
@@ -75,7 +84,13 @@ class SessionManager {
 
   // Deletes expired sessions; called by the reaper thread, public for tests.
   void reap();
-  // Stops every drag, closes every event stream, deletes every spill file (server shutdown).
+  // Server shutdown, step 1: create() and get() answer 503 from now on; every running drag or upload is asked
+  // to stop and has ended its current step when this returns.
+  void begin_shutdown();
+  // Step 2, when no request runs any more: each session goes through policy.hand_over (if set), then
+  // close_all(). Idempotent.
+  void finish_shutdown();
+  // Stops every drag, closes every event stream, deletes every spill file.
   void close_all();
 
  private:
@@ -96,6 +111,7 @@ class SessionManager {
   bool make_room(std::unique_lock<std::mutex>& lock, size_t cap);
   bool spill(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry);
   std::string room_refusal_locked() const;
+  uint64_t session_cap() const { return std::max<uint64_t>(policy_.live_bytes / 4, 1); }
   void release(Entry& entry);
 
   std::shared_ptr<ModelRegistry> models_;
@@ -108,6 +124,7 @@ class SessionManager {
   size_t spilled_count_ = 0;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool handed_over_ = false;
   std::thread reaper_;
 };
 
