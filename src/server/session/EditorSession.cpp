@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "draggan/core/Error.h"
+#include "draggan/core/Log.h"
 #include "draggan/drag/DragDefaults.h"
 #include "draggan/io/Image.h"
 #include "server/http/HttpError.h"
@@ -90,7 +91,8 @@ nlohmann::json EditorSession::state_locked() const {
 void EditorSession::publish_state_locked() {
   ++version_;
   update_bytes_locked();
-  events_.publish("state", state_locked());
+  trim_history_locked();
+  events_.publish("state", state_locked(), EventKind::latest);
 }
 
 void EditorSession::update_bytes_locked() {
@@ -111,6 +113,18 @@ void EditorSession::update_bytes_locked() {
     }
   for (const auto& f : frames_) total += bytes_of(f);
   bytes_ = total;
+}
+
+void EditorSession::trim_history_locked() {
+  size_t dropped = 0;
+  while (bytes_ > memory_cap_ && (!undo_.empty() || !redo_.empty())) {
+    if (!undo_.empty()) undo_.erase(undo_.begin());
+    else redo_.erase(redo_.begin());  // the furthest redo
+    ++dropped;
+    update_bytes_locked();
+  }
+  if (dropped > 0)
+    log::debug("session ", id_, ": forgot ", dropped, " undo/redo step(s) to stay within ", memory_cap_ >> 20, " MB");
 }
 
 void EditorSession::check_idle_locked(const char* action) const {
@@ -336,7 +350,7 @@ std::shared_ptr<EventQueue> EditorSession::subscribe(size_t max_streams) {
     throw HttpError(429, "this session already has " + std::to_string(max_streams) +
                              " event streams open (close a tab or an old stream first)");
   auto queue = events_.subscribe();
-  queue->push(EventHub::format("state", state_locked()), false);
+  queue->push(std::make_shared<const std::string>(EventHub::format("state", state_locked())), EventKind::latest);
   return queue;
 }
 

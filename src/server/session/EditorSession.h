@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -75,11 +76,20 @@ class EditorSession {
   void start(const nlohmann::json& request);
   // Asks the drag to stop and waits for it to finish its current step.
   void stop();
+  // Asks without waiting (server shutdown stops every session's drag at once).
+  void request_stop() { stop_requested_ = running_.load(); }
+  // The same for a session whose drag or upload goes on elsewhere: it ends unfinished (see hand_over).
+  void request_handover() {
+    handing_over_ = true;
+    stop_requested_ = running_.load();
+  }
   bool running() const { return running_; }
 
   // An uploaded photo, decoded within `budget` (InputError if unreadable or too large) and fitted to this
   // session's model right away (uint8 [H, W, C]), so the full-size decode is freed before the projection.
-  torch::Tensor fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget);
+  // `abandoned`: the client left (the decode stops early).
+  torch::Tensor fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget,
+                          const std::function<bool()>& abandoned = {});
   // Replaces the image by the fitted photo: projects it and pivotal-tunes a copy of the generator on the
   // worker thread (ConflictError while busy), publishing "upload" progress events and a final "done"
   // {task: "upload"}. Stop cancels it. Afterwards the session drags the reconstruction; undo returns to the
@@ -106,6 +116,9 @@ class EditorSession {
   // Memory held (images, latents, undo history, animation frames, tuned weights), kept up to date without
   // the session lock so the manager can read it any time.
   uint64_t approx_bytes() const { return bytes_.load(); }
+  // The most this session may hold: beyond it, the oldest undo (then redo) entries are forgotten. The current
+  // image and generator are never dropped.
+  void set_memory_cap(uint64_t bytes) { memory_cap_ = bytes; }
 
   // Writes the whole session to `path` (safetensors). ConflictError while a drag or upload runs.
   void write_spill(const std::string& path);
@@ -160,6 +173,8 @@ class EditorSession {
   // Every change ends here: the state goes to the event streams and the memory estimate is updated.
   void publish_state_locked();
   void update_bytes_locked();
+  // Forgets the oldest history until the estimate is within memory_cap_ (or no history is left).
+  void trim_history_locked();
   void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids, int64_t serial,
                 int first_call);
   void start_drag_locked(std::shared_ptr<DragSession> drag, const EditorParams& params, std::vector<int> point_ids,
@@ -228,6 +243,7 @@ class EditorSession {
   EventHub events_;
   std::atomic<int64_t> last_used_;
   std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> memory_cap_{UINT64_MAX};
   bool closed_ = false;
 };
 

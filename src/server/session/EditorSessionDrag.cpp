@@ -220,7 +220,7 @@ void EditorSession::publish_step(nlohmann::json event, RenderedFrame* frame, int
     event["image_version"] = image_version_;
     event["image_step"] = frame->latent_steps;
   }
-  events_.publish("step", event, /*droppable=*/true);
+  events_.publish("step", event, EventKind::droppable);
 }
 
 void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress,

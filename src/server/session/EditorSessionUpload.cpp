@@ -30,7 +30,8 @@ nlohmann::json quality_json(const ReconstructionQuality& q) { return {{"psnr", q
 
 }  // namespace
 
-torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget) {
+torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget,
+                                       const std::function<bool()>& abandoned) {
   if (bytes.empty()) throw InputError("upload: the request body is empty (send the image file's bytes)");
   ImageShape shape;
   {
@@ -41,7 +42,7 @@ torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::stri
   std::string origin = name.empty() ? "uploaded image" : name.substr(0, 100);
   for (char& c : origin)
     if (static_cast<unsigned char>(c) < 32) c = '?';
-  const torch::Tensor photo = decode_image(bytes, origin, budget);  // InputError if unreadable or too large
+  const torch::Tensor photo = decode_image(bytes, origin, budget, abandoned);  // InputError if unreadable, too large
   // The projection fits the photo the same way again, which leaves a fitted image as it is.
   return fitted_to_uint8(fit_image(photo, shape.height, shape.width, shape.channels, InversionOptions{}.fit));
 }
@@ -88,7 +89,7 @@ void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor
     std::lock_guard<std::mutex> lock(mutex_);
     touch();
     upload_ = event;
-    events_.publish("upload", live, /*droppable=*/true);
+    events_.publish("upload", live, EventKind::droppable);
   };
   InversionResult result;
   nlohmann::json outcome = nlohmann::json::object();

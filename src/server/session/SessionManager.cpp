@@ -91,9 +91,22 @@ bool SessionManager::open_locked(const Entry& e, Clock::time_point now) const {
 }
 
 std::string SessionManager::room_refusal_locked() const {
-  return "the server is full: " + std::to_string(policy_.max_live) +
-         " sessions are in use by open pages or recent requests" +
-         (policy_.spill_dir.empty() ? std::string() : " (and idle ones cannot be moved to disk)") +
+  size_t live = reserved_;
+  uint64_t bytes = 0;
+  for (const auto& [id, e] : entries_)
+    if (e->live) {
+      ++live;
+      bytes += e->live->approx_bytes();
+    }
+  const std::string why =
+      bytes > policy_.live_bytes
+          ? "the sessions in memory take " + std::to_string(bytes >> 20) + " MB, more than the " +
+                std::to_string(policy_.live_bytes >> 20) + " MB allowed (--session-memory-mb), and"
+          : std::to_string(live) + " sessions are in memory (--max-sessions " + std::to_string(policy_.max_live) +
+                ") and";
+  return "the server is full: " + why + " none of them can be moved to disk" +
+         (policy_.spill_dir.empty() ? std::string(" (no spill folder)")
+                                    : std::string(" (they have open pages or recent requests, or the spill folder is full)")) +
          "; try again in a minute, or close an editor tab";
 }
 
@@ -171,6 +184,7 @@ SessionManager::Lease SessionManager::create(const nlohmann::json& request) {
   try {
     // Built outside the lock: it may load a model and render the first image.
     session = std::make_shared<EditorSession>(new_session_id(), models_, request);
+    session->set_memory_cap(session_cap());
   } catch (...) {
     lock.lock();
     --reserved_;
@@ -204,6 +218,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
   if (stopping_ && policy_.store)
     throw StoreUnavailable("shutting_down", "this replica is shutting down and hands its sessions to the others; "
                                             "try again");
+  if (stopping_) throw HttpError(503, "the server is shutting down");
   for (;;) {
     auto it = entries_.find(id);
     if (it == entries_.end() && policy_.store) return adopt_from_store(lock, id);
@@ -234,6 +249,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
     std::string failure;
     try {
       restored = EditorSession::restore_spill(id, models_, path);
+      restored->set_memory_cap(session_cap());
     } catch (const std::exception& e) {
       failure = e.what();
     }
@@ -328,6 +344,59 @@ void SessionManager::reap() {
     std::error_code ec;
     if (!entry->spill_path.empty()) fs::remove(entry->spill_path, ec);
   }
+}
+
+void SessionManager::begin_shutdown() {
+  // With a store the sessions go at once: running drags suspended at a step boundary, every session committed
+  // and its lease released, so other replicas carry them on while this one lets its requests finish.
+  if (policy_.store) return drain();
+  std::vector<std::shared_ptr<EditorSession>> live;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    for (const auto& [id, e] : entries_)
+      if (e->live) live.push_back(e->live);
+  }
+  wake_.notify_all();
+  for (auto& session : live) session->request_stop();  // all at once: each ends the step it is on
+  for (auto& session : live) session->stop();
+}
+
+void SessionManager::finish_shutdown() {
+  std::vector<std::shared_ptr<Entry>> all;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    stopping_ = true;
+    if (handed_over_) return;
+    handed_over_ = true;
+  }
+  if (policy_.store) {  // commit and release every lease at once (SessionManagerStore.cpp)
+    drain();
+    close_all();
+    return;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] {
+      return std::none_of(entries_.begin(), entries_.end(), [](const auto& e) { return e.second->moving; });
+    });
+    if (policy_.hand_over)
+      for (const auto& [id, e] : entries_) all.push_back(e);
+  }
+  size_t handed = 0;
+  for (const auto& entry : all) {
+    try {
+      std::shared_ptr<EditorSession> session = entry->live;
+      if (!session) session = EditorSession::restore_spill(entry->id, models_, entry->spill_path);
+      session->stop();
+      policy_.hand_over(entry->id, *session);
+      ++handed;
+    } catch (const std::exception& e) {
+      log::warn("shutdown: session ", entry->id, " could not be handed over: ", e.what());
+    }
+  }
+  if (policy_.hand_over) log::info("shutdown: ", handed, " of ", all.size(), " session(s) handed over");
+  close_all();
 }
 
 void SessionManager::close_all() {

@@ -11,7 +11,12 @@
 //    A session coming back from disk may go a little over the cap (a quarter, at least 2), so that its user
 //    is not locked out by a burst of new sessions.
 //  - A session with no page and no request for `expiry` is deleted, from memory or from disk.
+//  - One session may hold at most a quarter of `live_bytes`: its oldest undo history goes beyond that (its
+//    estimate counts everything the history keeps; identical weights are shared, not copied).
 //  - The spill directory is bounded (`spill_bytes`, `max_spilled` files) and removed when the manager goes.
+//  - Shutdown is two steps: begin_shutdown() refuses new work and stops drags at a step boundary;
+//    finish_shutdown(), once no request runs, hands every session to `hand_over` (a session store), then
+//    closes them all and removes the spill directory.
 //
 // With a session store (`store`, docs/cluster.md) several replicas share the sessions, and the store replaces
 // the spill directory: this replica holds a lease on each session it has in memory, commits a session after
@@ -20,11 +25,15 @@
 // taken over from the store (NotFoundError when the store has none; SessionElsewhere while another replica
 // that is alive drives it); a running drag is carried on from its last committed step. A keeper thread renews
 // the leases, retries commits that failed while the store was down, and drops a session whose lease another
-// replica has taken. The store code is in SessionManagerStore.cpp.
+// replica has taken. At shutdown (drain) running drags are suspended at a step boundary rather than finished,
+// and every session is committed and its lease released at once, so other replicas carry them on. The store
+// code is in SessionManagerStore.cpp.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +57,8 @@ struct SessionPolicy {
   uint64_t spill_bytes = uint64_t{512} << 20;
   size_t max_spilled = 4096;
   std::shared_ptr<SessionStore> store;  // null: one process, idle sessions spilled to spill_dir
+  // At shutdown, every session (spilled ones read back first) before it is closed. Unset: nothing is kept.
+  std::function<void(const std::string& id, EditorSession& session)> hand_over;
 };
 
 class SessionManager : private SessionJournal {
@@ -94,7 +105,13 @@ class SessionManager : private SessionJournal {
 
   // Deletes expired sessions; called by the reaper thread, public for tests.
   void reap();
-  // Stops every drag, closes every event stream, deletes every spill file (server shutdown).
+  // Server shutdown, step 1: create() and get() answer 503 from now on; every running drag or upload is asked
+  // to stop and has ended its current step when this returns.
+  void begin_shutdown();
+  // Step 2, when no request runs any more: each session goes through policy.hand_over (if set), then
+  // close_all(). Idempotent.
+  void finish_shutdown();
+  // Stops every drag, closes every event stream, deletes every spill file.
   void close_all();
 
  private:
@@ -122,6 +139,7 @@ class SessionManager : private SessionJournal {
   bool make_room(std::unique_lock<std::mutex>& lock, size_t cap);
   bool spill(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry);
   std::string room_refusal_locked() const;
+  uint64_t session_cap() const { return std::max<uint64_t>(policy_.live_bytes / 4, 1); }
   void release(Entry& entry);
 
   // --- with a store (SessionManagerStore.cpp)
@@ -152,9 +170,11 @@ class SessionManager : private SessionJournal {
   size_t spilled_count_ = 0;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool handed_over_ = false;
   std::thread reaper_;
   std::thread keeper_;  // with a store: renews leases every lease_ttl / 4
   std::atomic<bool> store_outage_{false};  // the store could not be reached since the last renewal
+  bool drained_ = false;                    // every session handed over to the store (once)
 };
 
 }  // namespace draggan::server

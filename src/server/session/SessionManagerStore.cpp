@@ -335,6 +335,8 @@ void SessionManager::drain() {
   std::vector<std::shared_ptr<Entry>> held;
   {
     std::unique_lock<std::mutex> lock(mutex_);
+    if (drained_) return;
+    drained_ = true;
     stopping_ = true;
     changed_.wait(lock, [this] {
       for (const auto& [id, e] : entries_)
@@ -345,14 +347,14 @@ void SessionManager::drain() {
       if (e->live && !e->lost) held.push_back(e);
   }
   wake_.notify_all();
+  // Every running drag stops at a step boundary, all at once, with that step committed; its record still says
+  // it runs, so the replica that takes the session next carries it on.
+  for (const auto& e : held) e->live->request_handover();
   size_t given = 0;
   for (const auto& e : held) {
-    // A running drag stops at a step boundary with that step committed; its record still says it runs, so the
-    // replica that takes the session next carries it on.
-    const bool was_running = e->live->running();
     e->live->hand_over();
     try {
-      if (!was_running) commit(*e, false);
+      commit(*e, false);
       policy_.store->release(e->id, e->lease);
       ++given;
     } catch (const std::exception& ex) {
