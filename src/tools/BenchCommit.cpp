@@ -28,6 +28,7 @@ nlohmann::json bench_commit(const GeneratorPtr& generator, const torch::Tensor& 
   server::RedisStoreOptions options;
   options.endpoint = server::parse_redis_url(store_url);
   options.replica = "bench";
+  options.lease_ttl = std::chrono::minutes(10);  // one process: a slow first step must not lose the lease
   server::RedisSessionStore store(options);
   const std::string id = "bench-" + std::to_string(std::random_device()());
   const server::StoreLease lease = store.create(id, "{}", {});
