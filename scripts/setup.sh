@@ -16,8 +16,10 @@ PACKAGES=(
   zlib1g-dev               # gzip'd IDX training data
   libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
-  libssl-dev               # SHA-256 of models and photos in the images' provenance records
   dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence): `draggan train`, the classifier
+  libssl-dev               # SHA-256: provenance records name models and photos by it, the session store its blobs
+  libhiredis-dev           # the session store's Redis client (draggan serve --store; docs/cluster.md)
+  redis-server haproxy     # a local cluster (scripts/cluster.sh) and its tests (tests/cluster)
 )
 [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ] && DRAGGAN_TEST_DEPS=1
 if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
@@ -48,5 +50,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts redis-server and haproxy as system services on install; the project starts its own on
+  # ports of its choosing (scripts/cluster.sh, the tests), so a policy-rc.d that refuses service starts is put
+  # in place for the install when the machine has none (containers usually have one already).
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy"
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+  [ -n "$policy" ] && $SUDO rm -f "$policy"
+  [ "${status:-0}" -eq 0 ] || exit "$status"
+  # Installed here before: no service left enabled for the next boot either (nothing depends on them).
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    for unit in redis-server haproxy; do
+      if printf '%s\n' "${missing[@]}" | grep -qx "$unit"; then $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true; fi
+    done
+  fi
 fi

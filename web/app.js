@@ -546,6 +546,9 @@ function connectEvents() {
       setTimeout(() => { if (events === ui.events && !ui.lost) connectEvents(); }, 2000);
   };
   events.addEventListener('state', (e) => applyState(JSON.parse(e.data)));
+  // The server ends the stream (it fell behind, or the server is stopping): the browser reconnects by itself
+  // and the new stream starts with the current state.
+  events.addEventListener('end', (e) => { $('connection').textContent = `reconnecting… (${JSON.parse(e.data).reason})`; });
   events.addEventListener('step', (e) => {
     const step = JSON.parse(e.data);
     ui.livePoints = step.points;

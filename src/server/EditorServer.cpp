@@ -2,12 +2,14 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <optional>
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
-#include "draggan/provenance/Sha256.h"
+#include "draggan/core/Digest.h"
 #include "server/http/ConnectionServer.h"
 #include "server/codec/DecodeSlots.h"
 #include "server/http/HttpError.h"
@@ -15,8 +17,12 @@
 #include "server/codec/MaskCodec.h"
 #include "server/http/RequestGuard.h"
 #include "server/ServerLimits.h"
+#include "server/FreedMemory.h"
+#include "server/ThrottledLog.h"
 #include "server/session/SessionManager.h"
 #include "server/http/WebAssets.h"
+#include "server/store/RedisSessionStore.h"
+#include "server/store/StoreError.h"
 
 namespace draggan::server {
 namespace {
@@ -40,6 +46,11 @@ Handler guarded(Handler handler) {
   return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     try {
       handler(req, res);
+    } catch (const StoreUnavailable& e) {
+      send_json(res, {{"error", e.what()}, {"reason", e.reason}}, 503);
+      res.set_header("Retry-After", "2");
+    } catch (const SessionElsewhere& e) {
+      send_json(res, {{"error", e.what()}, {"reason", e.reason}, {"replica", e.holder}}, 421);
     } catch (const HttpError& e) {
       send_error(res, e.status, e.what());
     } catch (const InputError& e) {
@@ -59,23 +70,47 @@ Handler guarded(Handler handler) {
 }
 
 // The request body as a JSON object; an empty body is {}.
-Json parse_body(const httplib::Request& req, size_t max_values = limits::kJsonValues) {
-  return parse_json_object(req.body, max_values, "request body");
+Json parse_body(const httplib::Request& req) {
+  return parse_json_object(req.body, {limits::kJsonValues, limits::kJsonValues, limits::kJsonDocumentBytes},
+                           "request body");
 }
 
-ConnectionLimits connection_limits(const ServerOptions& o) {
+// On a request's thread: its client has closed the connection (a decode or parse for it is wasted work).
+bool client_left() { return ConnectionServer::client_hung_up(); }
+
+ConnectionLimits connection_limits(const ServerOptions& o, FreedMemory* freed) {
   ConnectionLimits l;
-  l.max_connections = o.max_connections;
+  l.slots.max_connections = o.max_connections;
+  l.slots.max_per_address = o.max_connections_per_address;
+  l.slots.connects_per_second = o.connects_per_second;
+  l.slots.connect_burst = std::max(1.0, 2 * o.connects_per_second);
   l.body_bytes_in_flight = limits::kBodyBytesInFlight;
   l.request_arrival = o.request_timeout;
   l.read_stall = limits::kReadStall;
   l.write_stall = limits::kWriteStall;
   l.keep_alive_idle = limits::kKeepAliveIdle;
+  l.answer_pace.grace = limits::kAnswerGrace;
+  l.answer_pace.min_bytes_per_second = limits::kAnswerBytesPerSecond;
+  l.after_large_body = [freed] { freed->soon(); };
   return l;
 }
 
-SessionPolicy session_policy(const ServerOptions& o) {
+// The shared session store, when the server is one replica of several.
+std::shared_ptr<SessionStore> make_store(const ServerOptions& o) {
+  if (o.store_url.empty()) return nullptr;
+  RedisStoreOptions r;
+  r.endpoint = parse_redis_url(o.store_url);
+  r.replica = o.replica;
+  r.lease_ttl = o.lease_ttl;
+  r.session_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(o.session_timeout);
+  r.blob_ttl = 2 * r.session_ttl;
+  r.max_connections = 16;
+  return std::make_shared<RedisSessionStore>(std::move(r));
+}
+
+SessionPolicy session_policy(const ServerOptions& o, std::shared_ptr<SessionStore> store) {
   SessionPolicy p;
+  p.store = std::move(store);
   p.idle_window = o.session_idle;
   p.expiry = o.session_timeout;
   p.max_live = o.max_sessions;
@@ -83,6 +118,7 @@ SessionPolicy session_policy(const ServerOptions& o) {
   p.spill_dir = o.spill_dir;
   p.spill_bytes = o.spill_bytes;
   p.ai_mark = o.ai_mark;
+  p.hand_over = o.hand_over_session;
   return p;
 }
 
@@ -99,21 +135,26 @@ int parse_point_id(const std::string& text) {
 }  // namespace
 
 struct EditorServer::Impl {
+  FreedMemory freed_memory;  // first: the connection server's callback uses it
   std::shared_ptr<ModelRegistry> models;
   ServerOptions options;
+  std::shared_ptr<SessionStore> store;  // null without --store
   SessionManager sessions;
   ConnectionServer http;
   RequestGuard guard;
-  DecodeSlots decodes{limits::kConcurrentDecodes};
+  DecodeSlots decodes{limits::kConcurrentDecodes, "the server is busy decoding other images; try the upload again shortly"};
+  DecodeSlots large_json{1, "the server is busy reading other large session files; try again shortly"};
   std::atomic<size_t> event_streams{0};
   std::atomic<bool> stopping{false};
+  ThrottledLog stream_cuts{"cut event streams"};
   int port = 0;
 
   Impl(std::shared_ptr<ModelRegistry> m, ServerOptions o)
       : models(m),
         options(std::move(o)),
-        sessions(m, session_policy(options)),
-        http(connection_limits(options)),
+        store(make_store(options)),
+        sessions(m, session_policy(options, store)),
+        http(connection_limits(options, &freed_memory)),
         guard(options.host, options.allowed_hosts) {}
 
   void session_route(const std::string& method, const std::string& suffix,
@@ -121,7 +162,9 @@ struct EditorServer::Impl {
     const std::string pattern = "/api/sessions/([0-9a-zA-Z_-]+)" + suffix;
     Handler handler = guarded([this, fn](const httplib::Request& req, httplib::Response& res) {
       SessionManager::Lease session = sessions.get(req.matches[1]);  // open while the request runs
+      if (store) res.set_header("X-Draggan-Session", session->id());
       fn(*session, req, res);
+      sessions.save(session);  // with a store: committed before the answer goes out
     });
     if (method == "GET") http.Get(pattern, handler);
     else if (method == "POST") http.Post(pattern, handler);
@@ -135,12 +178,11 @@ struct EditorServer::Impl {
   void serve_events(EditorSession& session, httplib::Response& res);
 };
 
-// Every request passes the guard before its body is read; a refused body is never read, so the connection
-// closes after the answer.
+// Every request passes the guard before its body is read. A refused request closes its connection after the
+// answer: a refused body is never read (the stream would not be at the next request), and a client that sent
+// a foreign, duplicated or malformed header is not one to keep talking to.
 void EditorServer::Impl::check_before_body() {
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    const bool has_body = req.has_header("Transfer-Encoding") ||
-                          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
     // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body, but httplib 0.11 reads
     // one until the client closes (`curl -X POST` without -d would wait for the request timeout). The request
     // object is httplib's own, non-const; only the handler's view of it is const.
@@ -150,15 +192,15 @@ void EditorServer::Impl::check_before_body() {
       const size_t body = guard.check(req);
       if (body > 0 && !http.admit_body(body))
         throw HttpError(503, "the server is receiving too many request bodies at once; try again shortly");
+      // One allocation of the announced size (httplib would grow the string by doubling: up to twice the body).
+      if (body > 0) const_cast<httplib::Request&>(req).body.reserve(body);
       return httplib::Server::HandlerResponse::Unhandled;
     } catch (const HttpError& e) {
       send_error(res, e.status, e.what());
       if (e.status == 503) res.set_header("Retry-After", "1");
     }
-    if (has_body) {
-      ConnectionServer::close_after_response();
-      res.set_header("Connection", "close");
-    }
+    ConnectionServer::close_after_response();
+    res.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;
   });
   // A client that asks before sending a large body (curl: Expect: 100-continue) gets the refusal instead of
@@ -187,11 +229,27 @@ void EditorServer::Impl::routes() {
                     {"event_streams", event_streams.load()},
                     {"max_event_streams", options.max_event_streams},
                     {"connections", http.open_connections()},
-                    {"max_connections", options.max_connections}});
+                    {"max_connections", options.max_connections},
+                    {"replica", options.replica},
+                    {"store", store ? Json{{"url", store->describe()}, {"up", store->up()}} : Json(nullptr)}});
+  }));
+  http.Get("/healthz", guarded([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    send_json(res, {{"alive", true}});
+  }));
+  http.Get("/readyz", guarded([this](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    std::string why;
+    if (stopping) why = "shutting down";
+    else if (!sessions.ready(why) && why.empty()) why = "not ready";
+    if (why.empty()) return send_json(res, {{"ready", true}});
+    send_json(res, {{"ready", false}, {"error", why}}, 503);
+    res.set_header("Retry-After", "2");
   }));
   http.Post("/api/sessions", guarded([this](const httplib::Request& req, httplib::Response& res) {
     const Json request = parse_body(req);
     SessionManager::Lease session = sessions.create(request);
+    if (store) res.set_header("X-Draggan-Session", session->id());
     send_json(res, session->state(), 201);
   }));
   session_route("GET", "", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
@@ -203,6 +261,7 @@ void EditorServer::Impl::routes() {
   });
   http.Delete("/api/sessions/([0-9a-zA-Z_-]+)", guarded([this](const httplib::Request& req, httplib::Response& res) {
     sessions.remove(req.matches[1]);
+    freed_memory.soon();
     send_json(res, {{"deleted", std::string(req.matches[1])}});
   }));
   session_route("POST", "/reset", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
@@ -228,8 +287,8 @@ void EditorServer::Impl::routes() {
   });
 
   session_route("PUT", "/mask", [](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
-    const std::string type = req.get_header_value("Content-Type");
-    if (type.rfind("image/", 0) == 0) {  // checked against the model's size from the header, then decoded
+    if (media_type(req.get_header_value("Content-Type")).rfind("image/", 0) == 0) {
+      // Checked against the model's size from the header, then decoded.
       s.set_mask(decode_mask_png(req.body, s.height(), s.width()));
     } else {
       s.set_mask(decode_mask(parse_body(req), s.height(), s.width()));
@@ -265,9 +324,11 @@ void EditorServer::Impl::routes() {
     }
     torch::Tensor photo;
     {
-      DecodeSlots::Slot slot = decodes.acquire(limits::kDecodeWait);
-      photo = s.fit_photo(req.body, req.get_param_value("name"), {limits::kUploadSide, limits::kUploadPixels});
+      DecodeSlots::Slot slot = decodes.acquire(limits::kDecodeWait, client_left);
+      photo = s.fit_photo(req.body, req.get_param_value("name"), {limits::kUploadSide, limits::kUploadPixels},
+                          client_left);
     }
+    freed_memory.soon();  // the full-size decode is gone
     s.upload(photo, options, sha256_hex(req.body));  // the photo's hash goes into the images' provenance
     send_json(res, s.state(), 202);
   });
@@ -292,8 +353,17 @@ void EditorServer::Impl::routes() {
     res.set_header("Content-Disposition", "attachment; filename=\"draggan-session.json\"");
     send_json(res, s.save());
   });
-  session_route("POST", "/load", [](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
-    s.load(parse_json_object(req.body, limits::kSessionFileJsonValues, "session file"));
+  session_route("POST", "/load", [this](EditorSession& s, const httplib::Request& req, httplib::Response& res) {
+    Json document;
+    {
+      std::optional<DecodeSlots::Slot> slot;  // large documents one at a time
+      if (req.body.size() > limits::kLargeJsonBytes) slot.emplace(large_json.acquire(limits::kLargeJsonWait, client_left));
+      document = parse_json_object(req.body,
+                                   {limits::kSessionFileJsonValues, limits::kSessionFileJsonStrings,
+                                    limits::kSessionFileDocumentBytes},
+                                   "session file");
+    }
+    s.load(document);
     send_json(res, s.state());
   });
   session_route("GET", "/animation.gif", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {
@@ -322,6 +392,12 @@ void EditorServer::Impl::routes() {
   // Errors httplib answers itself (no route, a request it could not read) are JSON with a reason too.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    // httplib's own answer to a request it could not read or route: what follows on the connection is not
+    // known to be a request, so nothing more is read from it (one malformed request, one answer).
+    if (res.status != 404) {
+      ConnectionServer::close_after_response();
+      res.set_header("Connection", "close");
+    }
     const std::string route = req.method + " " + req.path.substr(0, 200);
     if (res.status == 404 || res.status == 405) send_error(res, res.status, "no route for " + route);
     else if (res.status == 413) send_error(res, 413, "request body too large for " + route);
@@ -354,31 +430,47 @@ void EditorServer::Impl::serve_events(EditorSession& session, httplib::Response&
     event_streams.fetch_sub(1);
     throw;
   }
+  ConnectionServer::answer_is_long_lived();
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Accel-Buffering", "no");  // proxies (nginx) must not buffer the stream
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, queue, quiet = 0](size_t, httplib::DataSink& sink) mutable {
+      [this, queue, quiet = 0, first = true](size_t, httplib::DataSink& sink) mutable {
         // Called again after each return true: wait for one event, noticing within a second a tab that was
-        // closed (its slot is then free again), with a keep-alive comment after 10 quiet seconds.
-        std::string frame;
+        // closed (its slot is then free again), with a keep-alive comment after 10 quiet seconds. Behind a load
+        // balancer (a store): every 2 s, so that a proxy's idle timeout can tell a frozen replica from a quiet
+        // stream, and a reconnect delay of 1 s for the page when a replica goes away.
+        if (first && store) {
+          first = false;
+          if (!sink.write("retry: 1000\n\n", 13)) return false;
+        }
+        const int heartbeat = store ? 2 : 10;
+        EventFrame frame;
         if (stopping || queue->closed()) {
-          if (queue->pop(frame, std::chrono::milliseconds(0))) sink.write(frame.data(), frame.size());
+          std::string reason = queue->cut_reason();
+          // Closed, not cut: what was published before (a drag's "done") still goes out.
+          if (reason.empty() && queue->pop(frame, std::chrono::milliseconds(0)))
+            return sink.write(frame->data(), frame->size());
+          if (!reason.empty()) stream_cuts.warn("event stream of a session cut: ", reason);
+          else reason = stopping ? "the server is shutting down" : "the session was closed";
+          // The last word: why the stream ends, and to reconnect soon (the page then gets the current state).
+          const std::string last = "retry: 1000\n" + EventHub::format("end", {{"reason", reason}});
+          sink.write(last.data(), last.size());
           sink.done();
           return true;
         }
         if (!queue->pop(frame, std::chrono::seconds(1))) {
           if (ConnectionServer::client_gone()) return false;
-          if (++quiet < 10) return true;
-          frame = ": keep-alive\n\n";
+          if (++quiet < heartbeat) return true;
+          frame = std::make_shared<const std::string>(": keep-alive\n\n");
         }
         quiet = 0;
-        if (!sink.write(frame.data(), frame.size())) return false;
-        return true;
+        return sink.write(frame->data(), frame->size());
       },
       [this, queue](bool) {
         queue->close();
         event_streams.fetch_sub(1);
+        freed_memory.soon();
       });
 }
 
@@ -386,11 +478,17 @@ EditorServer::EditorServer(std::shared_ptr<ModelRegistry> models, ServerOptions 
     : impl_(std::make_unique<Impl>(std::move(models), std::move(options))) {
   impl_->http.set_payload_max_length(limits::kSessionFileBytes);  // the guard admits less on most routes
   impl_->http.set_keep_alive_max_count(1000);
+  if (!impl_->options.replica.empty()) impl_->http.set_default_headers({{"X-Draggan-Replica", impl_->options.replica}});
+  // Sessions name their model by content: hash the default one now rather than in the first commit.
+  if (impl_->store) impl_->models->sha256(impl_->models->default_id());
   impl_->check_before_body();
   impl_->routes();
 }
 
-EditorServer::~EditorServer() { stop(); }
+EditorServer::~EditorServer() {
+  stop();
+  impl_->sessions.finish_shutdown();
+}
 
 int EditorServer::bind() {
   auto& o = impl_->options;
@@ -408,13 +506,18 @@ int EditorServer::bind() {
   return impl_->port;
 }
 
-void EditorServer::run() { impl_->http.listen_after_bind(); }
+bool EditorServer::run() {
+  if (!impl_->stopping) impl_->http.listen_after_bind();
+  // Every connection has ended (or was cut): no request holds a session any more.
+  impl_->sessions.finish_shutdown();
+  return impl_->http.unfinished() == 0;
+}
 
-void EditorServer::stop() {
+void EditorServer::shutdown(std::chrono::milliseconds grace) {
   if (impl_->stopping.exchange(true)) return;
-  // Wake every event stream first: httplib's stop() waits for its handler threads to return.
-  impl_->sessions.close_all();
-  impl_->http.stop();
+  impl_->http.stop_accepting(std::chrono::steady_clock::now() + grace);
+  // Event streams see `stopping` within a second and end; a drag ends after the step it is on.
+  impl_->sessions.begin_shutdown();
 }
 
 }  // namespace draggan::server

@@ -24,7 +24,15 @@
 //   GET    /api/sessions/{id}/animation.gif     the last drag as an animated GIF
 //   GET    /api/sessions/{id}/animation.png     the same as an animated PNG (APNG, full colour)
 //   GET    /api/status                          sessions in memory / on disk, open streams and connections
+//   GET    /healthz                             the process answers (200)
+//   GET    /readyz                              it can take sessions: 200, or 503 with a reason (store down,
+//                                               shutting down); what a load balancer's health check asks
 // Errors: 4xx/5xx with {"error": "..."}.
+//
+// With a session store (--store, docs/cluster.md) every answer names its replica (X-Draggan-Replica) and every
+// answer about a session this replica drives names the session (X-Draggan-Session, which the load balancer
+// learns its routing from). A store that cannot be used: 503 {error, reason} with Retry-After; a session that
+// another live replica drives: 421 {error, reason, replica}.
 //
 // Who may call it (RequestGuard.h): only requests whose Host names this server and whose Origin, if any, is
 // its own page; bodies only as application/json (images on upload/mask) with a Content-Length within the
@@ -33,6 +41,7 @@
 // and limits::kEventStreamsPerSession per session (429 beyond).
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +49,8 @@
 #include "server/ModelRegistry.h"
 
 namespace draggan::server {
+
+class EditorSession;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -53,8 +64,17 @@ struct ServerOptions {
   uint64_t spill_bytes = uint64_t{512} << 20;
   size_t max_event_streams = 64;
   size_t max_connections = 256;
+  size_t max_connections_per_address = 0;  // 0 = max_connections (slots are still shared fairly)
+  double connects_per_second = 50;         // per address, beyond a burst of twice that; then it takes only its own slots
   std::chrono::seconds request_timeout{30};  // a request (headers and body) must arrive within this
   bool ai_mark = true;  // the visible "AI Generated" mark on every image the editor shows and saves
+  // At shutdown, each session (idle ones brought back from disk first) goes here before the server forgets it:
+  // a session store saves it where another replica finds it. Unset: nothing is kept (docs/server.md).
+  std::function<void(const std::string& id, EditorSession& session)> hand_over_session;
+  // Several replicas behind a load balancer (docs/cluster.md): "" = one process, nothing shared.
+  std::string store_url;                      // redis://HOST:PORT[/DB]
+  std::string replica;                        // this replica's name (default: host name and port)
+  std::chrono::milliseconds lease_ttl{4000};  // a dead replica's sessions move on after this
 };
 
 class EditorServer {
@@ -64,9 +84,15 @@ class EditorServer {
 
   // Binds the socket; returns the port (useful with port 0). Throws Error if the address is taken.
   int bind();
-  // Serves until stop() (from another thread or a signal watcher).
-  void run();
-  void stop();
+  // Serves until shutdown() (from another thread: a signal watcher), then finishes it: every session is handed
+  // over (options.hand_over_session) and closed, the spill folder removed. False when a connection thread was
+  // still running 3 s after the grace ended (the caller must then not destroy the server: exit instead).
+  bool run();
+  // Stops accepting connections at once, new requests on sessions get 503, running drags and uploads stop at
+  // their next step boundary, event streams end; requests in flight get `grace` to finish, then their
+  // connections are cut. Returns at once; run() returns when it is done. Idempotent.
+  void shutdown(std::chrono::milliseconds grace);
+  void stop() { shutdown(std::chrono::milliseconds(0)); }
 
  private:
   struct Impl;

@@ -26,8 +26,10 @@ class ModelRegistry {
 
   // Loads on first use (thread-safe); throws InputError for an unknown id, CheckpointError for a bad file.
   std::shared_ptr<LoadedModel> get(const std::string& id);
-  // SHA-256 of the model's file, computed once when it is loaded (for the provenance record of its images).
-  std::string file_sha256(const std::string& id);
+  // The SHA-256 of the model's file (read once, on first use): the provenance record of its images names it,
+  // and replicas sharing a models folder agree on a model by it whatever its file is called. find_sha256: the id of the model with that content, "" when none.
+  std::string sha256(const std::string& id);
+  std::string find_sha256(const std::string& hash);
 
   // {"models": [{"id", "file", "loaded", "resolution"...}], "default": id}
   nlohmann::json describe();
@@ -38,8 +40,9 @@ class ModelRegistry {
     std::string id;
     std::string path;
     std::shared_ptr<LoadedModel> model;
-    std::string sha256;
     std::mutex load_mutex;
+    std::string sha256;  // under hash_mutex
+    std::mutex hash_mutex;
   };
   Entry& entry(const std::string& id) const;
 

@@ -19,6 +19,15 @@ constexpr int kJsonDepth = 32;
 constexpr size_t kJsonContainersPerContainer = 4096;  // objects/arrays in one array or object (numbers: any)
 constexpr size_t kJsonValues = 1u << 18;          // any route but load
 constexpr size_t kSessionFileJsonValues = 4u << 20; // load: a run-length mask of a noisy 1024-px image
+constexpr size_t kJsonDocumentBytes = 16u << 20;  // any route but load: what the parsed document may take
+// load: a session file has a few hundred strings (names, tensors as base64) whatever its size; its document
+// takes its base64 text once (twice while strings grow) and 32 bytes per number of a mask.
+constexpr size_t kSessionFileJsonStrings = 1u << 16;
+constexpr size_t kSessionFileDocumentBytes = 2 * kSessionFileBytes + (64u << 20);
+// A JSON body this large is parsed only one at a time (the others wait, then 503): several 64 MB session
+// files at once would add their documents up.
+constexpr size_t kLargeJsonBytes = 4u << 20;
+constexpr std::chrono::milliseconds kLargeJsonWait{10000};
 
 // --- editor content
 constexpr size_t kMaxPoints = 64;                 // handle/target pairs in a session
@@ -33,8 +42,19 @@ constexpr std::chrono::milliseconds kDecodeWait{3000};  // then 503: busy decodi
 
 // --- connections and event streams
 constexpr size_t kEventStreamsPerSession = 4;     // a tab uses one; reconnects may overlap briefly
+// What may wait for one event stream's reader (EventHub.h): a few live images (a step's inline PNG is at most
+// 256 kB, ~342 kB as base64) besides the latest state; beyond it, or when the oldest waiting event is this
+// old, the stream is cut and the page reconnects. All streams together: --max-event-streams x this, plus
+// the frame each is writing (frames are shared between a session's streams).
+constexpr size_t kStreamBacklogBytes = 1u << 20;
+constexpr size_t kStreamBacklogEvents = 256;
+constexpr std::chrono::seconds kStreamMaxLag{30};
 constexpr std::chrono::seconds kReadStall{5};     // no byte for this long: the connection is dropped
 constexpr std::chrono::seconds kWriteStall{10};   // a client not reading its answer (or its stream)
 constexpr std::chrono::seconds kKeepAliveIdle{5};
+// An answer must be taken within this grace plus one second per kAnswerBytesPerSecond beyond it (a client
+// reading 1 kB every 2 s loses its connection after ~10 s instead of holding it for the whole answer).
+constexpr std::chrono::seconds kAnswerGrace{10};
+constexpr size_t kAnswerBytesPerSecond = 32 * 1024;
 
 }  // namespace draggan::server::limits

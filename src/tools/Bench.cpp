@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "BenchCommit.h"
 #include "BenchInversion.h"
 #include "RandomGenerator.h"
 #include "Subcommands.h"
@@ -37,6 +38,7 @@ struct BenchOptions {
   std::string save_random;  // write the random generator (lively, with a D) there and stop
   bool inversion = false;
   InversionBenchOptions inversion_options;
+  std::string store;  // also time committing each step's state to this session store
 };
 
 double peak_rss_mb() {
@@ -209,6 +211,7 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
     out["naive_peak_rss_mb"] = peak_rss_mb();
     out["speedup_vs_naive"] = ms > 0 ? naive_ms / ms : 0.0;
   }
+  if (!opt.store.empty()) out["commit"] = bench_commit(g, ws0, params, pairs, opt.warmup, opt.steps, opt.store);
   if (opt.json) {
     std::printf("%s\n", out.dump().c_str());
   } else {
@@ -222,6 +225,12 @@ int run_bench(const BenchOptions& opt, const CommonOptions& common) {
     }
     if (!naive.empty())
       std::printf("naive step: %9.1f ms (full synthesis every step)  ratio %.2fx\n", naive_ms, naive_ms / ms);
+    if (out.contains("commit")) {
+      const auto& c = out["commit"];
+      std::printf("commit:     %9.2f ms encode + %.2f ms write of %.0f bytes per step = %.2f%% of the %.1f ms step\n",
+                  c["encode_ms"].get<double>(), c["commit_ms"].get<double>(), c["checkpoint_bytes"].get<double>(),
+                  100.0 * c["commit_share_of_step"].get<double>(), c["step_ms"].get<double>());
+    }
   }
   return 0;
 }
@@ -245,6 +254,9 @@ SubcommandRunner setup_bench(CLI::App& sub, CommonOptions& common) {
   sub.add_flag("--with-image", opt->with_image,
                "Also time each step followed by the exact full image of the new latent, as the editor shows it");
   sub.add_flag("--json", opt->json, "Print one JSON object");
+  sub.add_option("--store", opt->store,
+                 "Also time committing each step's drag state to this session store (redis://HOST:PORT[/DB]), as "
+                 "`serve --store` does");
   sub.add_option("--save-random", opt->save_random,
                  "With --random-config: save that generator (biases and w_avg perturbed so its images have "
                  "structure, with a random discriminator) as a native .safetensors file, and stop");

@@ -17,7 +17,7 @@
 #include "draggan/io/ModelFile.h"
 #include "draggan/io/ModelProvenance.h"
 #include "draggan/io/Npy.h"
-#include "draggan/provenance/Sha256.h"
+#include "draggan/core/Digest.h"
 
 namespace draggan::tools {
 namespace {

@@ -1,6 +1,5 @@
 // `draggan serve`: the interactive editor in the browser (page + JSON API + live steps).
 #include <malloc.h>
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "ShutdownSignals.h"
 #include "Subcommands.h"
 #include "draggan/core/Log.h"
 #include "server/EditorServer.h"
@@ -32,8 +32,14 @@ struct ServeOptions {
   int spill_mb = 512;
   int max_event_streams = 64;
   int max_connections = 256;
+  int max_connections_per_address = 0;
+  double connects_per_second = 50;
   int request_timeout = 30;
   bool no_ai_mark = false;
+  int shutdown_timeout = 10;
+  std::string store;
+  std::string replica;
+  int lease_ms = 4000;
 };
 
 // Where idle sessions go when memory or the session cap runs out: $XDG_STATE_HOME/draggan (or
@@ -64,6 +70,8 @@ std::string prepare_spill_dir(const std::string& state_dir_option) {
 }
 
 int run_serve(const ServeOptions& opt, const CommonOptions& common) {
+  // First, so that Ctrl-C while the model loads is a clean stop too.
+  ShutdownSignals signals;
 #ifdef M_ARENA_MAX
   // One connection thread per client: glibc would give up to 8 malloc arenas per core to them, each keeping
   // what was freed in it (measured under the load test: peak RSS 424 MB with the default, 283 MB with 2).
@@ -92,15 +100,22 @@ int run_serve(const ServeOptions& opt, const CommonOptions& common) {
   options.spill_bytes = static_cast<uint64_t>(opt.spill_mb) << 20;
   options.max_event_streams = static_cast<size_t>(opt.max_event_streams);
   options.max_connections = static_cast<size_t>(opt.max_connections);
+  options.max_connections_per_address = static_cast<size_t>(opt.max_connections_per_address);
+  options.connects_per_second = opt.connects_per_second;
   options.request_timeout = std::chrono::seconds(opt.request_timeout);
   options.ai_mark = !opt.no_ai_mark;
-
-  // Ctrl-C / SIGTERM end the server cleanly: a watcher thread waits for them (every other thread blocks them).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (!opt.store.empty()) {
+    // The store keeps what a replica cannot hold (docs/cluster.md): no spill folder.
+    options.store_url = opt.store;
+    options.spill_dir.clear();
+    options.lease_ttl = std::chrono::milliseconds(opt.lease_ms);
+    options.replica = opt.replica;
+    if (options.replica.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      options.replica = std::string(host) + "-" + std::to_string(::getpid());
+    }
+  }
 
   server::EditorServer editor(models, options);
   const int port = editor.bind();
@@ -108,16 +123,25 @@ int run_serve(const ServeOptions& opt, const CommonOptions& common) {
   std::cout << "draggan: serving " << models->ids().size() << " model(s) at http://" << shown_host << ":" << port
             << "/" << std::endl;
 
-  std::thread watcher([&editor, signals] {
-    int received = 0;
-    sigwait(&signals, &received);
-    if (received != 0) log::info("signal ", received, ": shutting down");
-    editor.stop();
+  // Ctrl-C / SIGTERM: stop accepting, stop drags at a step boundary, give requests in flight
+  // --shutdown-timeout seconds, then cut what is left (docs/server.md, "Shutdown"). A second signal exits at once.
+  const auto grace = std::chrono::seconds(opt.shutdown_timeout);
+  std::thread watcher([&editor, &signals, grace] {
+    const int received = signals.wait();
+    if (received != 0) log::info("signal ", received, ": shutting down (a second signal exits at once)");
+    editor.shutdown(grace);
   });
-  editor.run();
-  // run() returned: wake the watcher if the server stopped for another reason.
-  pthread_kill(watcher.native_handle(), SIGTERM);
+  const bool clean = editor.run();  // returns once the shutdown has finished (sessions handed over, spill removed)
+  signals.wake();  // the server may have stopped for another reason
   watcher.join();
+  if (!clean) {
+    // A connection thread did not end even after its socket was shut down: the process must not destroy the
+    // server under it. Everything that had to be saved or removed already was.
+    log::warn("exiting with connection threads still running");
+    std::cout.flush();
+    std::_Exit(0);
+  }
+  log::info("shut down cleanly");
   return 0;
 }
 
@@ -158,6 +182,16 @@ SubcommandRunner setup_serve(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--max-connections", opt->max_connections, "Most client connections at once (503 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(8, 900));
+  sub.add_option("--max-connections-per-address", opt->max_connections_per_address,
+                 "Most connections from one client address (0 = --max-connections; a full server takes slots "
+                 "from the address holding most anyway)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 900));
+  sub.add_option("--connects-per-second", opt->connects_per_second,
+                 "Connections per second one client address may open (beyond a burst of twice that) and still "
+                 "take others' slots on a full server (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
   sub.add_option("--request-timeout", opt->request_timeout,
                  "Seconds a client has to send a whole request (headers and body); slower ones are cut off")
       ->capture_default_str()
@@ -166,6 +200,20 @@ SubcommandRunner setup_serve(CLI::App& sub, CommonOptions& common) {
                "Leave the visible \"AI Generated\" mark off the editor's images (a lab's own use; the files still "
                "carry their provenance record). The official DragGAN asks derivatives to keep the mark: publish "
                "marked images");
+  sub.add_option("--shutdown-timeout", opt->shutdown_timeout,
+                 "On Ctrl-C/SIGTERM: seconds requests in flight get to finish before their connections are cut")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600));
+  sub.add_option("--store", opt->store,
+                 "Share sessions with other replicas in this Redis (redis://HOST:PORT[/DB]; docs/cluster.md): any "
+                 "replica carries on any session, a dead one loses nothing");
+  sub.add_option("--replica", opt->replica, "This replica's name in answers (X-Draggan-Replica) and leases "
+                                            "(default: host name and process id)");
+  sub.add_option("--lease-ms", opt->lease_ms,
+                 "With --store: a session's lease lasts this long without renewal; a dead replica's sessions move "
+                 "on after it")
+      ->capture_default_str()
+      ->check(CLI::Range(500, 60000));
   return [opt, &common] { return run_serve(*opt, common); };
 }
 

@@ -19,7 +19,7 @@
 #include "draggan/io/PngWriter.h"
 #include "draggan/io/ModelFile.h"
 #include "draggan/provenance/ImageProvenance.h"
-#include "draggan/provenance/Sha256.h"
+#include "draggan/core/Digest.h"
 #include "draggan/train/Trainer.h"
 
 namespace draggan::tools {

@@ -8,31 +8,33 @@ import zlib from 'node:zlib';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// `draggan serve --port 0 [extra]` on `model`; resolves with {url, pid, stop(), alive()} once it prints its URL.
+// `draggan serve --port 0 [extra]` on `model`; resolves with {url, pid, stop(), alive(), signal(), exited,
+// output()} once it prints its URL. output(): what it wrote (the last 256 kB); exited: {code, signal}.
 export async function startServer(binary, model, extra = []) {
   const child = spawn(binary, ['serve', '--model', model, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  const keep = (chunk) => { output = (output + chunk).slice(-(256 << 10)); };
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL in 60 s:\n${output}`)), 60000);
     const onData = (chunk) => {
-      output += chunk;
       const m = output.match(/http:\/\/127\.0\.0\.1:\d+/);
       if (m) { clearTimeout(timer); resolve(m[0]); }
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`draggan serve exited (${code}):\n${output}`)));
+    child.stdout.on('data', (chunk) => { keep(chunk); onData(); });
+    child.stderr.on('data', (chunk) => { keep(chunk); onData(); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`draggan serve exited (${code}):\n${output}`)); });
   });
-  child.stdout.on('data', () => {});
-  child.stderr.on('data', () => {});
   return {
-    url, pid: child.pid,
+    url, pid: child.pid, exited,
+    output: () => output,
     alive: () => child.exitCode === null && child.signalCode === null,
+    signal: (name) => child.kill(name),
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode);
       child.once('exit', (code, signal) => resolve(code ?? signal));
       child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10000).unref();
+      setTimeout(() => child.kill('SIGKILL'), 15000).unref();
     }),
   };
 }

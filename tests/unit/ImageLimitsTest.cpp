@@ -67,6 +67,60 @@ TEST(ImageLimits, APngWhosePixelDataInflatesPastItsSizeIsRefused) {
             std::string::npos);
 }
 
+// A width x height one-component progressive JPEG repeating an empty DC scan `scans` times (issue 31).
+std::string scan_flood_jpeg(int width, int height, int scans) {
+  std::string j("\xff\xd8", 2);
+  j += std::string("\xff\xdb\x00\x43\x00", 5) + std::string(64, '\x01');
+  j += std::string("\xff\xc2\x00\x0b\x08", 5) + static_cast<char>(height >> 8) + static_cast<char>(height & 255) +
+       static_cast<char>(width >> 8) + static_cast<char>(width & 255) + std::string("\x01\x01\x11\x00", 4);
+  j += std::string("\xff\xc4\x00\x14\x00\x01", 6) + std::string(16, '\0');
+  for (int i = 0; i < scans; ++i) j += std::string("\xff\xda\x00\x08\x01\x01\x00\x00\x00\x00", 10);
+  return j + std::string("\xff\xd9", 2);
+}
+
+TEST(ImageLimits, BoundsTheWorkOfADecodeBeforeDecoding) {
+  // Few scans decode; too many are refused from the markers, in no time.
+  EXPECT_EQ(decode_image(scan_flood_jpeg(64, 48, 8), "few.jpg").sizes(), (std::vector<int64_t>{48, 64, 1}));
+  EXPECT_NE(input_error([] { decode_image(scan_flood_jpeg(4096, 4096, 3000), "flood.jpg"); })
+                .find("flood.jpg: JPEG has more than 64 scans"),
+            std::string::npos);
+  // A JPEG without its end marker is truncated.
+  std::string cut = scan_flood_jpeg(64, 48, 8);
+  cut.resize(cut.size() - 2);
+  EXPECT_NE(input_error([&] { decode_image(cut, "cut.jpg"); }).find("truncated"), std::string::npos);
+  // 151 bytes cannot hold 4096 x 4096 pixels (stb would decode 200 MB of zeros).
+  const std::string hdr = std::string("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 4096 +X 4096\n") + std::string(100, '\x02');
+  EXPECT_NE(input_error([&] { decode_image(hdr, "x.hdr"); }).find("cannot hold a 4096x4096 image"), std::string::npos);
+}
+
+TEST(ImageLimits, RefusesAFileThatEndsBeforeItsPixels) {
+  std::string bmp(54, '\0');
+  const auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) bmp[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  bmp[0] = 'B';
+  bmp[1] = 'M';
+  put32(2, 54 + 64 * 64 * 3);
+  put32(10, 54);
+  put32(14, 40);
+  put32(18, 64);
+  put32(22, 64);
+  bmp[26] = 1;
+  bmp[28] = 24;
+  const std::string whole = bmp + std::string(64 * 64 * 3, '\x40');
+  EXPECT_EQ(decode_image(whole, "whole.bmp").sizes(), (std::vector<int64_t>{64, 64, 3}));
+  EXPECT_NE(input_error([&] { decode_image(whole.substr(0, whole.size() / 2), "half.bmp"); }).find("half.bmp: the file is truncated"),
+            std::string::npos);
+}
+
+TEST(ImageLimits, ADecodeStopsWhenItsCallerGivesUp) {
+  const std::string png = encode_png(torch::randint(0, 256, {512, 512, 3}, torch::kUInt8));  // > 64 reads
+  EXPECT_NE(input_error([&] { decode_image(png, "left.png", kDefaultImageBudget, [] { return true; }); })
+                .find("left.png: decoding abandoned"),
+            std::string::npos);
+  EXPECT_EQ(decode_image(png, "stays.png", kDefaultImageBudget, [] { return false; }).size(0), 512);
+}
+
 TEST(ImageLimits, GifWriterTakesGrayFramesAndWritesToMemory) {
   std::string bytes;
   GifWriter gif(&bytes, 4, 3, 50);

@@ -12,7 +12,7 @@
 #include "draggan/io/ImageRecordReader.h"
 #include "draggan/provenance/GeneratedMark.h"
 #include "draggan/provenance/ImageProvenance.h"
-#include "draggan/provenance/Sha256.h"
+#include "draggan/core/Digest.h"
 
 namespace draggan {
 namespace provenance_test {

@@ -97,6 +97,42 @@ TEST(RequestGuard, BodiesNeedALengthWithinTheRouteLimitAndAJsonOrImageType) {
   httplib::Headers chunked{{"Host", "127.0.0.1:7860"}, {"Content-Type", "application/json"},
                            {"Transfer-Encoding", "chunked"}};
   EXPECT_EQ(status_of(guard, request("POST", "/api/sessions", chunked)), 411);
+  // A mask as JSON has the 1 MB limit of every JSON body; as an image, an image's. Types compare without case.
+  EXPECT_EQ(body("PUT", "/api/sessions/abc/mask", "application/json", "1650000"), 413);
+  EXPECT_EQ(body("PUT", "/api/sessions/abc/mask", "Image/PNG", "1650000"), 200);
+  EXPECT_EQ(body("PUT", "/api/sessions/abc/mask", "", "1650000"), 413);
+  EXPECT_EQ(body("POST", "/api/sessions/abc/points", "Application/JSON", "100"), 200);
+}
+
+TEST(RequestGuard, RefusesFramingAProxyCouldReadDifferently) {
+  RequestGuard guard("127.0.0.1", {});
+  guard.set_port(7860);
+  const httplib::Headers host{{"Host", "127.0.0.1:7860"}};
+  const auto with = [&](httplib::Headers extra) {
+    httplib::Headers h = host;
+    h.insert(extra.begin(), extra.end());
+    return h;
+  };
+  // Bodies where none is allowed.
+  EXPECT_EQ(status_of(guard, request("GET", "/api/models", with({{"Content-Length", "31"}}))), 400);
+  EXPECT_EQ(status_of(guard, request("OPTIONS", "/api/models", with({{"Content-Length", "5"}}))), 400);
+  EXPECT_EQ(status_of(guard, request("HEAD", "/", with({{"Transfer-Encoding", "chunked"}}))), 400);
+  EXPECT_EQ(status_of(guard, request("GET", "/api/models", with({{"Content-Length", "0"}}))), 200);
+  // A second copy of a header that decides framing, destination or content.
+  EXPECT_EQ(status_of(guard, request("POST", "/api/sessions",
+                                     with({{"Content-Type", "application/json"}, {"Content-Length", "31"},
+                                           {"Content-Length", "5"}}))), 400);
+  EXPECT_EQ(status_of(guard, request("POST", "/api/sessions",
+                                     with({{"Content-Type", "application/json"}, {"Content-Length", "2"},
+                                           {"Content-Length", "2"}}))), 400) << "equal copies too";
+  EXPECT_EQ(status_of(guard, request("GET", "/", with({{"Host", "127.0.0.1:7860"}}))), 400);
+  EXPECT_EQ(status_of(guard, request("GET", "/", with({{"Origin", "http://127.0.0.1:7860"}, {"Origin", "http://x"}}))), 400);
+  EXPECT_EQ(status_of(guard, request("POST", "/api/sessions",
+                                     with({{"Content-Type", "application/json"}, {"Content-Type", "text/plain"},
+                                           {"Content-Length", "2"}}))), 400);
+  // An empty Origin is not "no Origin".
+  EXPECT_EQ(status_of(guard, request("POST", "/api/sessions", with({{"Origin", ""}}))), 403);
+  EXPECT_EQ(status_of(guard, request("GET", "/", with({{"Origin", " "}}))), 403);
 }
 
 TEST(RequestGuard, SplitsHostAndPort) {
@@ -120,6 +156,29 @@ TEST(JsonBody, LimitsDepthAndValueCountWhileParsing) {
   EXPECT_THROW(parse_json_object("{\"a\": ", 100, "b"), draggan::InputError);
   EXPECT_THROW(parse_json_object(std::string(100, '[') + std::string(100, ']'), 1000, "b"), draggan::InputError);
   EXPECT_THROW(parse_json_object(R"({"a": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]})", 8, "b"), draggan::InputError);
+}
+
+TEST(JsonBody, RefusesTooManyStringsOrTooMuchMemoryBeforeTheDocumentIsBuilt) {
+  using draggan::server::JsonBudget;
+  using draggan::server::parse_json_object;
+  std::string strings = "{\"a\": [";
+  for (int i = 0; i < 1000; ++i) strings += "\"s\",";
+  strings += "\"s\"]}";
+  EXPECT_EQ(parse_json_object(strings, JsonBudget{10000, 1002}, "b")["a"].size(), 1001u) << "1001 strings and a key";
+  try {
+    parse_json_object(strings, JsonBudget{10000, 500}, "session file");
+    ADD_FAILURE() << "501 strings passed a budget of 500";
+  } catch (const draggan::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("session file: more than 500 JSON strings"), std::string::npos) << e.what();
+  }
+  // ~48 bytes per short string plus 32 per array slot: 1001 of them take ~80 kB, refused under 64 kB.
+  EXPECT_THROW(parse_json_object(strings, JsonBudget{10000, 10000, 64 << 10}, "b"), draggan::InputError);
+  EXPECT_NO_THROW(parse_json_object(strings, JsonBudget{10000, 10000, 128 << 10}, "b"));
+  // Empty containers cost more than their two characters.
+  std::string arrays = "{\"a\": [";
+  for (int i = 0; i < 2000; ++i) arrays += "[],";
+  arrays += "[]]}";
+  EXPECT_THROW(parse_json_object(arrays, JsonBudget{100000, 100, 64 << 10}, "b"), draggan::InputError);
 }
 
 }  // namespace request_guard_test

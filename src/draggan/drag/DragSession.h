@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "draggan/drag/DragParams.h"
+#include "draggan/drag/DragState.h"
 #include "draggan/model/FeatureWindow.h"
 #include "draggan/model/GeneratorModel.h"
 
@@ -110,6 +111,12 @@ class DragSession {
   torch::Tensor preview();
 
   int steps_taken() const { return steps_taken_; }
+
+  // --- Resuming elsewhere (DragState.h). state() is a copy (CPU or device tensors as they are); restore() takes
+  // one from a session built with the same generator, params, latent space and mask, and the next step() is the
+  // one the original would have taken, bit for bit. InputError when the state does not fit this session.
+  DragState state() const;
+  void restore(const DragState& state);
   ImageShape image_shape() const { return shape_; }
   GeneratorModel& generator() { return *generator_; }
   const GeneratorPtr& generator_ptr() const { return generator_; }

@@ -4,13 +4,16 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "draggan/core/Error.h"
+#include "draggan/io/ImageDecodeGuard.h"
 #include "draggan/io/PngInflateGuard.h"
 
 namespace draggan {
@@ -39,6 +42,45 @@ std::string stb_reason() {
   return reason ? reason : "unknown error";
 }
 
+// The bytes stb decodes, through its callback interface: reading past the end (stb then decodes zeros) is a
+// truncated file, and the caller's `abandoned` is asked every so often.
+class DecodeSource {
+ public:
+  DecodeSource(const std::string& bytes, const std::function<bool()>& abandoned)
+      : bytes_(bytes), abandoned_(abandoned) {}
+  stbi_io_callbacks callbacks() const { return {&DecodeSource::read, &DecodeSource::skip, &DecodeSource::eof}; }
+  bool read_past_end() const { return past_end_; }
+  bool abandoned() const { return gave_up_; }
+
+ private:
+  static int read(void* user, char* data, int size) {
+    auto& s = *static_cast<DecodeSource*>(user);
+    if (s.abandoned_ && ++s.reads_ % 64 == 0 && s.abandoned_()) s.gave_up_ = true;
+    if (s.gave_up_) return 0;  // the decoder sees the end of the file and stops soon after
+    const size_t n = std::min(static_cast<size_t>(std::max(size, 0)), s.bytes_.size() - s.pos_);
+    if (n == 0 && size > 0) s.past_end_ = true;
+    std::memcpy(data, s.bytes_.data() + s.pos_, n);
+    s.pos_ += n;
+    return static_cast<int>(n);
+  }
+  static void skip(void* user, int n) {
+    auto& s = *static_cast<DecodeSource*>(user);
+    const int64_t to = static_cast<int64_t>(s.pos_) + n;
+    s.pos_ = static_cast<size_t>(std::clamp<int64_t>(to, 0, static_cast<int64_t>(s.bytes_.size())));
+  }
+  static int eof(void* user) {
+    const auto& s = *static_cast<DecodeSource*>(user);
+    return s.gave_up_ || s.pos_ >= s.bytes_.size();
+  }
+
+  const std::string& bytes_;
+  const std::function<bool()>& abandoned_;
+  size_t pos_ = 0;
+  size_t reads_ = 0;
+  bool past_end_ = false;
+  bool gave_up_ = false;
+};
+
 }  // namespace
 
 ImageInfo image_info(const std::string& bytes, const std::string& origin) {
@@ -60,18 +102,22 @@ ImageInfo read_image_info(const std::string& path) {
   return info;
 }
 
-torch::Tensor decode_image(const std::string& bytes, const std::string& origin, const ImageBudget& budget) {
-  // The header first, so a forged size is refused before stb allocates for it.
+torch::Tensor decode_image(const std::string& bytes, const std::string& origin, const ImageBudget& budget,
+                           const std::function<bool()>& abandoned) {
+  // The header first, so a forged size is refused before stb allocates for it, then what decoding would cost.
   const ImageInfo info = image_info(bytes, origin);
   check_dimensions(info.width, info.height, origin, budget);
   check_png_inflated_size(bytes, origin);
+  check_decode_work(bytes, info.width, info.height, origin);
 
-  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-  const int len = static_cast<int>(bytes.size());
+  DecodeSource source(bytes, abandoned);
+  const stbi_io_callbacks callbacks = source.callbacks();
   int width = 0, height = 0, comp = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, len, &width, &height, &comp, 0),
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_callbacks(&callbacks, &source, &width, &height, &comp, 0),
                                                    stbi_image_free);
+  if (source.abandoned()) throw InputError(origin + ": decoding abandoned (the client left)");
   if (!pixels) throw InputError(origin + ": cannot decode image (" + stb_reason() + ")");
+  if (source.read_past_end()) throw InputError(origin + ": the file is truncated (it ends before its pixels do)");
   check_dimensions(width, height, origin, budget);
   if (comp < 1 || comp > 4) throw InputError(origin + ": unsupported channel count " + std::to_string(comp));
 

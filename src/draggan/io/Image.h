@@ -3,6 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 
 namespace draggan {
@@ -33,11 +34,15 @@ ImageInfo read_image_info(const std::string& path);
 // (composited), PNM, HDR (tone-mapped to 8 bits and clamped). Returns uint8 [H, W, C], C = 1 (gray) or 3 (RGB).
 // An alpha channel is dropped, not composited: the colour under a transparent pixel is kept, as PIL's
 // convert('RGB') (used by the official projector and dataset tool) does. Throws InputError naming the file,
-// also when the header declares more than `budget` or a PNG's data inflates beyond its declared size.
+// also when the header declares more than `budget`, a PNG's data inflates beyond its declared size, the
+// decode would cost more than ImageDecodeGuard.h allows, or the file ends before its pixels do (stb would
+// fill the rest with zeros).
 torch::Tensor read_image(const std::string& path, const ImageBudget& budget = kDefaultImageBudget);
-// Same, from the bytes of a file (an upload); `origin` names it in errors.
+// Same, from the bytes of a file (an upload); `origin` names it in errors. `abandoned` (optional) is asked
+// as the decoder reads: when it turns true (the client left) the decode stops early and throws InputError.
 torch::Tensor decode_image(const std::string& bytes, const std::string& origin,
-                           const ImageBudget& budget = kDefaultImageBudget);
+                           const ImageBudget& budget = kDefaultImageBudget,
+                           const std::function<bool()>& abandoned = {});
 
 // uint8 [H, W, C] (C = 1..4) or [H, W] (gray), any device/stride. Throws InputError on a bad tensor or an
 // unwritable path. Without a provenance record: generated images are written with io/PngWriter.h's forms.

@@ -1,7 +1,7 @@
 #include "draggan/io/ModelProvenance.h"
 
 #include "draggan/io/Safetensors.h"
-#include "draggan/provenance/Sha256.h"
+#include "draggan/core/Digest.h"
 
 namespace draggan {
 

@@ -1,9 +1,12 @@
-// How many client images are decoded at once: a decode within the upload budget still costs a few hundred
-// MB at worst, so concurrent uploads wait their turn (briefly) instead of adding up.
+// How many expensive parses (client images, large session files) run at once: one within its budget still
+// costs a few hundred MB at worst, so concurrent ones wait their turn (briefly) instead of adding up. A
+// request whose client has hung up stops waiting.
 #pragma once
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <string>
 
 #include "server/http/HttpError.h"
 
@@ -11,7 +14,8 @@ namespace draggan::server {
 
 class DecodeSlots {
  public:
-  explicit DecodeSlots(int slots) : free_(slots) {}
+  // `busy`: the 503's message when no slot frees up in time.
+  DecodeSlots(int slots, std::string busy) : free_(slots), busy_(std::move(busy)) {}
 
   class Slot {
    public:
@@ -29,11 +33,16 @@ class DecodeSlots {
     DecodeSlots* owner_;
   };
 
-  // Waits up to `wait` for a free slot; HttpError 503 when none frees up.
-  Slot acquire(std::chrono::milliseconds wait) {
+  // Waits up to `wait` for a free slot; HttpError 503 when none frees up, 400 when `abandoned()` turns true
+  // meanwhile (checked every 100 ms).
+  Slot acquire(std::chrono::milliseconds wait, const std::function<bool()>& abandoned = {}) {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (!freed_.wait_for(lock, wait, [this] { return free_ > 0; }))
-      throw HttpError(503, "the server is busy decoding other images; try the upload again shortly");
+    const auto end = std::chrono::steady_clock::now() + wait;
+    while (free_ <= 0) {
+      if (abandoned && abandoned()) throw HttpError(400, "the client closed the connection");
+      if (std::chrono::steady_clock::now() >= end) throw HttpError(503, busy_);
+      freed_.wait_until(lock, std::min(end, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+    }
     --free_;
     return Slot(*this);
   }
@@ -42,6 +51,7 @@ class DecodeSlots {
   std::mutex mutex_;
   std::condition_variable freed_;
   int free_;
+  const std::string busy_;
 };
 
 }  // namespace draggan::server

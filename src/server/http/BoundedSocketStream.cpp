@@ -42,27 +42,38 @@ void address_of(const sockaddr_storage& address, std::string& ip, int& port) {
 
 }  // namespace
 
-BoundedSocketStream::BoundedSocketStream(socket_t sock, milliseconds read_stall, milliseconds write_stall)
-    : sock_(sock), read_stall_(read_stall), write_stall_(write_stall) {}
+BoundedSocketStream::BoundedSocketStream(socket_t sock, milliseconds read_stall, milliseconds write_stall,
+                                         AnswerPace pace)
+    : sock_(sock), read_stall_(read_stall), write_stall_(write_stall), pace_(pace) {}
 
 namespace {
 
-int64_t ticks(BoundedSocketStream::Clock::time_point t) { return t.time_since_epoch().count(); }
+int64_t ticks(BoundedSocketStream::Clock::time_point t) { return std::max<int64_t>(1, t.time_since_epoch().count()); }
 
-// Marks the stream as waiting for the client while it lives.
-struct Waiting {
-  explicit Waiting(std::atomic<bool>& flag) : flag_(flag) { flag_ = true; }
-  ~Waiting() { flag_ = false; }
-  std::atomic<bool>& flag_;
+// Marks the stream as giving the server nothing, since `since`, while it lives.
+struct Stalled {
+  using Stall = BoundedSocketStream::Stall;
+  Stalled(std::atomic<Stall>& kind, std::atomic<int64_t>& since, Stall what, BoundedSocketStream::Clock::time_point t)
+      : kind_(kind), since_(since) {
+    since_ = ticks(t);
+    kind_ = what;
+  }
+  ~Stalled() {
+    kind_ = Stall::none;
+    since_ = 0;
+  }
+  std::atomic<Stall>& kind_;
+  std::atomic<int64_t>& since_;
 };
 
 }  // namespace
 
 bool BoundedSocketStream::wait_for_request(milliseconds idle, const std::function<bool()>& stop) {
+  if (request_start_ != Clock::time_point{}) served_any_ = true;  // a request came before this one
   if (buffered_begin_ < buffered_end_) return true;  // a pipelined request is already here
-  since_ = ticks(Clock::now());
-  const Waiting waiting(waiting_);
-  const auto end = Clock::now() + idle;
+  const auto start = Clock::now();
+  const Stalled stalled(stall_, stalled_since_, Stall::idle, start);
+  const auto end = start + idle;
   // In slices, so that a server shutting down does not wait for every idle keep-alive connection.
   while (!stop()) {
     const auto left = std::chrono::duration_cast<milliseconds>(end - Clock::now());
@@ -75,14 +86,16 @@ bool BoundedSocketStream::wait_for_request(milliseconds idle, const std::functio
 }
 
 void BoundedSocketStream::begin_request(milliseconds arrival, size_t header_bytes) {
-  since_ = ticks(Clock::now());
-  deadline_ = Clock::now() + arrival;
+  request_start_ = Clock::now();
+  deadline_ = request_start_ + arrival;
   read_budget_ = header_bytes;
+  answering_ = false;
   failure_ = "";
 }
 
 bool BoundedSocketStream::wait_readable() {
-  const Waiting waiting(waiting_);
+  // A request trickling in counts from its start, however recent its last byte.
+  const Stalled stalled(stall_, stalled_since_, Stall::request, request_start_);
   const auto now = Clock::now();
   if (now >= deadline_) {
     failure_ = "the request did not arrive in time";
@@ -94,17 +107,37 @@ bool BoundedSocketStream::wait_readable() {
   return rc > 0;
 }
 
+bool BoundedSocketStream::wait_writable() {
+  milliseconds limit = write_stall_;
+  if (!long_lived_) {
+    // The answer's deadline: the grace, and more time the more it has taken already.
+    const auto allowed = pace_.grace + milliseconds(answer_bytes_ * 1000 / std::max<size_t>(1, pace_.min_bytes_per_second));
+    const auto left = std::chrono::duration_cast<milliseconds>(answer_start_ + allowed - Clock::now());
+    if (left.count() <= 0) {
+      failure_ = "the client takes its answer too slowly";
+      return false;
+    }
+    limit = std::min(limit, left);
+  }
+  const Stalled stalled(stall_, stalled_since_, Stall::answer, answer_start_);
+  const int rc = poll_socket(sock_, POLLOUT, limit);
+  if (rc == 0) failure_ = limit < write_stall_ ? "the client takes its answer too slowly" : "the client stopped reading";
+  return rc > 0 && !(rc & (POLLERR | POLLHUP | POLLNVAL));
+}
+
 bool BoundedSocketStream::is_readable() const {
   return buffered_begin_ < buffered_end_ || poll_socket(sock_, POLLIN, read_stall_) > 0;
 }
 
 bool BoundedSocketStream::is_writable() const {
-  const int rc = poll_socket(sock_, POLLOUT, write_stall_);
-  return rc > 0 && !(rc & (POLLERR | POLLHUP | POLLNVAL));
+  // httplib asks before each piece of a streamed answer; write() does the waiting.
+  const int rc = poll_socket(sock_, POLLOUT, milliseconds(0));
+  return rc >= 0 && !(rc & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 ssize_t BoundedSocketStream::read(char* ptr, size_t size) {
   if (size == 0) return 0;
+  answering_ = false;  // an interim answer (100 Continue) was written before the body: the answer starts later
   if (read_budget_ == 0) {
     failure_ = "the request is larger than allowed";
     return -1;
@@ -128,12 +161,25 @@ ssize_t BoundedSocketStream::read(char* ptr, size_t size) {
 }
 
 ssize_t BoundedSocketStream::write(const char* ptr, size_t size) {
-  if (!is_writable()) return -1;
-  ssize_t n;
-  do {
-    n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n;
+  if (long_lived_ || !answering_) {  // an event stream's every piece is judged on its own
+    answering_ = true;
+    answer_start_ = Clock::now();
+    answer_bytes_ = 0;
+  }
+  for (;;) {
+    // Never blocks inside send(): a client that does not read is noticed here, between waits.
+    const ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      answer_bytes_ += static_cast<size_t>(n);
+      return n;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      failure_ = "the client closed the connection";
+      return -1;
+    }
+    if (!wait_writable()) return -1;
+  }
 }
 
 void BoundedSocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {

@@ -1,18 +1,14 @@
 #include "server/http/ConnectionServer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <optional>
-#include <thread>
-
 #include "draggan/core/Log.h"
-#include "server/http/BoundedSocketStream.h"
+#include "server/ThrottledLog.h"
+#include "server/http/ConnectionThreads.h"
 
 namespace draggan::server {
 namespace {
@@ -24,84 +20,53 @@ struct RequestContext {
   bool close = false;
 };
 thread_local RequestContext* current_request = nullptr;
-// True while the accept thread itself runs a connection job: every connection thread is busy.
-thread_local bool on_accept_thread = false;
-
-// httplib's TaskQueue: a thread per connection, reused while there is work, at most `max_threads`. When all
-// are busy the job runs on the accept thread, where the connection is refused at once.
-class ConnectionThreads : public httplib::TaskQueue {
- public:
-  explicit ConnectionThreads(size_t max_threads) : max_threads_(max_threads) {}
-
-  void enqueue(std::function<void()> fn) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (idle_ > jobs_.size()) {
-        jobs_.push_back(std::move(fn));
-        job_ready_.notify_one();
-        return;
-      }
-      if (threads_ < max_threads_ && !shutdown_) {
-        ++threads_;
-        std::thread(&ConnectionThreads::work, this, std::move(fn)).detach();
-        return;
-      }
-    }
-    on_accept_thread = true;
-    fn();
-    on_accept_thread = false;
-  }
-
-  void shutdown() override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    shutdown_ = true;
-    job_ready_.notify_all();
-    all_done_.wait(lock, [this] { return threads_ == 0; });
-  }
-
- private:
-  void work(std::function<void()> job) {
-    for (;;) {
-      job();
-      std::unique_lock<std::mutex> lock(mutex_);
-      ++idle_;
-      // An idle thread waits a while for the next connection, then goes (bursts do not leave hundreds).
-      job_ready_.wait_for(lock, std::chrono::seconds(30), [this] { return !jobs_.empty() || shutdown_; });
-      --idle_;
-      if (jobs_.empty()) {
-        --threads_;
-        all_done_.notify_all();  // under the lock: the queue may be destroyed right after
-        return;
-      }
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-  }
-
-  const size_t max_threads_;
-  std::mutex mutex_;
-  std::condition_variable job_ready_, all_done_;
-  std::deque<std::function<void()>> jobs_;
-  size_t threads_ = 0, idle_ = 0;
-  bool shutdown_ = false;
-};
 
 constexpr char kBusyAnswer[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
     "Retry-After: 1\r\nContent-Length: 71\r\n\r\n"
     "{\"error\":\"the server has too many open connections; try again shortly\"}";
 
+// The client's address (without port), the key of the per-address rules.
+std::string peer_address(socket_t sock) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  char text[INET6_ADDRSTRLEN] = "";
+  if (::getpeername(sock, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "?";
+  if (address.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text, sizeof text);
+  else if (address.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text, sizeof text);
+  return text;
+}
+
 }  // namespace
 
-ConnectionServer::ConnectionServer(ConnectionLimits limits) : limits_(limits) {
+ConnectionServer::ConnectionServer(ConnectionLimits limits) : limits_(limits), slots_(limits.slots) {
   // Threads beyond the cap serve connections that replace dropped ones (while those threads end) or refuse
   // the excess politely; the accept thread refuses beyond that.
-  const size_t threads = limits_.max_connections + 64;
-  new_task_queue = [threads] { return new ConnectionThreads(threads); };
+  const size_t threads = limits_.slots.max_connections + 64;
+  new_task_queue = [this, threads] {
+    ConnectionThreads::Shutdown shutdown;
+    shutdown.deadline = [this] { return stop_deadline_.load(); };
+    shutdown.cut_connections = [this] {
+      if (const size_t n = slots_.cut_all()) log::warn("shutdown: cut ", n, " connection(s) still busy");
+    };
+    shutdown.threads_left = [this](size_t left) { unfinished_ = left; };
+    return new ConnectionThreads(threads, std::move(shutdown));
+  };
   const auto seconds = [](std::chrono::milliseconds ms) { return static_cast<time_t>((ms.count() + 999) / 1000); };
-  set_write_timeout(seconds(limits_.write_stall), 0);  // also SO_SNDTIMEO on accepted sockets
-  set_read_timeout(seconds(limits_.read_stall), 0);
+  set_read_timeout(seconds(limits_.read_stall), 0);  // SO_RCVTIMEO on accepted sockets (reads also poll first)
   set_keep_alive_timeout(seconds(limits_.keep_alive_idle));
+}
+
+void ConnectionServer::stop_accepting(std::chrono::steady_clock::time_point deadline) {
+  stop_deadline_ = deadline;
+  // httplib's stop() does this only once listen() runs; a signal may come earlier.
+  const socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+  if (sock != INVALID_SOCKET) {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+  }
 }
 
 void ConnectionServer::widen_backlog(int backlog) {
@@ -131,7 +96,18 @@ bool ConnectionServer::client_gone() {
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLIN));
 }
 
-void ConnectionServer::refuse_connection(socket_t sock) {
+bool ConnectionServer::client_hung_up() {
+  if (!current_request || !current_request->stream) return false;
+  pollfd p{current_request->stream->socket(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void ConnectionServer::answer_is_long_lived() {
+  if (current_request && current_request->stream) current_request->stream->set_long_lived();
+}
+
+void ConnectionServer::refuse_connection(socket_t sock, const std::string& why) {
+  refusals_.warn("refusing a connection: ", why);
   // Never blocks: the accept thread may be the one writing.
   ::send(sock, kBusyAnswer, sizeof kBusyAnswer - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
   ::shutdown(sock, SHUT_RDWR);
@@ -139,80 +115,48 @@ void ConnectionServer::refuse_connection(socket_t sock) {
 }
 
 bool ConnectionServer::process_and_close_socket(socket_t sock) {
-  struct OpenCount {
-    std::atomic<size_t>& open;
-    size_t before;
-    explicit OpenCount(std::atomic<size_t>& o) : open(o), before(o.fetch_add(1)) {}
-    ~OpenCount() { open.fetch_sub(1); }
-  } count(open_);
-  if (on_accept_thread || (count.before >= limits_.max_connections && !drop_a_waiting_connection())) {
-    log::warn("refusing a connection: ", count.before, " are open (limit ", limits_.max_connections, ")");
-    refuse_connection(sock);
+  if (ConnectionThreads::on_accept_thread()) {
+    refuse_connection(sock, "every connection thread is busy");
     return false;
   }
+  BoundedSocketStream stream(sock, limits_.read_stall, limits_.write_stall, limits_.answer_pace);
+  std::string refusal;
+  if (!slots_.admit(sock, peer_address(sock), &stream, refusal)) {
+    refuse_connection(sock, refusal);
+    return false;
+  }
+  serve(sock, stream);  // releases the slot
+  return true;
+}
 
-  BoundedSocketStream stream(sock, limits_.read_stall, limits_.write_stall);
-  struct Registration {
-    ConnectionServer& server;
-    socket_t sock;
-    Registration(ConnectionServer& s, socket_t k, const BoundedSocketStream* stream) : server(s), sock(k) {
-      std::lock_guard<std::mutex> lock(server.streams_mutex_);
-      server.streams_[sock] = stream;
-    }
-    ~Registration() {  // before the socket is closed: a dropper never shuts down a reused descriptor
-      std::lock_guard<std::mutex> lock(server.streams_mutex_);
-      server.streams_.erase(sock);
-    }
-  };
-  std::optional<Registration> registration;
-  registration.emplace(*this, sock, &stream);
+void ConnectionServer::serve(socket_t sock, BoundedSocketStream& stream) {
   const auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
-  bool ok = true;
-  for (size_t left = keep_alive_max_count_; left > 0 && ok && !stopping(); --left) {
+  bool linger = false;
+  for (size_t left = keep_alive_max_count_; left > 0 && !stopping(); --left) {
     if (!stream.wait_for_request(limits_.keep_alive_idle, stopping)) break;
     RequestContext request;
     request.stream = &stream;
     current_request = &request;
     stream.begin_request(limits_.request_arrival, limits_.header_bytes);
     bool connection_closed = false;
-    ok = process_request(stream, left == 1, connection_closed, nullptr);
+    const bool ok = process_request(stream, left == 1, connection_closed, nullptr);
     current_request = nullptr;
     body_bytes_.fetch_sub(request.admitted_body);
-    if (*stream.read_failure()) {
-      log::debug("connection dropped: ", stream.read_failure());
-      break;  // what is left of the request is still in the socket
+    if (request.admitted_body >= limits_.large_body && limits_.after_large_body) limits_.after_large_body();
+    if (*stream.failure()) {
+      log::debug("connection dropped: ", stream.failure());
+      break;  // what is left of the request is still in the socket, or the answer could not be written
     }
-    if (connection_closed) break;
+    if (!ok || connection_closed) break;
     if (request.close) {
-      registration.reset();
-      linger_close(sock);
-      return ok;
+      linger = true;
+      break;
     }
   }
-  registration.reset();
+  slots_.release(sock);  // before the socket is closed: a dropper never shuts down a reused descriptor
+  if (linger) return linger_close(sock);
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
-  return ok;
-}
-
-bool ConnectionServer::drop_a_waiting_connection() {
-  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
-  const int64_t patience = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(2)).count();
-  std::lock_guard<std::mutex> lock(streams_mutex_);
-  socket_t victim = INVALID_SOCKET;
-  int64_t oldest = now - patience;
-  for (const auto& [sock, stream] : streams_) {
-    const int64_t since = stream->waiting_since();
-    if (since != 0 && since < oldest) {
-      oldest = since;
-      victim = sock;
-    }
-  }
-  if (victim == INVALID_SOCKET) return false;
-  ::shutdown(victim, SHUT_RDWR);  // its thread sees the end of the connection and closes it
-  streams_.erase(victim);         // not picked twice
-  log::debug("dropped a connection that waited ", (now - oldest) / 1000000, " ms for its client, to serve a new one");
-  return true;
 }
 
 void ConnectionServer::linger_close(socket_t sock) {

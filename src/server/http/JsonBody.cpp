@@ -14,7 +14,7 @@ using Json = nlohmann::json;
 // passed (nlohmann's callback parser checks nothing until a value is built, and is ~50x slower).
 class BoundedBuilder {
  public:
-  BoundedBuilder(Json& root, size_t max_values) : root_(root), max_values_(max_values) {}
+  BoundedBuilder(Json& root, const JsonBudget& budget) : root_(root), budget_(budget) {}
   const std::string& refusal() const { return refusal_; }
 
   bool null() { return value(nullptr); }
@@ -22,14 +22,14 @@ class BoundedBuilder {
   bool number_integer(Json::number_integer_t v) { return value(v); }
   bool number_unsigned(Json::number_unsigned_t v) { return value(v); }
   bool number_float(Json::number_float_t v, const Json::string_t&) { return value(v); }
-  bool string(Json::string_t& v) { return value(std::move(v)); }
+  bool string(Json::string_t& v) { return text(v) && value(std::move(v)); }
   bool binary(Json::binary_t& v) { return value(Json::binary(std::move(v))); }
-  bool start_object(std::size_t) { return open(Json::object()); }
-  bool start_array(std::size_t) { return open(Json::array()); }
+  bool start_object(std::size_t) { return cost(kObjectBytes) && open(Json::object()); }
+  bool start_array(std::size_t) { return cost(kArrayBytes) && open(Json::array()); }
   bool end_object() { return close(); }
   bool end_array() { return close(); }
   bool key(Json::string_t& k) {
-    if (!count()) return false;
+    if (!count() || !text(k) || !cost(kMemberBytes)) return false;
     pending_ = &(*stack_.back())[k];
     return true;
   }
@@ -39,10 +39,32 @@ class BoundedBuilder {
   }
 
  private:
-  bool count() {
-    if (++values_ <= max_values_) return true;
-    refusal_ = "more than " + std::to_string(max_values_) + " JSON values";
+  // Estimated heap bytes beyond a value's own 16: what nlohmann allocates for it (with malloc's overhead).
+  static constexpr size_t kStringBytes = 48;   // the std::string it points to
+  static constexpr size_t kObjectBytes = 64;   // the std::map
+  static constexpr size_t kArrayBytes = 40;    // the std::vector
+  static constexpr size_t kMemberBytes = 80;   // a map node with its key
+  static constexpr size_t kValueBytes = 16;
+  bool cost(size_t bytes) {
+    bytes_ += bytes;
+    if (bytes_ <= budget_.max_bytes) return true;
+    refusal_ = "the JSON document would take more than " + std::to_string(budget_.max_bytes >> 20) + " MB of memory";
     return false;
+  }
+  bool text(const Json::string_t& s) {
+    if (++strings_ > budget_.max_strings) {
+      refusal_ = "more than " + std::to_string(budget_.max_strings) + " JSON strings and keys";
+      return false;
+    }
+    return cost(kStringBytes + (s.capacity() > 15 ? s.capacity() + 1 : 0));
+  }
+  bool count() {
+    if (++values_ > budget_.max_values) {
+      refusal_ = "more than " + std::to_string(budget_.max_values) + " JSON values";
+      return false;
+    }
+    // An array's element may cost twice its size while the vector grows.
+    return cost(!stack_.empty() && stack_.back()->is_array() ? 2 * kValueBytes : kValueBytes);
   }
   Json* place(Json&& v) {
     if (stack_.empty()) {
@@ -84,8 +106,8 @@ class BoundedBuilder {
   }
 
   Json& root_;
-  size_t max_values_;
-  size_t values_ = 0;
+  const JsonBudget budget_;
+  size_t values_ = 0, strings_ = 0, bytes_ = 0;
   std::vector<Json*> stack_;
   std::vector<size_t> containers_;
   Json* pending_ = nullptr;
@@ -94,10 +116,10 @@ class BoundedBuilder {
 
 }  // namespace
 
-nlohmann::json parse_json_object(const std::string& text, size_t max_values, const std::string& what) {
+nlohmann::json parse_json_object(const std::string& text, const JsonBudget& budget, const std::string& what) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
   Json body;
-  BoundedBuilder builder(body, max_values);
+  BoundedBuilder builder(body, budget);
   if (!Json::sax_parse(text, &builder)) throw InputError(what + ": " + builder.refusal());
   if (!body.is_object()) throw InputError(what + ": the JSON body must be an object");
   return body;

@@ -28,9 +28,6 @@ std::string trim(const std::string& s) {
   return s.substr(begin, s.find_last_not_of(" \t") + 1 - begin);
 }
 
-// The media type of a Content-Type header, without parameters, lower case.
-std::string media_type(const std::string& content_type) { return lower(trim(content_type.substr(0, content_type.find(';')))); }
-
 bool is_wildcard(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
 
 void add_interface_addresses(std::set<std::string>& hosts) {
@@ -48,9 +45,9 @@ void add_interface_addresses(std::set<std::string>& hosts) {
   freeifaddrs(list);
 }
 
-// What a route takes as its body.
+// What a route takes as its body: JSON within its limit, and/or an image within kImageBodyBytes.
 struct BodyRule {
-  size_t max_bytes;
+  size_t max_json_bytes;
   bool json;
   bool image;
   const char* what;
@@ -63,8 +60,8 @@ BodyRule body_rule(const std::string& method, const std::string& path) {
            path.rfind("/api/sessions/", 0) == 0;
   };
   if (method == "POST" && ends_with("/load")) return {limits::kSessionFileBytes, true, false, "a session file"};
-  if (method == "POST" && ends_with("/upload")) return {limits::kImageBodyBytes, false, true, "an uploaded image"};
-  if (method == "PUT" && ends_with("/mask")) return {limits::kImageBodyBytes, true, true, "a mask"};
+  if (method == "POST" && ends_with("/upload")) return {0, false, true, "an uploaded image"};
+  if (method == "PUT" && ends_with("/mask")) return {limits::kJsonBodyBytes, true, true, "a mask"};
   return {limits::kJsonBodyBytes, true, false, "a JSON request"};
 }
 
@@ -72,7 +69,19 @@ std::string megabytes(size_t bytes) {
   return bytes >= (1u << 20) ? std::to_string(bytes >> 20) + " MB" : std::to_string(bytes >> 10) + " kB";
 }
 
+// Headers whose second copy would let two readers of one request (a proxy in front, this server) disagree
+// on where it ends, whom it is for or what it carries.
+constexpr const char* kSingleHeaders[] = {"Host", "Origin", "Content-Type", "Content-Length", "Transfer-Encoding"};
+
 }  // namespace
+
+std::string media_type(const std::string& content_type) {
+  return lower(trim(content_type.substr(0, content_type.find(';'))));
+}
+
+bool takes_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
 
 bool split_host_port(const std::string& text, std::string& host, int& port) {
   std::string rest = trim(text);
@@ -144,6 +153,7 @@ void RequestGuard::check_host(const std::string& value) const {
 void RequestGuard::check_origin(const httplib::Request& req, const std::string& host_value) const {
   const bool changes_state = req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
   if (req.has_header("Origin")) {
+    if (trim(req.get_header_value("Origin")).empty()) throw HttpError(403, "empty Origin header refused");
     // A page of this server, under any name the server answers to (http://localhost:P or http://127.0.0.1:P):
     // the Host rule again, on the Origin's host and port.
     const std::string origin = lower(trim(req.get_header_value("Origin")));
@@ -171,10 +181,7 @@ void RequestGuard::check_origin(const httplib::Request& req, const std::string& 
 }
 
 size_t RequestGuard::check_body(const httplib::Request& req) const {
-  const bool has_body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
-  if (!has_body_method) return 0;  // httplib does not read GET bodies
-  if (req.has_header("Transfer-Encoding"))
-    throw HttpError(411, "chunked request bodies are not accepted: send Content-Length");
+  const bool chunked = req.has_header("Transfer-Encoding");
   size_t length = 0;
   if (req.has_header("Content-Length")) {
     const std::string text = trim(req.get_header_value("Content-Length"));
@@ -182,17 +189,26 @@ size_t RequestGuard::check_body(const httplib::Request& req) const {
       throw HttpError(400, "malformed Content-Length \"" + text.substr(0, 40) + "\"");
     length = static_cast<size_t>(std::stoull(text));
   }
+  if (!takes_body(req.method)) {
+    // httplib would not read it, and the body would then be taken for the next request.
+    if (chunked || length > 0) throw HttpError(400, req.method.substr(0, 16) + " requests take no body");
+    return 0;
+  }
+  if (chunked) throw HttpError(411, "chunked request bodies are not accepted: send Content-Length");
   const BodyRule rule = body_rule(req.method, req.path);
-  if (length > rule.max_bytes)
-    throw HttpError(413, "request body of " + std::to_string(length) + " bytes is larger than the " +
-                             megabytes(rule.max_bytes) + " " + req.method + " " + req.path.substr(0, 200) +
-                             " takes (" + rule.what + ")");
-  if (req.method == "DELETE") return length;
   const bool has_type = req.has_header("Content-Type");
-  if (length == 0 && !has_type) return 0;  // nothing to carry: the Origin check is what matters
   const std::string type = media_type(req.get_header_value("Content-Type"));
   const bool json = type == "application/json";
   const bool image = type.rfind("image/", 0) == 0 || (!rule.json && type == "application/octet-stream");
+  // The limit of what the body is (a mask as JSON: 1 MB like every JSON body; as a PNG: an image's).
+  const bool as_image = rule.image && (image || !rule.json);
+  const size_t max_bytes = as_image ? limits::kImageBodyBytes : rule.max_json_bytes;
+  if (length > max_bytes)
+    throw HttpError(413, "request body of " + std::to_string(length) + " bytes is larger than the " +
+                             megabytes(max_bytes) + " " + req.method + " " + req.path.substr(0, 200) + " takes (" +
+                             (rule.json && rule.image ? (as_image ? "an image" : "JSON") : rule.what) + ")");
+  if (req.method == "DELETE") return length;
+  if (length == 0 && !has_type) return 0;  // nothing to carry: the Origin check is what matters
   if ((rule.json && json) || (rule.image && image)) return length;
   const std::string wanted = rule.json && rule.image ? "application/json or image/png"
                              : rule.image            ? "the image's type (image/png, image/jpeg, ...)"
@@ -207,7 +223,14 @@ size_t RequestGuard::check_body(const httplib::Request& req) const {
                            req.path.substr(0, 200) + " takes " + wanted + hint);
 }
 
+void RequestGuard::check_single_headers(const httplib::Request& req) const {
+  for (const char* name : kSingleHeaders)
+    if (req.get_header_value_count(name) > 1)
+      throw HttpError(400, std::string("the request has more than one ") + name + " header");
+}
+
 size_t RequestGuard::check(const httplib::Request& req) const {
+  check_single_headers(req);
   const std::string host = req.get_header_value("Host");
   check_host(host);
   check_origin(req, host);

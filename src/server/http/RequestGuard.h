@@ -7,9 +7,12 @@
 //    port>. State-changing requests (anything but GET/HEAD/OPTIONS) that the browser marks Sec-Fetch-Site
 //    cross-site or same-site are refused as well.
 //  - A body must come with Content-Length (no chunked uploads) within the route's limit, and with a
-//    Content-Type the route takes: application/json, or an image type on upload/mask. None of those is a
-//    CORS-safelisted type (text/plain, the form encodings), so no cross-site "simple" request carries a
-//    body in; a bodiless POST needs no Content-Type (it carries nothing, and the Origin check covers it).
+//    Content-Type the route takes: application/json, or an image type on upload/mask (compared without
+//    case). None of those is a CORS-safelisted type (text/plain, the form encodings), so no cross-site
+//    "simple" request carries a body in; a bodiless POST needs no Content-Type (it carries nothing, and the
+//    Origin check covers it). GET, HEAD and OPTIONS take no body at all.
+//  - Framing a proxy in front could read differently is refused: a second Host, Origin, Content-Type,
+//    Content-Length or Transfer-Encoding header, an empty Origin.
 #pragma once
 #include <httplib.h>
 
@@ -26,8 +29,9 @@ class RequestGuard {
   RequestGuard(const std::string& bound_host, const std::vector<std::string>& extra_hosts);
   void set_port(int port) { port_ = port; }
 
-  // Throws HttpError (400 bad Host/Content-Length, 403 foreign Host/Origin, 411 chunked body, 413 body too
-  // large, 415 wrong Content-Type). Returns how many body bytes the request may send.
+  // Throws HttpError (400 bad or duplicate Host/Content-Length/..., a body where none is allowed; 403 foreign
+  // or empty Host/Origin; 411 chunked body; 413 body too large; 415 wrong Content-Type). Returns how many body
+  // bytes the request may send.
   size_t check(const httplib::Request& req) const;
 
   // The Host names answered, for the start-up log.
@@ -37,11 +41,17 @@ class RequestGuard {
   void check_host(const std::string& host) const;
   void check_origin(const httplib::Request& req, const std::string& host) const;
   size_t check_body(const httplib::Request& req) const;
+  void check_single_headers(const httplib::Request& req) const;
 
   std::set<std::string> hosts_;  // lower case, IPv6 without brackets
   bool any_host_ = false;
   int port_ = 0;
 };
+
+// The media type of a Content-Type header: without parameters, lower case ("Image/PNG; x=1" -> "image/png").
+std::string media_type(const std::string& content_type);
+// POST, PUT, PATCH, DELETE: the methods whose requests may carry a body.
+bool takes_body(const std::string& method);
 
 // "Host: name:port" / "[v6]:port" -> {name (lower case, no brackets, no trailing dot), port (-1 if absent)};
 // false when malformed.

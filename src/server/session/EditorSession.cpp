@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "draggan/core/Error.h"
+#include "draggan/core/Log.h"
 #include "draggan/drag/DragDefaults.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/PngWriter.h"
@@ -97,8 +98,10 @@ nlohmann::json EditorSession::state_locked() const {
 }
 
 void EditorSession::publish_state_locked() {
+  ++version_;
   update_bytes_locked();
-  events_.publish("state", state_locked());
+  trim_history_locked();
+  events_.publish("state", state_locked(), EventKind::latest);
 }
 
 void EditorSession::update_bytes_locked() {
@@ -119,6 +122,18 @@ void EditorSession::update_bytes_locked() {
     }
   for (const auto& f : frames_) total += bytes_of(f);
   bytes_ = total;
+}
+
+void EditorSession::trim_history_locked() {
+  size_t dropped = 0;
+  while (bytes_ > memory_cap_ && (!undo_.empty() || !redo_.empty())) {
+    if (!undo_.empty()) undo_.erase(undo_.begin());
+    else redo_.erase(redo_.begin());  // the furthest redo
+    ++dropped;
+    update_bytes_locked();
+  }
+  if (dropped > 0)
+    log::debug("session ", id_, ": forgot ", dropped, " undo/redo step(s) to stay within ", memory_cap_ >> 20, " MB");
 }
 
 void EditorSession::check_idle_locked(const char* action) const {
@@ -169,7 +184,7 @@ void EditorSession::set_latent_locked(const torch::Tensor& ws, const ImageProven
 }
 
 ImageProvenance EditorSession::seed_record_locked() const {
-  ImageProvenance record = image_provenance_of(*model_, models_->file_sha256(model_id_));
+  ImageProvenance record = image_provenance_of(*model_, models_->sha256(model_id_));
   // A generator tuned to a photo (an upload) whose photo this process no longer knows (a spilled session):
   // the current image's record still names it.
   if (record.photo_sha256.empty() && model_ != models_->get(model_id_) && !image_png_.empty()) {
@@ -363,7 +378,7 @@ std::shared_ptr<EventQueue> EditorSession::subscribe(size_t max_streams) {
     throw HttpError(429, "this session already has " + std::to_string(max_streams) +
                              " event streams open (close a tab or an old stream first)");
   auto queue = events_.subscribe();
-  queue->push(EventHub::format("state", state_locked()), false);
+  queue->push(std::make_shared<const std::string>(EventHub::format("state", state_locked())), EventKind::latest);
   return queue;
 }
 

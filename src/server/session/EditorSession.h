@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -33,9 +34,12 @@
 #include "server/session/EditorParams.h"
 #include "server/session/EditorPoint.h"
 #include "server/session/EventHub.h"
+#include "server/session/SessionRecord.h"
 #include "server/ModelRegistry.h"
 
 namespace draggan::server {
+
+class SessionJournal;
 
 // A live image of the drag: the exact image of the latent after `latent_steps` optimiser steps.
 struct RenderedFrame {
@@ -84,11 +88,20 @@ class EditorSession {
   void start(const nlohmann::json& request);
   // Asks the drag to stop and waits for it to finish its current step.
   void stop();
+  // Asks without waiting (server shutdown stops every session's drag at once).
+  void request_stop() { stop_requested_ = running_.load(); }
+  // The same for a session whose drag or upload goes on elsewhere: it ends unfinished (see hand_over).
+  void request_handover() {
+    handing_over_ = true;
+    stop_requested_ = running_.load();
+  }
   bool running() const { return running_; }
 
   // An uploaded photo, decoded within `budget` (InputError if unreadable or too large) and fitted to this
   // session's model right away (uint8 [H, W, C]), so the full-size decode is freed before the projection.
-  torch::Tensor fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget);
+  // `abandoned`: the client left (the decode stops early).
+  torch::Tensor fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget,
+                          const std::function<bool()>& abandoned = {});
   // Replaces the image by the fitted photo: projects it and pivotal-tunes a copy of the generator on the
   // worker thread (ConflictError while busy), publishing "upload" progress events and a final "done"
   // {task: "upload"}. Stop cancels it. Afterwards the session drags the reconstruction; undo returns to the
@@ -116,12 +129,35 @@ class EditorSession {
   // Memory held (images, latents, undo history, animation frames, tuned weights), kept up to date without
   // the session lock so the manager can read it any time.
   uint64_t approx_bytes() const { return bytes_.load(); }
+  // The most this session may hold: beyond it, the oldest undo (then redo) entries are forgotten. The current
+  // image and generator are never dropped.
+  void set_memory_cap(uint64_t bytes) { memory_cap_ = bytes; }
 
   // Writes the whole session to `path` (safetensors). ConflictError while a drag or upload runs.
   void write_spill(const std::string& path);
 
   // Stops the drag, joins the worker, ends every event stream. The session is unusable afterwards.
   void close();
+
+  // --- The session store (EditorSessionRecord.cpp; SessionRecord.h, SessionJournal.h)
+  // The whole session as the store keeps it; a running drag or upload is recorded as running.
+  SessionRecord record();
+  // A session from its stored document, under its id, its blobs from `fetch`. Error when the document is
+  // unusable; SessionElsewhere (421) when this server does not serve its model.
+  static std::shared_ptr<EditorSession> from_record(std::string id, std::shared_ptr<ModelRegistry> models,
+                                                    const std::string& doc, const BlobFetcher& fetch, bool ai_mark);
+  // Carries on what the record says was running: a drag from `drag_checkpoint` (its state after the last
+  // committed step; "" or another drag's: from its first step), an upload from its start.
+  void resume(const std::string& drag_checkpoint);
+  // Who hears of each drag step and of a finished drag or upload (set before the session is shared).
+  void set_journal(SessionJournal* journal) { journal_ = journal; }
+  // Ends a running drag or upload at a step boundary without finishing it (what is committed still says it
+  // runs, so the next holder carries it on), publishes nothing more, and closes the session.
+  void hand_over();
+  // Raised by every change a record would show.
+  uint64_t version() const { return version_.load(); }
+  // The next record encodes every part again (the store lost them).
+  void forget_stored_parts();
 
  private:
   // What undo/redo restore: the image and the points (a drag moves the handles), not the mask or params.
@@ -156,9 +192,17 @@ class EditorSession {
   // Every change ends here: the state goes to the event streams and the memory estimate is updated.
   void publish_state_locked();
   void update_bytes_locked();
+  // Forgets the oldest history until the estimate is within memory_cap_ (or no history is left).
+  void trim_history_locked();
   // `record`: the provenance of the images it makes (the drag last, its steps filled in per image).
-  void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids,
-                ImageProvenance record);
+  void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids, int64_t serial,
+                int first_call, ImageProvenance record);
+  void start_drag_locked(std::shared_ptr<DragSession> drag, const EditorParams& params, std::vector<int> point_ids,
+                         int first_call);
+  void start_upload_locked(const torch::Tensor& photo, const nlohmann::json& options);
+  // The worker leaves without finishing (hand_over, or the journal said the session is driven elsewhere now).
+  void abandon_task();
+  void read_record(const std::string& text, const BlobFetcher& fetch);
   // A step's event (with its live image, when it has one), marked with how far the engine has got.
   void publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step);
   // last_frame: the last live image; reused as the result when it shows the final latent.
@@ -209,9 +253,24 @@ class EditorSession {
   int frame_stride_ = 1;                // frames_ keeps every k-th live image once it grows too long
   int frame_counter_ = 0;
 
+  // For the store: what a record needs to carry a running task on elsewhere.
+  SessionJournal* journal_ = nullptr;
+  std::atomic<uint64_t> version_{0};
+  int64_t drag_serial_ = 0;          // drags started so far (a checkpoint names its drag by it)
+  std::vector<int> drag_point_ids_;  // the running drag's points
+  torch::Tensor upload_photo_;       // the running upload's fitted photo and options
+  nlohmann::json upload_options_ = nullptr;
+  std::string upload_photo_sha256_;  // the running upload's file, named in its images' provenance
+  ImageProvenance drag_record_;      // the running drag's provenance (its steps filled in per image)
+  nlohmann::json resume_ = nullptr;  // what a restored record says was running, until resume()
+  std::atomic<bool> handing_over_{false};
+  bool abandoned_ = false;           // the worker left its task unfinished: a record still says it runs
+  BlobMemo memo_;
+
   EventHub events_;
   std::atomic<int64_t> last_used_;
   std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> memory_cap_{UINT64_MAX};
   bool closed_ = false;
 };
 

@@ -12,7 +12,9 @@
 #include "draggan/io/PngWriter.h"
 #include "draggan/provenance/GeneratedMark.h"
 #include "server/codec/Base64.h"
+#include "server/session/DragCheckpoint.h"
 #include "server/session/EditorSession.h"
+#include "server/session/SessionJournal.h"
 #include "server/http/HttpError.h"
 
 namespace draggan::server {
@@ -79,23 +81,33 @@ void EditorSession::start(const nlohmann::json& request) {
   for (const auto& pair : pairs) edit.points.push_back({pair.handle.x, pair.handle.y, pair.target.x, pair.target.y});
   edit.masked = mask_.defined();
   record.drags.push_back(std::move(edit));
+  drag_record_ = std::move(record);
 
   params_ = params;
-  if (worker_.joinable()) worker_.join();  // the previous drag's thread has finished its work already
   push_undo_locked();
+  ++drag_serial_;
+  start_drag_locked(drag, params, point_ids, 0);
+}
+
+// The worker of a new drag, or of one carried on from a checkpoint (first_call > 0).
+void EditorSession::start_drag_locked(std::shared_ptr<DragSession> drag, const EditorParams& params,
+                                      std::vector<int> point_ids, int first_call) {
+  if (worker_.joinable()) worker_.join();  // the previous drag's thread has finished its work already
   frames_.clear();
   frame_counter_ = 0;
   frame_stride_ = 1;
   record_frame_locked(image_, true);
   std::vector<double> distances;
-  for (const auto& pair : pairs)
+  for (const auto& pair : drag->pairs())
     distances.push_back(std::hypot(pair.target.x - pair.handle.x, pair.target.y - pair.handle.y));
-  progress_ = {{"step", 0}, {"distance", max_distance(distances)}, {"distances", distances},
+  progress_ = {{"step", drag->steps_taken()}, {"distance", max_distance(distances)}, {"distances", distances},
                {"steps_per_second", nullptr}, {"reason", nullptr}};
+  drag_point_ids_ = point_ids;
   stop_requested_ = false;
   running_ = true;
   running_task_ = "drag";
-  worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids, std::move(record));
+  worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids, drag_serial_, first_call,
+                        drag_record_);
   publish_state_locked();
 }
 
@@ -117,7 +129,7 @@ struct PendingFrame {
 }  // namespace
 
 void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids,
-                             ImageProvenance record) {
+                             int64_t serial, int first_call, ImageProvenance record) {
   const auto started = std::chrono::steady_clock::now();
   nlohmann::json progress = nlohmann::json::object();
   std::string reason;
@@ -132,9 +144,11 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
     last_frame = std::move(frame);
     pending.reset();
   };
+  bool abandon = false;  // the session goes on elsewhere: publish and write nothing more
   try {
-    for (int calls = 0;;) {
+    for (int calls = first_call;;) {
       if (stop_requested_) {
+        abandon = handing_over_;
         reason = "stopped";
         break;
       }
@@ -160,6 +174,21 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
         touch();  // a drag in progress keeps its session alive
         progress_ = progress;
       }
+      // The step is committed before anyone sees it: after a failover the drag goes on from the last step shown.
+      if (journal_) {
+        std::string error;
+        const auto verdict =
+            journal_->drag_step(*this, encode_drag_checkpoint({serial, calls, drag->state()}), error);
+        if (verdict == SessionJournal::Verdict::Lost) {
+          abandon = true;
+          break;
+        }
+        if (verdict == SessionJournal::Verdict::Unavailable) {
+          reason = "error";
+          progress["error"] = error;
+          break;
+        }
+      }
       publish_pending(drag->steps_taken());
       if (with_image) {
         pending.emplace();
@@ -174,15 +203,27 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
         break;
       }
     }
-    publish_pending(drag->steps_taken());
+    if (!abandon) publish_pending(drag->steps_taken());
   } catch (const std::exception& e) {
     log::warn("session ", id_, ": drag failed: ", e.what());
     reason = "error";
     progress["error"] = e.what();
   }
   if (pending && pending->image.valid()) pending->image.wait();  // never leave a render running on our generator
+  if (abandon) {
+    abandon_task();
+    return;
+  }
   progress["reason"] = reason;
   finish_drag(*drag, point_ids, progress, last_frame, after_steps(std::move(record), drag->steps_taken()));
+  if (journal_) journal_->finished(*this);
+}
+
+void EditorSession::abandon_task() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  abandoned_ = true;
+  running_ = false;
+  idle_.notify_all();
 }
 
 void EditorSession::publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step) {
@@ -196,7 +237,7 @@ void EditorSession::publish_step(nlohmann::json event, RenderedFrame* frame, int
     event["image_version"] = image_version_;
     event["image_step"] = frame->latent_steps;
   }
-  events_.publish("step", event, /*droppable=*/true);
+  events_.publish("step", event, EventKind::droppable);
 }
 
 void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress,
@@ -236,6 +277,7 @@ void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point
   progress_ = outcome;
   running_ = false;
   stop_requested_ = false;
+  ++version_;
   update_bytes_locked();
   nlohmann::json done = outcome;
   done["state"] = state_locked();

@@ -3,6 +3,7 @@
 // far), so loading shows the same image. After an upload the session drags a pivotal-tuned copy of the model,
 // so its weights are saved too (the size of the model).
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -93,7 +94,24 @@ void EditorSession::load(const nlohmann::json& doc) {
   // Everything is checked before anything changes: a bad file leaves the session as it was.
   SessionDocument file = read_session_document(doc, generator);
   std::shared_ptr<LoadedModel> tuned;
-  if (!file.generator.empty()) tuned = with_tuned_weights(*model, file.generator, "session file: generator");
+  if (!file.generator.empty()) {
+    // Weights the session already holds are shared, not copied again (each load is an undo entry).
+    std::vector<std::shared_ptr<LoadedModel>> held = {model};
+    const auto hold = [&](const std::shared_ptr<LoadedModel>& m) {
+      if (m && std::find(held.begin(), held.end(), m) == held.end()) held.push_back(m);
+    };
+    if (model_id == model_id_) {
+      hold(model_);
+      for (const auto* stack : {&undo_, &redo_})
+        for (const auto& snap : *stack) hold(snap.model);
+    }
+    for (const auto& m : held)
+      if (m && m->generator->family() == generator.family() && has_weights(*m, file.generator)) {
+        tuned = m;
+        break;
+      }
+    if (!tuned) tuned = with_tuned_weights(*model, file.generator, "session file: generator");
+  }
 
   if (model_id != model_id_) {
     seed_ = file.seed;
@@ -109,7 +127,7 @@ void EditorSession::load(const nlohmann::json& doc) {
   params_ = file.params;
   // The record the file carries (seed or photo, drags), under this server's model. A file from before records
   // says only the seed, and that tuned weights (an upload) made it an edited photo.
-  const ImageProvenance model_record = image_provenance_of(*model_, models_->file_sha256(model_id_));
+  const ImageProvenance model_record = image_provenance_of(*model_, models_->sha256(model_id_));
   ImageProvenance record = model_record;
   if (file.provenance) {
     record = *file.provenance;

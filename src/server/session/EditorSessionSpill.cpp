@@ -29,27 +29,6 @@ std::string tensor_bytes(const torch::Tensor& t) {
   return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<size_t>(c.numel()));
 }
 
-nlohmann::json points_json(const std::vector<EditorPoint>& points) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& p : points)
-    list.push_back({{"id", p.id},
-                    {"handle", {p.handle.x, p.handle.y}},
-                    {"target", p.target ? nlohmann::json::array({p.target->x, p.target->y}) : nlohmann::json(nullptr)}});
-  return list;
-}
-
-std::vector<EditorPoint> points_from(const nlohmann::json& list) {
-  std::vector<EditorPoint> points;
-  for (const auto& p : list) {
-    EditorPoint point;
-    point.id = p.at("id").get<int>();
-    point.handle = {p.at("handle").at(0).get<double>(), p.at("handle").at(1).get<double>()};
-    if (!p.at("target").is_null()) point.target = DragPoint{p["target"].at(0).get<double>(), p["target"].at(1).get<double>()};
-    points.push_back(point);
-  }
-  return points;
-}
-
 const torch::Tensor& tensor_at(const StateDict& tensors, const std::string& name) {
   auto it = tensors.find(name);
   if (it == tensors.end()) throw Error("session spill file: tensor \"" + name + "\" is missing");
@@ -82,7 +61,7 @@ void EditorSession::write_spill(const std::string& path) {
       tensors[prefix + "ws"] = s.ws.detach().cpu();
       tensors[prefix + "image"] = s.image.cpu();
       tensors[prefix + "png"] = bytes_tensor(s.image_png);
-      list.push_back({{"seed", s.seed}, {"psi", s.psi}, {"points", points_json(s.points)},
+      list.push_back({{"seed", s.seed}, {"psi", s.psi}, {"points", points_to_json(s.points)},
                       {"generator", generator_index(s.model)}});
     }
     return list;
@@ -102,7 +81,7 @@ void EditorSession::write_spill(const std::string& path) {
                                {"psi", psi_},
                                {"latent_space", latent_space_ == LatentSpace::W ? "w" : "w+"},
                                {"params", params},
-                               {"points", points_json(points_)},
+                               {"points", points_to_json(points_)},
                                {"next_point_id", next_point_id_},
                                {"image_version", image_version_},
                                {"undo", put_snapshots(undo_, "undo")},
@@ -152,7 +131,7 @@ void EditorSession::read_spill(const std::string& path) {
       const std::string prefix = name + "." + std::to_string(i) + ".";
       const nlohmann::json& s = list[i];
       stack.push_back({tensor_at(tensors, prefix + "ws").to(device), tensor_at(tensors, prefix + "image"),
-                       tensor_bytes(tensor_at(tensors, prefix + "png")), points_from(s.at("points")),
+                       tensor_bytes(tensor_at(tensors, prefix + "png")), points_from_json(s.at("points")),
                        s.at("seed").get<uint32_t>(), s.at("psi").get<double>(), model_at(s.at("generator"))});
     }
     return stack;
@@ -169,7 +148,7 @@ void EditorSession::read_spill(const std::string& path) {
   image_ = tensor_at(tensors, "image");
   image_png_ = tensor_bytes(tensor_at(tensors, "png"));
   image_version_ = meta.at("image_version").get<int64_t>();
-  points_ = points_from(meta.at("points"));
+  points_ = points_from_json(meta.at("points"));
   next_point_id_ = meta.at("next_point_id").get<int>();
   if (tensors.count("mask")) mask_ = tensors["mask"].to(torch::kBool);
   undo_ = snapshots(meta.at("undo"), "undo");

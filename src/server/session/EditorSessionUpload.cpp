@@ -10,6 +10,7 @@
 #include "server/codec/Base64.h"
 #include "server/session/EditorSession.h"
 #include "server/session/SessionInput.h"
+#include "server/session/SessionJournal.h"
 
 namespace draggan::server {
 namespace {
@@ -30,7 +31,8 @@ nlohmann::json quality_json(const ReconstructionQuality& q) { return {{"psnr", q
 
 }  // namespace
 
-torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget) {
+torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::string& name, const ImageBudget& budget,
+                                       const std::function<bool()>& abandoned) {
   if (bytes.empty()) throw InputError("upload: the request body is empty (send the image file's bytes)");
   ImageShape shape;
   {
@@ -41,30 +43,37 @@ torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::stri
   std::string origin = name.empty() ? "uploaded image" : name.substr(0, 100);
   for (char& c : origin)
     if (static_cast<unsigned char>(c) < 32) c = '?';
-  const torch::Tensor photo = decode_image(bytes, origin, budget);  // InputError if unreadable or too large
+  const torch::Tensor photo = decode_image(bytes, origin, budget, abandoned);  // InputError if unreadable, too large
   // The projection fits the photo the same way again, which leaves a fitted image as it is.
   return fitted_to_uint8(fit_image(photo, shape.height, shape.width, shape.channels, InversionOptions{}.fit));
 }
 
 void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& options, const std::string& photo_sha256) {
   check_fields(options, {"steps", "pti_steps"}, "upload");
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_idle_locked("upload an image");
+  upload_photo_sha256_ = photo_sha256;
+  start_upload_locked(photo, options);
+}
+
+// A new upload, or one carried on (from its start) by the replica that took the session over.
+void EditorSession::start_upload_locked(const torch::Tensor& photo, const nlohmann::json& options) {
   // The fast schedule (as `draggan project`): a first reconstruction within seconds, refined live.
   InversionOptions inversion;
   inversion.schedule = InversionSchedule::Fast;
   inversion.fast.set_total_steps(parse_steps(options, "steps", inversion.fast.total_steps(), 1));
   const int pti_steps = parse_steps(options, "pti_steps", fast_tuning_options(0).steps, 0);
-
-  std::lock_guard<std::mutex> lock(mutex_);
-  check_idle_locked("upload an image");
   inversion.pti = fast_tuning_options(static_cast<int>(height_));
   inversion.pti.steps = pti_steps;
   if (worker_.joinable()) worker_.join();  // the previous job's thread has finished its work already
   upload_ = {{"stage", "projection"}, {"step", 0}, {"total", inversion.fast.total_steps()},
              {"pti_steps", inversion.pti.steps}, {"reason", nullptr}};
+  upload_photo_ = photo;
+  upload_options_ = options;
   stop_requested_ = false;
   running_ = true;
   running_task_ = "upload";
-  worker_ = std::thread(&EditorSession::run_upload, this, model_, photo, inversion, photo_sha256);
+  worker_ = std::thread(&EditorSession::run_upload, this, model_, photo, inversion, upload_photo_sha256_);
   publish_state_locked();
 }
 
@@ -74,7 +83,7 @@ void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor
   ImageProvenance record;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    record = image_provenance_of(*model, models_->file_sha256(model_id_));
+    record = image_provenance_of(*model, models_->sha256(model_id_));
   }
   record.origin = ImageOrigin::EditedPhoto;
   record.photo_sha256 = photo_sha256;
@@ -91,7 +100,7 @@ void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor
     std::lock_guard<std::mutex> lock(mutex_);
     touch();
     upload_ = event;
-    events_.publish("upload", live, /*droppable=*/true);
+    events_.publish("upload", live, EventKind::droppable);
   };
   InversionResult result;
   nlohmann::json outcome = nlohmann::json::object();
@@ -108,7 +117,12 @@ void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor
     outcome["error"] = e.what();
     result = InversionResult();
   }
+  if (handing_over_) {
+    abandon_task();
+    return;
+  }
   finish_upload(std::move(result), std::move(model), std::move(outcome), record);
+  if (journal_) journal_->finished(*this);
 }
 
 void EditorSession::finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome,
@@ -133,8 +147,11 @@ void EditorSession::finish_upload(InversionResult result, std::shared_ptr<Loaded
   }
   outcome["stage"] = upload_.value("stage", "projection");
   upload_ = outcome;
+  upload_photo_ = torch::Tensor();
+  upload_options_ = nullptr;
   running_ = false;
   stop_requested_ = false;
+  ++version_;
   update_bytes_locked();
   nlohmann::json done = outcome;
   done["task"] = "upload";

@@ -8,6 +8,7 @@
 
 #include "draggan/core/Log.h"
 #include "server/http/HttpError.h"
+#include "server/store/StoreError.h"
 
 namespace draggan::server {
 namespace {
@@ -64,6 +65,7 @@ SessionManager::SessionManager(std::shared_ptr<ModelRegistry> models, SessionPol
       lock.lock();
     }
   });
+  if (policy_.store) keeper_ = std::thread([this] { keep_leases(); });
 }
 
 SessionManager::~SessionManager() {
@@ -73,6 +75,7 @@ SessionManager::~SessionManager() {
   }
   wake_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  if (keeper_.joinable()) keeper_.join();
   close_all();
 }
 
@@ -88,9 +91,22 @@ bool SessionManager::open_locked(const Entry& e, Clock::time_point now) const {
 }
 
 std::string SessionManager::room_refusal_locked() const {
-  return "the server is full: " + std::to_string(policy_.max_live) +
-         " sessions are in use by open pages or recent requests" +
-         (policy_.spill_dir.empty() ? std::string() : " (and idle ones cannot be moved to disk)") +
+  size_t live = reserved_;
+  uint64_t bytes = 0;
+  for (const auto& [id, e] : entries_)
+    if (e->live) {
+      ++live;
+      bytes += e->live->approx_bytes();
+    }
+  const std::string why =
+      bytes > policy_.live_bytes
+          ? "the sessions in memory take " + std::to_string(bytes >> 20) + " MB, more than the " +
+                std::to_string(policy_.live_bytes >> 20) + " MB allowed (--session-memory-mb), and"
+          : std::to_string(live) + " sessions are in memory (--max-sessions " + std::to_string(policy_.max_live) +
+                ") and";
+  return "the server is full: " + why + " none of them can be moved to disk" +
+         (policy_.spill_dir.empty() ? std::string(" (no spill folder)")
+                                    : std::string(" (they have open pages or recent requests, or the spill folder is full)")) +
          "; try again in a minute, or close an editor tab";
 }
 
@@ -104,7 +120,7 @@ bool SessionManager::make_room(std::unique_lock<std::mutex>& lock, size_t cap) {
         bytes += e->live->approx_bytes();
       }
     if (live < cap && bytes <= policy_.live_bytes) return true;
-    if (policy_.spill_dir.empty()) return false;
+    if (policy_.spill_dir.empty() && !policy_.store) return false;
     // The session unused for longest among those no page or request holds.
     const auto now = Clock::now();
     std::shared_ptr<Entry> victim;
@@ -117,6 +133,7 @@ bool SessionManager::make_room(std::unique_lock<std::mutex>& lock, size_t cap) {
 }
 
 bool SessionManager::spill(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry) {
+  if (policy_.store) return hand_back(lock, entry);
   if (spilled_count_ >= policy_.max_spilled || spilled_bytes_ >= policy_.spill_bytes) return false;
   entry->moving = true;
   const std::shared_ptr<EditorSession> session = entry->live;
@@ -167,18 +184,29 @@ SessionManager::Lease SessionManager::create(const nlohmann::json& request) {
   try {
     // Built outside the lock: it may load a model and render the first image.
     session = std::make_shared<EditorSession>(new_session_id(), models_, request, policy_.ai_mark);
+    session->set_memory_cap(session_cap());
   } catch (...) {
     lock.lock();
     --reserved_;
     throw;
   }
-  lock.lock();
-  --reserved_;
   auto entry = std::make_shared<Entry>();
   entry->id = session->id();
   entry->live = session;
   entry->leases = 1;
   entry->last_used = Clock::now();
+  if (policy_.store) {
+    try {
+      store_new(entry);  // the lease and the first commit, before anyone can see the session
+    } catch (...) {
+      session->close();
+      lock.lock();
+      --reserved_;
+      throw;
+    }
+  }
+  lock.lock();
+  --reserved_;
   entries_[entry->id] = entry;
   log::debug("session ", entry->id, " created (", entries_.size(), " in all)");
   return Lease(this, entry, session);
@@ -186,8 +214,14 @@ SessionManager::Lease SessionManager::create(const nlohmann::json& request) {
 
 SessionManager::Lease SessionManager::get(const std::string& id) {
   std::unique_lock<std::mutex> lock(mutex_);
+  // A replica handing its sessions over answers for none of them: the next request lands on another one.
+  if (stopping_ && policy_.store)
+    throw StoreUnavailable("shutting_down", "this replica is shutting down and hands its sessions to the others; "
+                                            "try again");
+  if (stopping_) throw HttpError(503, "the server is shutting down");
   for (;;) {
     auto it = entries_.find(id);
+    if (it == entries_.end() && policy_.store) return adopt_from_store(lock, id);
     if (it == entries_.end())
       throw NotFoundError("unknown session \"" + id.substr(0, 64) +
                           "\" (it may have expired; create a new one with POST /api/sessions)");
@@ -196,6 +230,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
       changed_.wait(lock);
       continue;
     }
+    if (entry->live && policy_.store && !confirm_lease(lock, entry)) continue;  // taken over: ask the store
     if (entry->live) {
       ++entry->leases;
       entry->last_used = Clock::now();
@@ -214,6 +249,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
     std::string failure;
     try {
       restored = EditorSession::restore_spill(id, models_, path, policy_.ai_mark);
+      restored->set_memory_cap(session_cap());
     } catch (const std::exception& e) {
       failure = e.what();
     }
@@ -241,6 +277,7 @@ void SessionManager::remove(const std::string& id) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     auto it = entries_.find(id);
+    if (policy_.store) return remove_stored(lock, id);
     if (it == entries_.end()) throw NotFoundError("unknown session \"" + id.substr(0, 64) + "\"");
     if (it->second->moving) {
       changed_.wait(lock);
@@ -297,12 +334,73 @@ void SessionManager::reap() {
   for (auto& entry : expired) {
     log::info("session ", entry->id, " deleted after ", policy_.expiry.count(), " s without a page or request");
     if (entry->live) entry->live->close();
+    if (entry->live && policy_.store) {
+      try {
+        policy_.store->remove(entry->id, entry->lease);
+      } catch (const std::exception& e) {
+        log::warn("session ", entry->id, ": not deleted from the store (it expires there on its own): ", e.what());
+      }
+    }
     std::error_code ec;
     if (!entry->spill_path.empty()) fs::remove(entry->spill_path, ec);
   }
 }
 
+void SessionManager::begin_shutdown() {
+  // With a store the sessions go at once: running drags suspended at a step boundary, every session committed
+  // and its lease released, so other replicas carry them on while this one lets its requests finish.
+  if (policy_.store) return drain();
+  std::vector<std::shared_ptr<EditorSession>> live;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    for (const auto& [id, e] : entries_)
+      if (e->live) live.push_back(e->live);
+  }
+  wake_.notify_all();
+  for (auto& session : live) session->request_stop();  // all at once: each ends the step it is on
+  for (auto& session : live) session->stop();
+}
+
+void SessionManager::finish_shutdown() {
+  std::vector<std::shared_ptr<Entry>> all;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    stopping_ = true;
+    if (handed_over_) return;
+    handed_over_ = true;
+  }
+  if (policy_.store) {  // commit and release every lease at once (SessionManagerStore.cpp)
+    drain();
+    close_all();
+    return;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] {
+      return std::none_of(entries_.begin(), entries_.end(), [](const auto& e) { return e.second->moving; });
+    });
+    if (policy_.hand_over)
+      for (const auto& [id, e] : entries_) all.push_back(e);
+  }
+  size_t handed = 0;
+  for (const auto& entry : all) {
+    try {
+      std::shared_ptr<EditorSession> session = entry->live;
+      if (!session) session = EditorSession::restore_spill(entry->id, models_, entry->spill_path, policy_.ai_mark);
+      session->stop();
+      policy_.hand_over(entry->id, *session);
+      ++handed;
+    } catch (const std::exception& e) {
+      log::warn("shutdown: session ", entry->id, " could not be handed over: ", e.what());
+    }
+  }
+  if (policy_.hand_over) log::info("shutdown: ", handed, " of ", all.size(), " session(s) handed over");
+  close_all();
+}
+
 void SessionManager::close_all() {
+  if (policy_.store) drain();  // every session committed and given back, so other replicas carry them on
   std::map<std::string, std::shared_ptr<Entry>> all;
   {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -10,6 +10,19 @@ StateDict tuned_weights(const LoadedModel& model) {
   return weights;
 }
 
+bool has_weights(const LoadedModel& model, const StateDict& weights) {
+  const StateDict current = state_dict_of(model.generator->module());
+  if (current.size() != weights.size()) return false;
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : current) {
+    const auto it = weights.find(name);
+    if (it == weights.end() || it->second.sizes() != tensor.sizes() || it->second.scalar_type() != tensor.scalar_type())
+      return false;
+    if (!torch::equal(tensor.detach(), it->second.to(tensor.device()))) return false;
+  }
+  return true;
+}
+
 std::shared_ptr<LoadedModel> with_tuned_weights(const LoadedModel& base, const StateDict& weights,
                                                 const std::string& origin) {
   auto tuned = std::make_shared<LoadedModel>(base);

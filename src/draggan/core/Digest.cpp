@@ -1,4 +1,4 @@
-#include "draggan/provenance/Sha256.h"
+#include "draggan/core/Digest.h"
 
 #include <openssl/evp.h>
 
@@ -13,16 +13,16 @@ namespace {
 
 class Digest {
  public:
-  Digest() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256: cannot start");
+  explicit Digest(const EVP_MD* md = EVP_sha256()) : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) throw Error("digest: cannot start (OpenSSL)");
   }
   void update(const char* data, size_t size) {
-    if (EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("SHA-256: update failed");
+    if (EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("digest: update failed (OpenSSL)");
   }
   std::string hex() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), digest, &length) != 1) throw Error("SHA-256: final failed");
+    if (EVP_DigestFinal_ex(ctx_.get(), digest, &length) != 1) throw Error("digest: final failed (OpenSSL)");
     static const char kHex[] = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < length; ++i) {
@@ -38,8 +38,14 @@ class Digest {
 
 }  // namespace
 
-std::string sha256_hex(const std::string& bytes) {
+std::string sha256_hex(std::string_view bytes) {
   Digest digest;
+  digest.update(bytes.data(), bytes.size());
+  return digest.hex();
+}
+
+std::string sha1_hex(std::string_view bytes) {
+  Digest digest(EVP_sha1());
   digest.update(bytes.data(), bytes.size());
   return digest.hex();
 }
