@@ -17,6 +17,7 @@
 #include "draggan/eval/EvalReport.h"
 #include "draggan/eval/EvalSummary.h"
 #include "draggan/invert/LpipsVgg16.h"
+#include "draggan/io/ModelProvenance.h"
 
 namespace py = pybind11;
 
@@ -75,6 +76,8 @@ std::string evaluate(const ModelHandle& model, const EvalArgs& a, const DragOver
   const ResolvedDragParams resolved = resolve_drag_params(setup.settings.params, *loaded.generator);
 
   if (!a.report.empty()) fs::create_directories(a.report);
+  // The report's images carry the provenance record of the model's images, as `draggan eval --report` writes.
+  const ImageProvenance model_record = a.report.empty() ? ImageProvenance{} : image_provenance_of(loaded);
   std::vector<DragOutcome> outcomes;
   std::vector<DragImageFiles> files;
   for (int i = 0; i < a.set.count; ++i) {
@@ -85,7 +88,7 @@ std::string evaluate(const ModelHandle& model, const EvalArgs& a, const DragOver
       const EvalDrag drag = make_eval_drag(a.set, i, evaluator.height(), evaluator.width(),
                                            [&](uint32_t seed) { return evaluator.start_image(seed); });
       DragOutcome o = evaluator.run(drag);
-      if (!a.report.empty()) files.push_back(write_drag_images(a.report, o));
+      if (!a.report.empty()) files.push_back(write_drag_images(a.report, o, model_record, a.set.psi));
       outcome = drag_outcome_json(o, a.report.empty() ? nullptr : &files.back());
       if (a.report.empty()) o.before = o.after = torch::Tensor();  // only the summary needs it now
       outcomes.push_back(std::move(o));
