@@ -9,24 +9,30 @@ never get the other one by accident (docs/python.md, "The name"). Build it with 
     >>> w = model.w_from_seed(0, trunc_psi=0.7)          # the official renderer's start latent
     >>> session = dg.DragSession(model, w, points_xy=[(120, 140)], targets_xy=[(160, 140)])
     >>> for s in session.steps(200): print(s.step, s.loss, s.points, s.distances)
-    >>> dg.write_png("dragged.png", session.image())
+    >>> session.write_png("dragged.png")                 # with its record: model, seed, points, steps
 
 Arrays come back as numpy arrays sharing the engine's memory (torch.from_numpy / torch.from_dlpack share it
 again); numpy arrays and torch tensors go in through DLPack without a copy. Points always carry their order in
 their name (Point(x=, y=) / Point(row=, col=), points_xy= / points_rowcol=). Errors are draggan_cpp.Error
 (InputError and CheckpointError are also ValueError, FileNotFound a FileNotFoundError) with the CLI's
-one-line messages. Every step, synthesis, inversion and evaluation runs without the GIL.
+one-line messages. Every step, synthesis, inversion and evaluation runs without the GIL. Every image file
+written carries its provenance record (session.write_png(path), write_png(path, image, provenance=...));
+ai_mark=True adds the visible "AI Generated" mark (docs/provenance.md).
 """
 import os as _os
 
 from . import _errors  # the compiled module looks its exception classes up here
 from ._errors import CheckpointError, Error, FileNotFound, InputError
 from . import _engine
-from ._engine import GifWriter, Model, encode_png, get_threads, read_image, set_threads
+from ._engine import Model, get_threads, read_image, set_threads
 from ._drag import DEFAULT_MAX_STEPS, DragSession, Step
-from ._images import draw_points, write_gif, write_png
+from ._images import GifWriter, draw_points, encode_png, mark_as_generated, write_gif, write_png
+from ._provenance import DragRecord, Provenance, model_provenance, read_provenance
 from ._points import Point, rowcol, xy
 from ._tasks import Inversion, evaluate, invert
+
+
+Model.provenance = model_provenance  # model.provenance(w): the record of model.synthesize(w)'s image
 
 
 def shipped_model_path():
@@ -51,5 +57,6 @@ def load(path=None, device="cpu"):
 __all__ = [
     "load", "shipped_model_path", "Model", "DragSession", "Step", "DEFAULT_MAX_STEPS", "Point", "xy", "rowcol",
     "invert", "Inversion", "evaluate", "read_image", "write_png", "write_gif", "GifWriter", "draw_points",
-    "encode_png", "set_threads", "get_threads", "Error", "InputError", "CheckpointError", "FileNotFound",
+    "encode_png", "mark_as_generated", "Provenance", "DragRecord", "read_provenance", "set_threads", "get_threads",
+    "Error", "InputError", "CheckpointError", "FileNotFound",
 ]

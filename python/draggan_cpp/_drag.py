@@ -2,9 +2,11 @@
 DragGAN loop: tracking, motion supervision, an Adam step of the latent)."""
 from collections import namedtuple
 
+from . import _images
 from ._engine import DragSessionCore
 from ._errors import InputError
 from ._points import Point, one_point_from, points_from, rowcol_array, xy_array
+from ._provenance import DragRecord, model_provenance
 
 # The CLI's step limit when neither the caller nor the model file gives one (`draggan drag --steps`).
 DEFAULT_MAX_STEPS = 100
@@ -92,6 +94,10 @@ class DragSession:
             feature_idx=feature_idx, stop_distance=stop_distance, optimized_layers=optimized_layers,
             first_optimized_layer=first_optimized_layer, noise_mode=noise_mode, exact_grid=exact_grid)
         self.model = model
+        # The drags of the provenance record: [pairs when it started, steps, masked]. A change of points or mask
+        # closes the current one; the next step opens a new one, as the editor records its drags.
+        self._drags = []
+        self._drag_open = False
         if pairs:
             self._core.set_pairs(pairs)
         if flexible is not None or fixed is not None:
@@ -101,7 +107,14 @@ class DragSession:
     def step(self, image=False):
         """One step (tracking, motion supervision, an Adam step unless done); returns a Step. image=True also
         returns the image this step tracked on. Raises InputError (a ValueError) when there are no points."""
+        opening = not self._drag_open
+        if opening:
+            pairs, masked = self._core.pairs(), self._core.has_mask()
         step, loss, handles, distances, done, ms, img = self._core.step(bool(image))
+        if opening:
+            self._drags.append([pairs, 0, masked])
+            self._drag_open = True
+        self._drags[-1][1] += 1
         return Step(step, loss, [Point(x=x, y=y) for x, y in handles], distances, done, img, ms)
 
     def steps(self, max_steps=None, image=False):
@@ -125,6 +138,29 @@ class DragSession:
     def image(self):
         """uint8 [H, W, C] of the current latent (the official display conversion)."""
         return self._core.image()
+
+    # --- Provenance -----------------------------------------------------------------------------------------
+    @property
+    def provenance(self):
+        """The record of image(): the model file and its SHA-256, the seed and psi when the start latent came
+        from model.w_from_seed (else the latent's SHA-256), the photo's hash when the model came from invert(),
+        and the drags so far: the pairs each started from (handles rounded to whole pixels), the steps it ran
+        (every step() call, as `draggan drag` counts them), whether a mask was set. A Provenance."""
+        record = model_provenance(self.model, self._core.start_w())
+        record.drags = [DragRecord([tuple(p) for p in pairs], steps, masked) for pairs, steps, masked in self._drags]
+        return record
+
+    def write_png(self, path, ai_mark=False):
+        """Writes image() as a PNG carrying the session's provenance (draggan info FILE prints it); ai_mark=True
+        stamps the visible "AI Generated" mark."""
+        _images.write_png(path, self.image(), self.provenance, ai_mark)
+
+    def encode_png(self, ai_mark=False):
+        """The bytes write_png would write."""
+        return _images.encode_png(self.image(), self.provenance, ai_mark)
+
+    def _changed(self):
+        self._drag_open = False
 
     # --- Points ---------------------------------------------------------------------------------------------
     @property
@@ -151,6 +187,7 @@ class DragSession:
         the next step, from the latent current then, as the official renderer does when points change."""
         pairs = _pairs(points_from("points", points, points_xy, points_rowcol),
                        points_from("targets", targets, targets_xy, targets_rowcol))
+        self._changed()
         self._core.set_pairs(pairs or [])
 
     def add_pair(self, handle=None, target=None, *, handle_xy=None, target_xy=None, handle_rowcol=None,
@@ -158,22 +195,27 @@ class DragSession:
         """Adds one pair (handle= / target= Points, or *_xy=(x, y), or *_rowcol=(row, col)); returns its index."""
         h = one_point_from("handle", handle, handle_xy, handle_rowcol)
         t = one_point_from("target", target, target_xy, target_rowcol)
+        self._changed()
         return self._core.add_pair(h.x, h.y, t.x, t.y)
 
     def move_target(self, index, target=None, *, target_xy=None, target_rowcol=None):
         """Moves target `index` (0-based); nothing is retaken."""
         t = one_point_from("target", target, target_xy, target_rowcol)
+        self._changed()
         self._core.set_target(index, t.x, t.y)
 
     def move_handle(self, index, handle=None, *, handle_xy=None, handle_rowcol=None):
         """Moves handle `index`; its reference feature is taken again at the next step."""
         h = one_point_from("handle", handle, handle_xy, handle_rowcol)
+        self._changed()
         self._core.set_handle(index, h.x, h.y)
 
     def remove_pair(self, index):
+        self._changed()
         self._core.remove_pair(index)
 
     def clear_points(self):
+        self._changed()
         self._core.clear_pairs()
 
     # --- Mask -----------------------------------------------------------------------------------------------
@@ -181,12 +223,14 @@ class DragSession:
         """flexible= the region allowed to move, or fixed= the region kept (see the class's help)."""
         if (flexible is None) == (fixed is None):
             raise InputError("set_mask: give flexible= (the region that may move) or fixed= (the region to keep)")
+        self._changed()
         if flexible is not None:
             self._core.set_mask(flexible, True)
         else:
             self._core.set_mask(fixed, False)
 
     def clear_mask(self):
+        self._changed()
         self._core.clear_mask()
 
     @property
@@ -207,6 +251,7 @@ class DragSession:
     def restart(self, w=None):
         """Back to the start latent (or start again from `w`) with a fresh optimiser; handles go back to where
         they were set."""
+        self._drags, self._drag_open = [], False
         if w is None:
             self._core.reset()
         else:

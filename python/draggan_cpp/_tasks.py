@@ -2,7 +2,8 @@
 (`draggan eval`)."""
 import json as _json
 
-from . import _engine
+from . import _engine, _images
+from ._provenance import Provenance
 
 
 class Inversion:
@@ -16,15 +17,29 @@ class Inversion:
     projected       {'psnr', 'ssim'} after projection; tuned: the same after tuning, or None
     perceptual      the perceptual term used: 'lpips-vgg16', 'discriminator' or 'none'
     cancelled       stopped early (the progress function returned False): the fields hold what was reached
+    provenance      the record of the reconstruction and of every image made from `model`: an edited photo
+                    (IPTC compositeWithTrainedAlgorithmicMedia) with the photo's SHA-256 (of the file; of the
+                    array's uint8 pixels, row-major, when given an array) and the source model's file and hash
+    target_provenance  the record for `target` (origin 'other': the photo, only cropped and resized)
     """
 
-    def __init__(self, model, w, target, reconstruction, perceptual, projected, tuned, cancelled):
+    def __init__(self, model, w, target, reconstruction, perceptual, projected, tuned, cancelled, record):
         self.model, self.w, self.target, self.reconstruction = model, w, target, reconstruction
+        self.provenance = Provenance.from_dict(_json.loads(record))
         self.perceptual, self.cancelled = perceptual, cancelled
         self.projected = {"psnr": projected[0], "ssim": projected[1]}
         self.tuned = None if tuned is None else {"psnr": tuned[0], "ssim": tuned[1]}
         final = self.tuned or self.projected
         self.psnr, self.ssim = final["psnr"], final["ssim"]
+
+    @property
+    def target_provenance(self):
+        return self.provenance.copy(
+            origin="other", description="The photo, cropped and resized by draggan_cpp.invert to the model's image size")
+
+    def write_png(self, path, ai_mark=False):
+        """Writes the reconstruction as a PNG carrying its record (as `draggan project --out`)."""
+        _images.write_png(path, self.reconstruction, self.provenance, ai_mark)
 
     def __iter__(self):
         return iter((self.model, self.w))

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Drag a seed of the shipped model and write the animation as a GIF.
+"""Drag a seed of the shipped model and write the animation as a GIF carrying the drag's provenance record
+(`draggan info drag.gif` or `exiftool drag.gif` shows it).
 
     /usr/bin/python3 python/examples/drag_seed_gif.py            # seed 13: a coat, its side pulled 7 px outwards
     /usr/bin/python3 python/examples/drag_seed_gif.py --seed 12 --handle 12,16 --target 19,16 --out shirt.gif
@@ -31,17 +32,19 @@ def main():
     parser.add_argument("--target", type=xy_pair, action="append", help="X,Y for the handle of the same position")
     parser.add_argument("--steps", type=int, help="step limit (default: the model's, else 100)")
     parser.add_argument("--out", default="drag.gif")
+    parser.add_argument("--ai-mark", action="store_true", help='stamp the visible "AI Generated" mark on every frame')
     args = parser.parse_args()
     handles, targets = args.handle or [(12, 16)], args.target or [(19, 16)]
 
     model = dg.load(args.model)
     session = dg.DragSession(model, model.w_from_seed(args.seed), points_xy=handles, targets_xy=targets)
     step = None
-    with dg.GifWriter(args.out, model.width, model.height, frame_ms=80) as gif:
+    with dg.GifWriter(args.out, model.width, model.height, frame_ms=80, ai_mark=args.ai_mark) as gif:
         for step in session.steps(args.steps, image=True):
             gif.add(dg.draw_points(rgb(step.image), step.points, session.targets))
             print(f"step {step.step:3d}  loss {step.loss:8.4f}  handles {[p.xy for p in step.points]}")
         gif.add(dg.draw_points(rgb(session.image()), session.points, session.targets))
+        gif.provenance = session.provenance  # model and its hash, seed, psi, points, steps: `draggan info drag.gif`
     print(f"{'reached' if step and step.done else 'stopped'} after {session.steps_taken} steps; wrote {args.out} "
           f"({gif.frames} frames)")
 

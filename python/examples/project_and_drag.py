@@ -4,7 +4,8 @@
     /usr/bin/python3 python/examples/project_and_drag.py         # a Fashion-MNIST test image on the shipped model
     /usr/bin/python3 python/examples/project_and_drag.py photo.png --model ffhq.pkl --handle 120,140 --target 160,140
 
-Writes projected.png (the reconstruction), dragged.png and dragged.gif.
+Writes projected.png (the reconstruction), dragged.png and dragged.gif, each carrying its provenance record: an
+edited photo (IPTC compositeWithTrainedAlgorithmicMedia) with the photo's and the model's SHA-256 and the drag.
 """
 import argparse
 import gzip
@@ -42,6 +43,7 @@ def main():
     parser.add_argument("--handle", type=xy_pair, action="append", help="X,Y (x = column); repeat per pair")
     parser.add_argument("--target", type=xy_pair, action="append", help="X,Y for the handle of the same position")
     parser.add_argument("--steps", type=int, help="drag step limit (default: the model's, else 100)")
+    parser.add_argument("--ai-mark", action="store_true", help='stamp the visible "AI Generated" mark on the images')
     args = parser.parse_args()
 
     model = dg.load(args.model)
@@ -53,7 +55,7 @@ def main():
 
     inversion = dg.invert(model, photo, progress=progress)
     print(f"projected: PSNR {inversion.psnr:.2f} dB, SSIM {inversion.ssim:.4f}")
-    dg.write_png("projected.png", inversion.reconstruction)
+    inversion.write_png("projected.png", ai_mark=args.ai_mark)  # an edited photo: the photo's SHA-256 recorded
 
     tuned, w = inversion
     centre = (model.width / 2, model.height / 2)
@@ -62,8 +64,9 @@ def main():
     session = dg.DragSession(tuned, w, points_xy=handles, targets_xy=targets)
     frames = [(step.image, step.points) for step in session.steps(args.steps, image=True)]
     frames.append((session.image(), session.points))
-    dg.write_gif("dragged.gif", (dg.draw_points(rgb(image), points, session.targets) for image, points in frames))
-    dg.write_png("dragged.png", session.image())
+    dg.write_gif("dragged.gif", (dg.draw_points(rgb(image), points, session.targets) for image, points in frames),
+                 provenance=session.provenance, ai_mark=args.ai_mark)
+    session.write_png("dragged.png", ai_mark=args.ai_mark)  # photo hash, model, points and steps in its record
     print(f"dragged {session.steps_taken} steps, handles now {[p.xy for p in session.points]}; "
           "wrote projected.png, dragged.png, dragged.gif")
 

@@ -1,5 +1,6 @@
-// Image files through the library's readers and writers (so every image the project writes is written one way),
-// the drag overlay and the GIF animation writer.
+// Image files through the library's readers and writers (so every image the project writes is written one way,
+// with its provenance record and, on request, the visible "AI Generated" mark), the drag overlay and the GIF
+// animation writer.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -14,6 +15,8 @@
 #include "draggan/drag/DragOverlay.h"
 #include "draggan/io/GifWriter.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
+#include "draggan/provenance/GeneratedMark.h"
 
 namespace py = pybind11;
 
@@ -31,15 +34,26 @@ torch::Tensor uint8_image(py::handle image, const std::string& what) {
   return t;
 }
 
+// With ai_mark, frames of width x height are enlarged as the mark needs (GeneratedMark.h) and marked: the file's
+// size is the marked frames'. The record goes after the last frame, so it may be set until close().
 class GifFile {
  public:
-  GifFile(py::handle path, int width, int height, int frame_ms)
-      : path_(path_of(path)), writer_(std::make_unique<GifWriter>(path_, width, height, frame_ms)) {}
+  GifFile(py::handle path, int width, int height, int frame_ms, const std::string& record, bool ai_mark)
+      : path_(path_of(path)), ai_mark_(ai_mark) {
+    const ImageProvenance provenance = provenance_from_python(record);
+    const int scale = ai_mark && width > 0 && height > 0 ? generated_mark_enlargement(height, width) : 1;
+    writer_ = std::make_unique<GifWriter>(path_, width * scale, height * scale, frame_ms);
+    writer_->set_provenance(provenance);  // also when the writer is only closed by its destructor
+  }
   void add(py::handle frame) {
     if (!writer_) throw InputError(path_ + ": the GIF is closed");
     torch::Tensor t = uint8_image(frame, "frame");
     py::gil_scoped_release unlocked;
-    writer_->add_frame(t);
+    writer_->add_frame(with_ai_mark(t, ai_mark_));
+  }
+  void set_record(const std::string& record) {
+    if (!writer_) throw InputError(path_ + ": the GIF is closed: set its provenance before close()");
+    writer_->set_provenance(provenance_from_python(record));
   }
   void close() {
     if (!writer_) return;
@@ -51,6 +65,7 @@ class GifFile {
 
  private:
   std::string path_;
+  bool ai_mark_;
   std::unique_ptr<GifWriter> writer_;
   int frames_closed_ = 0;
 };
@@ -73,25 +88,29 @@ void bind_images(py::module_& m) {
       "an alpha channel is dropped, as PIL's convert('RGB')), within the CLI's size limits.");
   m.def(
       "write_png",
-      [](py::handle path, py::handle image) {
+      [](py::handle path, py::handle image, const std::string& record, bool ai_mark) {
         const std::string p = path_of(path);
         torch::Tensor t = uint8_image(image, "image");
+        const ImageProvenance provenance = provenance_from_python(record);
         py::gil_scoped_release unlocked;
-        write_png(p, t);
+        write_png(p, with_ai_mark(t, ai_mark), &provenance);
       },
-      py::arg("path"), py::arg("image"), "Writes uint8 [H, W, C] (C = 1..4) or [H, W] as PNG, as the CLI writes images.");
+      py::arg("path"), py::arg("image"), py::arg("record"), py::arg("ai_mark"),
+      "Writes uint8 [H, W, C] (C = 1..4) or [H, W] as PNG with the record (JSON), as the CLI writes images.");
   m.def(
       "encode_png",
-      [](py::handle image) {
+      [](py::handle image, const std::string& record, bool ai_mark) {
         torch::Tensor t = uint8_image(image, "image");
+        const ImageProvenance provenance = provenance_from_python(record);
         std::string bytes;
         {
           py::gil_scoped_release unlocked;
-          bytes = encode_png(t);
+          bytes = encode_png(with_ai_mark(t, ai_mark), &provenance);
         }
         return py::bytes(bytes);
       },
-      py::arg("image"), "The PNG file's bytes of uint8 [H, W, C] or [H, W] (for a notebook's display).");
+      py::arg("image"), py::arg("record"), py::arg("ai_mark"),
+      "The PNG file's bytes of uint8 [H, W, C] or [H, W] with the record (JSON).");
   m.def(
       "draw_points",
       [](py::handle image, const std::vector<std::tuple<double, double, double, double>>& pairs) {
@@ -107,14 +126,10 @@ void bind_images(py::module_& m) {
         return numpy_from_tensor(out);
       },
       py::arg("image"), py::arg("pairs"), "draw_points in draggan_cpp (pairs of (handle x, y, target x, y)).");
-  py::class_<GifFile>(m, "GifWriter", R"(An animated GIF written frame by frame (the CLI's --video writer), looping forever:
-
-    with draggan_cpp.GifWriter("drag.gif", model.width, model.height, frame_ms=100) as gif:
-        gif.add(frame)          # uint8 [H, W, 3] (or gray), of the size given
-
-Each frame gets its own 256-colour palette.)")
-      .def(py::init<py::handle, int, int, int>(), py::arg("path"), py::arg("width"), py::arg("height"),
-           py::arg("frame_ms") = 100)
+  py::class_<GifFile>(m, "GifWriterCore", "The engine behind draggan_cpp.GifWriter (the record as JSON).")
+      .def(py::init<py::handle, int, int, int, std::string, bool>(), py::arg("path"), py::arg("width"),
+           py::arg("height"), py::arg("frame_ms"), py::arg("record"), py::arg("ai_mark"))
+      .def("set_record", &GifFile::set_record, py::arg("record"))
       .def("add", &GifFile::add, py::arg("frame"), "Appends one frame, uint8 [height, width, 3].")
       .def("close", &GifFile::close, "Writes the end of the file (also done on leaving a with block).")
       .def_property_readonly("frames", &GifFile::frames)

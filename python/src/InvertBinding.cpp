@@ -12,6 +12,7 @@
 #include "ModelHandle.h"
 #include "PythonErrors.h"
 #include "TensorBridge.h"
+#include "draggan/core/Digest.h"
 #include "draggan/invert/ImageInversion.h"
 #include "draggan/io/Image.h"
 
@@ -67,11 +68,13 @@ InversionOptions inversion_options(const InvertArgs& a, int image_height) {
 py::tuple quality(const ReconstructionQuality& q) { return py::make_tuple(q.psnr, q.ssim); }
 
 // Returns (model, ws, target, reconstruction, perceptual, projected (psnr, ssim), tuned (psnr, ssim) or None,
-// cancelled); draggan_cpp.invert wraps it in an Inversion.
+// cancelled, the record of its images as JSON); draggan_cpp.invert wraps it in an Inversion.
 py::tuple invert(const ModelHandle& model, py::handle image, const InvertArgs& args, py::object progress) {
   torch::Tensor photo;
+  std::string photo_path;  // "": an array, hashed by its pixels below
   if (py::isinstance<py::str>(image) || py::hasattr(image, "__fspath__")) {
     const std::string path = py::str(py::module_::import("os").attr("fspath")(image));
+    photo_path = path;
     photo = on_file(path, [&] {
       py::gil_scoped_release unlocked;
       return read_image(path);
@@ -84,9 +87,17 @@ py::tuple invert(const ModelHandle& model, py::handle image, const InvertArgs& a
       throw InputError("image: expected uint8 [H, W, C] with C = 1, 3 or 4 (alpha is dropped), or a file name; got " +
                        std::string(c10::toString(photo.scalar_type())) + " " + c10::str(photo.sizes()));
     if (photo.size(0) == 0 || photo.size(1) == 0) throw InputError("image: empty (" + c10::str(photo.sizes()) + ")");
-    if (photo.size(2) == 4) photo = photo.slice(2, 0, 3);
     photo = photo.contiguous();
   }
+  // What was projected, for the record of every image made from the result (docs/provenance.md): the photo
+  // file's SHA-256, as `draggan project` records, or that of an array's pixels (uint8, row-major, as given).
+  const std::string photo_sha256 = [&] {
+    py::gil_scoped_release unlocked;
+    if (!photo_path.empty()) return file_sha256_hex(photo_path);
+    const torch::Tensor cpu = photo.cpu().contiguous();
+    return sha256_hex(std::string_view(static_cast<const char*>(cpu.data_ptr()), cpu.numel()));
+  }();
+  if (photo.size(2) == 4) photo = photo.slice(2, 0, 3).contiguous();
   LoadedModel& loaded = *model.loaded;
   InversionOptions options = inversion_options(args, loaded.generator->image_shape().height);
   options.perceptual = inversion_perceptual_choice(options, loaded);
@@ -117,13 +128,21 @@ py::tuple invert(const ModelHandle& model, py::handle image, const InvertArgs& a
     }
   };
   InversionResult result;
+  ImageProvenance record;
   {
     py::gil_scoped_release unlocked;
     result = invert_image(loaded, photo, options, callbacks);
+    record = model.record->base(loaded);
   }
   if (raised) throw std::move(*raised);
+  record.origin = ImageOrigin::EditedPhoto;
+  record.photo_sha256 = photo_sha256;
+  record.seed.reset();
+  record.psi.reset();
 
+  // Its own handle even when nothing was tuned (the same generator): sessions on it record an edited photo.
   ModelHandle tuned = model;
+  tuned.record = std::make_shared<ModelRecord>(record);
   if (result.generator != loaded.generator) {
     auto copy = std::make_shared<LoadedModel>(loaded);  // the discriminator and recorded settings carried over
     copy->generator = result.generator;
@@ -133,7 +152,8 @@ py::tuple invert(const ModelHandle& model, py::handle image, const InvertArgs& a
   }
   return py::make_tuple(tuned, numpy_from_tensor(result.ws), numpy_from_tensor(result.target),
                         numpy_from_tensor(result.reconstruction), result.perceptual, quality(result.projected),
-                        result.tuned ? py::object(quality(*result.tuned)) : py::object(py::none()), result.cancelled);
+                        result.tuned ? py::object(quality(*result.tuned)) : py::object(py::none()), result.cancelled,
+                        provenance_to_json(record).dump());
 }
 
 }  // namespace

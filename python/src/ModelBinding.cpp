@@ -16,6 +16,7 @@
 #include "draggan/drag/DragSession.h"
 #include "draggan/drag/LatentArray.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/ModelProvenance.h"
 
 namespace py = pybind11;
 
@@ -150,6 +151,8 @@ settings the file records. Shared, not copied, by the sessions, inversions and e
                                                    : torch::Tensor();
                 ws = g.map(z, c, trunc_psi, *trunc_cutoff).to(torch::kFloat32);
               }
+              // A session started from this latent records its seed (the CLI's record has no cutoff field).
+              if (!trunc_cutoff) h.record->remember_seed(ws, s, trunc_psi);
             }
             return numpy_from_tensor(ws);
           },
@@ -231,14 +234,20 @@ Returns uint8 [H, W, C] ([N, H, W, C] for a batch) by the official display conve
 torch, ...) to write the result into, returned instead of a new one.)")
       .def(
           "save",
-          [](const ModelHandle& h, py::handle file, const std::map<std::string, std::string>& metadata) {
+          [](const ModelHandle& h, py::handle file, std::map<std::string, std::string> metadata) {
             const std::string path = py::str(py::module_::import("os").attr("fspath")(file));
             py::gil_scoped_release unlocked;
+            // A generator tuned to a photo says so, as `draggan project` writes it: its images stay edited photos.
+            if (h.loaded->format == "tuned") {
+              const ImageProvenance record = h.record->base(*h.loaded);
+              if (!record.photo_sha256.empty()) metadata.emplace(kSourcePhotoSha256Key, record.photo_sha256);
+            }
             save_model(path, h.generator(), h.loaded->discriminator, h.loaded->discriminator_config, metadata);
           },
           py::arg("path"), py::arg("metadata") = std::map<std::string, std::string>{},
           "Writes the native .safetensors format (G_ema and D, the family and its architecture in the metadata), "
-          "which every command and load() read back to the same image.")
+          "which every command and load() read back to the same image. invert()'s tuned model also records the "
+          "photo's SHA-256 (source_photo_sha256), so its images stay marked as an edited photo.")
       .def("__repr__", [](const ModelHandle& h) {
         const ImageShape s = h.generator().image_shape();
         return "<draggan_cpp.Model " + h.generator().family() + " " + std::to_string(s.width) + "x" +

@@ -18,6 +18,7 @@ PYBIND11_MODULE(_engine, m) {
   bind_drag(m);
   bind_invert(m);
   bind_eval(m);
+  bind_provenance(m);
   m.def(
       "set_threads", [](int threads) { draggan::configure_threads(threads); }, py::arg("threads"),
       "LibTorch's intra-op threads for everything in this process (torch's too: it is the same library); 0 = all cores.");

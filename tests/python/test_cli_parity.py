@@ -44,8 +44,8 @@ def test_tiny_two_handle_drag_equals_the_cli(tmp_path, tiny):
         frames.append(dg.draw_points(s.image, s.points, session.targets))
     frames.append(dg.draw_points(session.image(), session.points, session.targets))
     assert_same_drag(trajectory, steps, session, tmp_path)
-    assert dg.write_gif(tmp_path / "py.gif", frames) == len(steps) + 1
-    # The same frames make the same GIF, byte for byte.
+    assert dg.write_gif(tmp_path / "py.gif", frames, provenance=session.provenance) == len(steps) + 1
+    # The same frames and the same record (model, seed, psi, points, steps) make the same GIF, byte for byte.
     assert (tmp_path / "py.gif").read_bytes() == (tmp_path / "cli.gif").read_bytes()
 
 
