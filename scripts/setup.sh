@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
-# Installs everything the project needs from Debian's archive (idempotent; run as root or with sudo).
+# Installs what the project needs from Debian's archive (idempotent; run as root or with sudo).
+#   bash scripts/setup.sh                         # what building and running `draggan` needs (scripts/run.sh)
+#   DRAGGAN_TEST_DEPS=1 bash scripts/setup.sh     # + what the test suites need (scripts/test.sh)
+#   DRAGGAN_BROWSER_TESTS=1 ...                   # + chromium and Node.js for the browser suite (implies the above)
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev             # tensors and autograd (LibTorch 1.13, CPU)
+  libgloo-dev              # Gloo's headers, which LibTorch's c10d process group needs (train/eval across processes)
   nlohmann-json3-dev       # JSON
   libcli11-dev             # command line
-  libstb-dev               # image decoding/encoding
+  libstb-dev               # image decoding
+  libpng-dev               # PNG/APNG writing with provenance text chunks and XMP
   zlib1g-dev               # gzip'd IDX training data
-  dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence)
   libgif-dev               # animated GIF of a drag (draggan drag --video)
   libcpp-httplib-dev       # the editor's HTTP server
-  googletest libgtest-dev  # tests
-  libssl-dev               # SHA-256 in the parity tests (already a dependency of cpp-httplib)
-  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+  libssl-dev               # SHA-256 of models and photos in the images' provenance records
+  dataset-fashion-mnist    # the shipped model's training data (IDX, MIT licence): `draggan train`, the classifier
 )
+[ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ] && DRAGGAN_TEST_DEPS=1
+if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
+  PACKAGES+=(
+    googletest libgtest-dev  # tests
+    libimage-exiftool-perl   # exiftool: the provenance tests' independent metadata reader
+    clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the reader fuzz harnesses (scripts/fuzz.sh)
+    # The Python module draggan_cpp (docs/python.md), built for Debian's /usr/bin/python3 and tested with pytest;
+    # python3-torch (the same 1.13 LibTorch as libtorch-dev) for its DLPack/torch tests and for torchrun, which
+    # the distributed tests (tests/dist) start ranks with
+    pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
+  )
+fi
 if [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ]; then
   PACKAGES+=(chromium)  # the editor's browser tests (playwright-core drives Debian's chromium)
   # Node.js often comes from outside apt (nodesource, nvm): asking apt for Debian's nodejs/npm then fails on

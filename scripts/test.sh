@@ -3,7 +3,7 @@
 # harnesses for a bounded time (scripts/fuzz.sh; FUZZ_SECONDS per harness, 8 by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DRAGGAN_BROWSER_TESTS=1 bash scripts/setup.sh
+DRAGGAN_TEST_DEPS=1 DRAGGAN_BROWSER_TESTS=1 bash scripts/setup.sh
 bash scripts/build.sh
 # The browser suite's one npm dependency (playwright-core, pinned by package-lock.json): from npm's cache when
 # it is there, else from the registry.

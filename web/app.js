@@ -164,7 +164,14 @@ function layoutCanvas() {
   overlayCtx.setTransform(dpr, 0, 0, dpr, 0, 0);
 }
 
+// The canvas takes the served image's own size, which can be larger than the model's: the server's "AI Generated"
+// mark enlarges small images (nearest neighbour) so that it can be read. Its size on the page stays the model's
+// times ui.scale, so clicks still map to model pixels.
 function drawImageSource(source) {
+  if (imageCanvas.width !== source.width || imageCanvas.height !== source.height) {
+    imageCanvas.width = source.width;
+    imageCanvas.height = source.height;
+  }
   imageCtx.imageSmoothingEnabled = false;
   imageCtx.clearRect(0, 0, imageCanvas.width, imageCanvas.height);
   imageCtx.drawImage(source, 0, 0, imageCanvas.width, imageCanvas.height);

@@ -9,6 +9,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
+#include "draggan/provenance/Sha256.h"
 #include "server/http/ConnectionServer.h"
 #include "server/codec/DecodeSlots.h"
 #include "server/http/HttpError.h"
@@ -96,6 +97,7 @@ SessionPolicy session_policy(const ServerOptions& o) {
   p.spill_dir = o.spill_dir;
   p.spill_bytes = o.spill_bytes;
   p.hand_over = o.hand_over_session;
+  p.ai_mark = o.ai_mark;
   return p;
 }
 
@@ -286,7 +288,7 @@ void EditorServer::Impl::routes() {
                           client_left);
     }
     freed_memory.soon();  // the full-size decode is gone
-    s.upload(photo, options);
+    s.upload(photo, options, sha256_hex(req.body));  // the photo's hash goes into the images' provenance
     send_json(res, s.state(), 202);
   });
   session_route("POST", "/stop", [](EditorSession& s, const httplib::Request&, httplib::Response& res) {

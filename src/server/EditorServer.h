@@ -16,7 +16,8 @@
 //   POST   /api/sessions/{id}/start             {max_steps?, params?} -> state (409 while running)
 //   POST   /api/sessions/{id}/stop              -> state (the drag ends within one step)
 //   POST   /api/sessions/{id}/undo | /redo      whole drags
-//   GET    /api/sessions/{id}/image.png         the current image
+//   GET    /api/sessions/{id}/image.png         the current image (marked "AI Generated" unless --no-ai-mark;
+//                                               its provenance record in text chunks and XMP)
 //   GET    /api/sessions/{id}/events            server-sent events: state, step, done
 //   GET    /api/sessions/{id}/session.json      save: model identity, seed, latent (base64 float32), points, mask
 //   POST   /api/sessions/{id}/load              restore a saved session
@@ -61,6 +62,7 @@ struct ServerOptions {
   // At shutdown, each session (idle ones brought back from disk first) goes here before the server forgets it:
   // a session store saves it where another replica finds it. Unset: nothing is kept (docs/server.md).
   std::function<void(const std::string& id, EditorSession& session)> hand_over_session;
+  bool ai_mark = true;  // the visible "AI Generated" mark on every image the editor shows and saves
 };
 
 class EditorServer {

@@ -6,6 +6,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
+#include "draggan/provenance/Sha256.h"
 
 namespace draggan::server {
 namespace fs = std::filesystem;
@@ -63,8 +64,16 @@ std::shared_ptr<LoadedModel> ModelRegistry::get(const std::string& id) {
   if (!e.model) {
     log::info("loading model ", e.id, " from ", e.path);
     e.model = std::make_shared<LoadedModel>(load_model(e.path, device_));
+    e.sha256 = file_sha256_hex(e.path);  // once: every image's provenance record names it
   }
   return e.model;
+}
+
+std::string ModelRegistry::file_sha256(const std::string& id) {
+  get(id);
+  Entry& e = entry(id);
+  std::lock_guard<std::mutex> lock(e.load_mutex);
+  return e.sha256;
 }
 
 nlohmann::json ModelRegistry::describe() {

@@ -26,6 +26,8 @@ class ModelRegistry {
 
   // Loads on first use (thread-safe); throws InputError for an unknown id, CheckpointError for a bad file.
   std::shared_ptr<LoadedModel> get(const std::string& id);
+  // SHA-256 of the model's file, computed once when it is loaded (for the provenance record of its images).
+  std::string file_sha256(const std::string& id);
 
   // {"models": [{"id", "file", "loaded", "resolution"...}], "default": id}
   nlohmann::json describe();
@@ -36,6 +38,7 @@ class ModelRegistry {
     std::string id;
     std::string path;
     std::shared_ptr<LoadedModel> model;
+    std::string sha256;
     std::mutex load_mutex;
   };
   Entry& entry(const std::string& id) const;

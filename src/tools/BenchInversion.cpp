@@ -26,7 +26,7 @@ double now_s() {
 }
 
 // Peak resident memory since the last reset_peak_rss(), MB (Linux VmHWM).
-double peak_rss_mb() {
+double peak_rss_since_reset_mb() {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line))
@@ -77,7 +77,7 @@ nlohmann::json run_schedule(LoadedModel& model, const torch::Tensor& photo, Inve
                      {"total_s", total},
                      {"psnr_projected", result.projected.psnr},
                      {"ssim_projected", result.projected.ssim},
-                     {"peak_rss_mb", peak_rss_mb()}};
+                     {"peak_rss_mb", peak_rss_since_reset_mb()}};
   if (result.tuned) {
     out["psnr_tuned"] = result.tuned->psnr;
     out["ssim_tuned"] = result.tuned->ssim;

@@ -1,6 +1,7 @@
 // `draggan drag`: one drag from a shell, no UI: seed (or saved latent) + handle/target pairs (+ mask) ->
 // the official DragGAN loop step by step -> final image, trajectory JSON, latent, animation.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "AiMarkOption.h"
 #include "DragCliOptions.h"
 #include "Subcommands.h"
 #include "draggan/core/Error.h"
@@ -18,8 +20,11 @@
 #include "draggan/drag/DragSession.h"
 #include "draggan/io/GifWriter.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
 #include "draggan/io/ModelFile.h"
+#include "draggan/io/ModelProvenance.h"
 #include "draggan/io/Npy.h"
+#include "draggan/provenance/Sha256.h"
 
 namespace draggan::tools {
 namespace {
@@ -37,7 +42,9 @@ struct DragOptions {
   std::string frames_dir;
   std::string video;
   int frame_ms = 100;
+  int frame_every = 1;
   std::string w_out;
+  AiMarkOption mark;
 };
 
 // "X,Y" (x = column, y = row, pixels).
@@ -85,34 +92,71 @@ std::vector<DragPoint> targets_of(const std::vector<DragPair>& pairs) {
   return t;
 }
 
-// Frames of the animation: PNG files in a folder, or one GIF.
+// The record of the image after `steps` steps of this drag.
+ImageProvenance after_steps(ImageProvenance record, int steps) {
+  record.drags.back().steps = steps;
+  return record;
+}
+
+bool ends_with_png(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".png" || ext == ".apng";
+}
+
+// Frames of the animation: PNG files in a folder, or one GIF or animated PNG. With --ai-mark, a small model's frames are
+// enlarged before the points are drawn (so they stay round) and marked last (so the mark stays readable).
 class FrameSink {
  public:
-  FrameSink(const DragOptions& opt, const ImageShape& shape) : dir_(opt.frames_dir) {
+  FrameSink(const DragOptions& opt, const ImageShape& shape)
+      : dir_(opt.frames_dir),
+        video_(opt.video),
+        frame_ms_(opt.frame_ms),
+        mark_(opt.mark),
+        scale_(opt.mark.enabled ? generated_mark_enlargement(shape.height, shape.width) : 1) {
     if (!dir_.empty()) std::filesystem::create_directories(dir_);
-    if (!opt.video.empty()) {
-      ensure_parent(opt.video);
-      gif_ = std::make_unique<GifWriter>(opt.video, shape.width, shape.height, opt.frame_ms);
+    if (!video_.empty()) {
+      ensure_parent(video_);
+      if (ends_with_png(video_)) apng_ = std::make_unique<AnimatedPngWriter>();
+      else gif_ = std::make_unique<GifWriter>(video_, shape.width * scale_, shape.height * scale_, frame_ms_);
     }
   }
-  bool wanted() const { return !dir_.empty() || gif_; }
-  void add(const torch::Tensor& image, const std::vector<DragPair>& pairs) {
-    torch::Tensor frame = draw_drag_overlay(image, pairs);
+  bool wanted() const { return !dir_.empty() || gif_ || apng_; }
+  void add(const torch::Tensor& image, const std::vector<DragPair>& pairs, const ImageProvenance& record) {
+    std::vector<DragPair> shown = pairs;
+    for (auto& p : shown)  // a pixel's centre moves with it when the image is enlarged
+      for (DragPoint* q : {&p.handle, &p.target}) *q = {(q->x + 0.5) * scale_ - 0.5, (q->y + 0.5) * scale_ - 0.5};
+    // A gray model's frames become RGB: the points are drawn in colour.
+    const torch::Tensor rgb = image.size(2) == 1 ? image.expand({-1, -1, 3}).contiguous() : image;
+    const torch::Tensor frame = mark_.apply(draw_drag_overlay(enlarge_nearest(rgb, scale_), shown));
     if (!dir_.empty()) {
       std::ostringstream name;
       name << "frame_" << std::setw(4) << std::setfill('0') << count_ << ".png";
-      write_png((std::filesystem::path(dir_) / name.str()).string(), frame);
+      write_png((std::filesystem::path(dir_) / name.str()).string(), frame, &record);
     }
     if (gif_) gif_->add_frame(frame);
+    if (apng_) apng_->add_frame(frame, frame_ms_);
     ++count_;
   }
-  void close() {
-    if (gif_) gif_->close();
+  void close(const ImageProvenance& record) {
+    if (gif_) {
+      gif_->set_provenance(record);
+      gif_->close();
+    }
+    if (apng_) {
+      apng_->set_provenance(record);
+      write_file(video_, apng_->finish());
+    }
   }
 
  private:
   std::string dir_;
+  std::string video_;
+  int frame_ms_;
+  AiMarkOption mark_;
+  int scale_;
   std::unique_ptr<GifWriter> gif_;
+  std::unique_ptr<AnimatedPngWriter> apng_;
   int count_ = 0;
 };
 
@@ -145,13 +189,26 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
             rp.optimized_layers - rp.first_optimized_layer, " layer(s) from ws row ", rp.first_optimized_layer,
             ", stop at ", rp.stop_distance, " px or ", max_steps, " steps");
 
+  ImageProvenance record = image_provenance_of(model);
+  if (!opt.latent.empty()) {
+    record.latent_sha256 = file_sha256_hex(opt.latent);
+  } else {
+    record.seed = static_cast<uint32_t>(opt.seed);
+    record.psi = opt.psi;
+  }
+  DragEdit edit;
+  for (const auto& p : pairs) edit.points.push_back({p.handle.x, p.handle.y, p.target.x, p.target.y});
+  edit.masked = !opt.mask.empty();
+  record.drags.push_back(edit);
+
   FrameSink frames(opt, shape);
   nlohmann::json steps = nlohmann::json::array();
   bool done = false;
   double total_ms = 0.0;
   for (int k = 0; k < max_steps && !done; ++k) {
     // The frame of step k is the image its tracking saw (the official loop shows the image from before its step).
-    torch::Tensor frame = frames.wanted() ? session.image_uint8() : torch::Tensor();
+    const bool keep_frame = frames.wanted() && k % opt.frame_every == 0;
+    torch::Tensor frame = keep_frame ? session.image_uint8() : torch::Tensor();
     DragStepReport r = session.step();
     done = r.done;
     total_ms += r.ms;
@@ -161,15 +218,16 @@ int run_drag(DragOptions opt, const CommonOptions& common) {
                      {"loss", r.loss},
                      {"done", r.done},
                      {"ms", r.ms}});
-    if (frames.wanted()) frames.add(frame, session.pairs());
+    if (keep_frame) frames.add(frame, session.pairs(), after_steps(record, k));
     log::debug("step ", r.step, ": loss ", r.loss, ", ", r.ms, " ms", r.done ? " (done)" : "");
   }
   torch::Tensor final_image = session.image_uint8();
-  if (frames.wanted()) frames.add(final_image, session.pairs());
-  frames.close();
+  const ImageProvenance final_record = after_steps(record, static_cast<int>(steps.size()));
+  if (frames.wanted()) frames.add(final_image, session.pairs(), final_record);
+  frames.close(final_record);
 
   ensure_parent(opt.out);
-  write_png(opt.out, final_image);
+  write_png(opt.out, opt.mark.apply(final_image), &final_record);
   std::string w_out = opt.w_out;
   if (w_out.empty() && !opt.trajectory.empty())
     w_out = (std::filesystem::path(opt.trajectory).replace_extension("").string()) + "_w.npy";
@@ -227,10 +285,17 @@ SubcommandRunner setup_drag(CLI::App& sub, CommonOptions& common) {
   sub.add_option("-o,--out", opt->out, "Final image (PNG)")->capture_default_str();
   sub.add_option("--trajectory", opt->trajectory, "Write the per-step trajectory as JSON");
   auto* frames = sub.add_option("--frames", opt->frames_dir, "Write one annotated PNG per step into this folder");
-  auto* video = sub.add_option("--video", opt->video, "Write an annotated animated GIF of the drag");
+  auto* video = sub.add_option("--video", opt->video,
+                               "Write an annotated animation of the drag: a GIF, or an animated PNG (full colour, "
+                               "smaller) when the name ends in .png");
   frames->excludes(video);
   sub.add_option("--frame-ms", opt->frame_ms, "Animation frame duration, ms")->capture_default_str();
+  sub.add_option("--frame-every", opt->frame_every,
+                 "Animation: one frame every N steps (the start and the result always), for long drags")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   sub.add_option("--w-out", opt->w_out, "Save the final latent W+ [1, num_ws, w_dim] as .npy");
+  opt->mark.add_to(sub);
   return [opt, &common] { return run_drag(*opt, common); };
 }
 

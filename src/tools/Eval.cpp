@@ -1,12 +1,16 @@
-// `draggan eval`: how well drags work on a model. A seeded set of drags (eval/DragSet.h) is run with the model's
-// drag settings (or the options given); each is measured by the engine's tracking, an independent patch tracker,
-// the image outside the moved region and, with a classifier, whether the object kept its class. Prints a summary
-// table; --json and --report DIR keep everything (eval/EvalReport.h).
+// `draggan eval`: how well drags work on a model. A seeded set of drags (eval/DragSet.h) is run with the
+// model's drag settings (or the options given); each is measured by the engine's tracking, an independent
+// patch tracker, the image outside the moved region and, with a classifier, whether the object kept its
+// class. Prints a summary table; --json and --report DIR keep everything (eval/EvalReport.h). Under torchrun
+// (or --rank/--world-size) drag i runs on rank i mod N and rank 0 gathers them: the same JSON, table and
+// report as one process.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
+#include "DistCliOptions.h"
 #include "DragCliOptions.h"
 #include "Subcommands.h"
 #include "draggan/classify/ClassifierFile.h"
@@ -15,6 +19,8 @@
 #include "draggan/eval/DragEvaluation.h"
 #include "draggan/eval/EvalReport.h"
 #include "draggan/eval/EvalSummary.h"
+#include "draggan/eval/OutcomeCodec.h"
+#include "draggan/io/ModelProvenance.h"
 #include "draggan/invert/LpipsVgg16.h"
 
 namespace draggan::tools {
@@ -30,6 +36,7 @@ struct EvalOptions {
   std::string classifier;  // "" = the model's companion file if there is one; "none" = no classifier
   std::string vgg, lpips;
   DragCliOptions drag;
+  DistCliOptions dist;
 };
 
 // The classifier shipped beside a model, when there is one.
@@ -39,11 +46,42 @@ std::string companion_classifier(const std::string& model_path) {
   return fs::exists(c, ec) ? c : std::string();
 }
 
-int run_eval(EvalOptions opt, const CommonOptions& common) {
+std::string drag_line(const EvalDrag& drag, const DragOutcome& o, int count) {
+  std::string cls;
+  if (o.class_kept())
+    cls = ", " + o.class_before->name + (*o.class_kept() ? " kept" : " -> " + o.class_after->name);
+  char line[256];
+  std::snprintf(
+      line, sizeof(line), "drag %d/%d: seed %u, %s, %.0f px: %s in %d steps, %.2f px (tracked %.2f)",
+      drag.index + 1, count, drag.image_seed, drag.setting_key().c_str(), drag.nominal_distance,
+      o.reached ? "reached" : "not reached", o.steps, o.mean_engine_distance(), o.mean_tracked_distance());
+  return line + cls;
+}
+
+// Rank 0 gets every rank's drags (each shard encoded by OutcomeCodec) and puts them back in drag order.
+std::vector<DragOutcome> gather_outcomes(dist::Communicator& group, const std::vector<DragOutcome>& mine,
+                                         int count) {
+  // The ranks finish their shards at different times: wait for the slowest before the collective, however
+  // long.
+  group.wait_for_all("eval drags");
+  const std::vector<std::string> shards = group.gather(encode_outcomes(mine));
+  std::vector<DragOutcome> all;
+  for (size_t r = 0; r < shards.size(); ++r) {
+    for (DragOutcome& o : decode_outcomes(shards[r], "rank " + std::to_string(r) + "'s drags")) {
+      if (r != 0) log::info(drag_line(o.drag, o, count), " (rank ", r, ")");
+      all.push_back(std::move(o));
+    }
+  }
+  std::sort(all.begin(), all.end(),
+            [](const DragOutcome& a, const DragOutcome& b) { return a.drag.index < b.drag.index; });
+  return all;
+}
+
+int run_eval(EvalOptions opt, dist::Communicator* group, const torch::Device& device) {
   opt.set.validate();
   if (opt.vgg.empty() != opt.lpips.empty())
     throw InputError("eval: LPIPS needs both --vgg (torchvision vgg16 .pth) and --lpips (lpips vgg.pth)");
-  const torch::Device device = common.torch_device();
+  const int rank = group ? group->rank() : 0, ranks = group ? group->world_size() : 1;
   const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
   LoadedModel model = load_model(model_path, device);
 
@@ -72,25 +110,27 @@ int run_eval(EvalOptions opt, const CommonOptions& common) {
             setup.settings.params.lr, ", r1 ", resolved.r1_pixels, " px, r2 ", resolved.r2_pixels, " px, stop at ",
             resolved.stop_distance, " px or ", setup.max_steps, " steps");
 
-  if (!opt.report.empty()) fs::create_directories(opt.report);
+  if (!opt.report.empty() && rank == 0) fs::create_directories(opt.report);
+  const ImageProvenance model_record = opt.report.empty() ? ImageProvenance{} : image_provenance_of(model);
   std::vector<DragOutcome> outcomes;
   std::vector<DragImageFiles> files;
-  for (int i = 0; i < opt.set.count; ++i) {
+  if (group) log::info("eval: rank 0 of ", ranks, " runs drags 1, ", 1 + ranks, ", ", 1 + 2 * ranks, ", ...");
+  for (int i = rank; i < opt.set.count; i += ranks) {
     const EvalDrag drag = make_eval_drag(opt.set, i, evaluator.height(), evaluator.width(),
                                          [&](uint32_t seed) { return evaluator.start_image(seed); });
     DragOutcome o = evaluator.run(drag);
-    std::string cls;
-    if (o.class_kept())
-      cls = ", " + o.class_before->name + (*o.class_kept() ? " kept" : " -> " + o.class_after->name);
-    char line[256];
-    std::snprintf(line, sizeof(line), "drag %d/%d: seed %u, %s, %.0f px: %s in %d steps, %.2f px (tracked %.2f)",
-                  i + 1, opt.set.count, drag.image_seed, drag.setting_key().c_str(), drag.nominal_distance,
-                  o.reached ? "reached" : "not reached", o.steps, o.mean_engine_distance(), o.mean_tracked_distance());
-    log::info(line, cls);
-    if (!opt.report.empty()) files.push_back(write_drag_images(opt.report, o));
-    // The images are in the report now; keep only what the summary needs.
+    log::info(drag_line(drag, o, opt.set.count));
+    if (!opt.report.empty() && !group) files.push_back(write_drag_images(opt.report, o, model_record, opt.set.psi));
+    // Without a report only the measurements are needed; the images go to rank 0 when it writes the report.
     if (opt.report.empty()) o.before = o.after = torch::Tensor();
+    if (opt.report.empty() && group) o.region = torch::Tensor();
     outcomes.push_back(std::move(o));
+  }
+  if (group) {
+    outcomes = gather_outcomes(*group, outcomes, opt.set.count);
+    if (rank != 0) return 0;
+    if (!opt.report.empty())
+      for (const DragOutcome& o : outcomes) files.push_back(write_drag_images(opt.report, o, model_record, opt.set.psi));
   }
 
   const std::vector<GroupSummary> groups = summarize_groups(outcomes);
@@ -128,7 +168,11 @@ SubcommandRunner setup_eval(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--vgg", opt->vgg, "torchvision vgg16 weights (.pth), with --lpips: 1 - LPIPS outside the region");
   sub.add_option("--lpips", opt->lpips, "LPIPS linear-layer weights (lpips package's vgg.pth), with --vgg");
   opt->drag.add_to(sub, 200);
-  return [opt, &common] { return run_eval(*opt, common); };
+  opt->dist.add_to(sub);
+  return [opt, &common] {
+    RankSetup rank = join_group(opt->dist, common, /*tensors_on_device=*/false);
+    return run_as_rank(rank, [&] { return run_eval(*opt, rank.group.get(), rank.device); });
+  };
 }
 
 const RegisterSubcommand kEval{"eval", "Measure drag quality on a seeded set of drags (reached, tracked, kept)", 45,

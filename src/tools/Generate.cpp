@@ -1,14 +1,18 @@
 // `draggan generate`: seed (or saved latent) -> image, exactly as the official code maps seeds to z.
 #include <filesystem>
 
+#include "AiMarkOption.h"
 #include "Subcommands.h"
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
 #include "draggan/core/NumpyRandom.h"
 #include "draggan/drag/DragSession.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
 #include "draggan/io/ModelFile.h"
+#include "draggan/io/ModelProvenance.h"
 #include "draggan/io/Npy.h"
+#include "draggan/provenance/Sha256.h"
 
 namespace draggan::tools {
 namespace {
@@ -23,6 +27,7 @@ struct GenerateOptions {
   std::string latent;
   std::string out = "out.png";
   std::string w_out;
+  AiMarkOption mark;
 };
 
 torch::Tensor class_vector(const LatentLayout& config, int class_index) {
@@ -45,10 +50,14 @@ int run_generate(const GenerateOptions& opt, const CommonOptions& common) {
   torch::NoGradGuard no_grad;
 
   torch::Tensor ws;
+  ImageProvenance provenance = image_provenance_of(model);
   if (!opt.latent.empty()) {
+    provenance.latent_sha256 = file_sha256_hex(opt.latent);
     ws = latent_from_npy(opt.latent, cfg, device);  // the shapes drag takes; NaN/infinity refused
   } else {
     if (opt.seed < 0 || opt.seed > 0xffffffffLL) throw InputError("--seed must be in 0..2^32-1");
+    provenance.seed = static_cast<uint32_t>(opt.seed);
+    provenance.psi = opt.psi;
     torch::Tensor z = z_from_seed(static_cast<uint32_t>(opt.seed), cfg.z_dim).to(device);
     torch::Tensor c = class_vector(cfg, opt.class_index);
     if (c.defined()) c = c.to(device);
@@ -58,7 +67,7 @@ int run_generate(const GenerateOptions& opt, const CommonOptions& common) {
 
   std::filesystem::path out(opt.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  write_png(opt.out, image_to_uint8(image.cpu()));
+  write_png(opt.out, opt.mark.apply(image_to_uint8(image.cpu())), &provenance);
   const ImageShape shape = model.generator->image_shape();
   log::info("wrote ", opt.out, " (", shape.width, "x", shape.height, ", ", model.generator->family(), ", ",
             model.format, ")");
@@ -79,8 +88,10 @@ SubcommandRunner setup_generate(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--class", opt->class_index, "Class index for conditional models");
   sub.add_option("--noise", opt->noise, "Noise mode: const, random or none")->capture_default_str();
   sub.add_option("--latent", opt->latent, "Render a saved latent (.npy [1, num_ws, w_dim]) instead of a seed");
-  sub.add_option("-o,--out", opt->out, "Output PNG")->capture_default_str();
+  sub.add_option("-o,--out", opt->out, "Output PNG (with its provenance record: `draggan info FILE`)")
+      ->capture_default_str();
   sub.add_option("--w-out", opt->w_out, "Also save the latent W+ [1, num_ws, w_dim] as .npy");
+  opt->mark.add_to(sub);
   return [opt, &common] { return run_generate(*opt, common); };
 }
 

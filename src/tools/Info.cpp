@@ -1,8 +1,11 @@
-// `draggan info`: what a checkpoint holds (architecture, resolution, parameter count).
+// `draggan info`: what a checkpoint holds (architecture, resolution, parameter count), or the provenance record
+// an image file we wrote carries (how it was made: model, seed or photo, drags, version; provenance/).
 #include <iostream>
 
 #include "Subcommands.h"
+#include "draggan/io/ImageRecordReader.h"
 #include "draggan/io/ModelFile.h"
+#include "draggan/provenance/ImageProvenance.h"
 
 namespace draggan::tools {
 namespace {
@@ -21,7 +24,37 @@ struct InfoOptions {
   bool json = false;
 };
 
+int run_image_info(const InfoOptions& opt) {
+  const ImageRecord record = read_image_record(opt.model);
+  const std::string source_type = digital_source_type_in_xmp(record.xmp);
+  if (opt.json) {
+    nlohmann::json text = nlohmann::json::object();
+    for (const auto& [key, value] : record.text) text[key] = value;
+    std::cout << nlohmann::json{{"path", opt.model},
+                                {"format", record.format},
+                                {"width", record.width},
+                                {"height", record.height},
+                                {"text", text},
+                                {"digital_source_type", source_type},
+                                {"xmp", record.xmp}}
+                     .dump(2)
+              << '\n';
+    return 0;
+  }
+  std::cout << opt.model << " (" << record.format << ", " << record.width << "x" << record.height << ")\n";
+  if (record.text.empty() && record.xmp.empty()) {
+    std::cout << "  no provenance record (no text chunks or XMP)\n";
+    return 0;
+  }
+  for (const auto& [key, value] : record.text)
+    std::cout << "  " << key << std::string(key.size() < 22 ? 22 - key.size() : 1, ' ') << value << '\n';
+  if (!record.xmp.empty())
+    std::cout << "  XMP source type       " << (source_type.empty() ? "(none)" : source_type) << '\n';
+  return 0;
+}
+
 int run_info(const InfoOptions& opt) {
+  if (looks_like_png_or_gif(opt.model)) return run_image_info(opt);
   LoadedModel model = load_model(opt.model);
   GeneratorModel& g = *model.generator;
   const LatentLayout latent = g.latent_layout();
@@ -72,12 +105,14 @@ int run_info(const InfoOptions& opt) {
 
 SubcommandRunner setup_info(CLI::App& sub, CommonOptions&) {
   auto opt = std::make_shared<InfoOptions>();
-  sub.add_option("model", opt->model, "Checkpoint (.pkl or .safetensors)")->required();
+  sub.add_option("file", opt->model, "Checkpoint (.pkl or .safetensors), or an image (PNG, APNG, GIF) to show its "
+                                    "provenance record")
+      ->required();
   sub.add_flag("--json", opt->json, "Print JSON");
   return [opt] { return run_info(*opt); };
 }
 
-const RegisterSubcommand kInfo{"info", "Describe a checkpoint", 80, &setup_info};
+const RegisterSubcommand kInfo{"info", "Describe a checkpoint, or how an image file was made", 80, &setup_info};
 
 }  // namespace
 }  // namespace draggan::tools

@@ -6,14 +6,18 @@
 #include <memory>
 #include <optional>
 
+#include "AiMarkOption.h"
 #include "ProgressBar.h"
 #include "Subcommands.h"
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
 #include "draggan/invert/ImageInversion.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
 #include "draggan/io/ModelFile.h"
+#include "draggan/io/ModelProvenance.h"
 #include "draggan/io/Npy.h"
+#include "draggan/provenance/Sha256.h"
 
 namespace draggan::tools {
 namespace {
@@ -36,6 +40,7 @@ struct ProjectOptions {
   std::string out_latent = "projected_w.npy";
   std::string out_model = "projected_G.safetensors";
   std::string out_target;
+  AiMarkOption mark;
 };
 
 void make_parent_dirs(const std::string& path) {
@@ -125,12 +130,19 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   if (result.tuned) std::printf("%s\n", quality_line("pti", *result.tuned).c_str());
   std::printf("%s\n", quality_line("final", result.tuned ? *result.tuned : result.projected).c_str());
 
+  // The reconstruction is the photo as the generator makes it: an edited photo, named by the photo's hash.
+  ImageProvenance record = image_provenance_of(model);
+  record.origin = ImageOrigin::EditedPhoto;
+  record.photo_sha256 = file_sha256_hex(opt.image);
   make_parent_dirs(opt.out);
-  write_png(opt.out, result.reconstruction);
+  write_png(opt.out, opt.mark.apply(result.reconstruction), &record);
   std::printf("wrote %s (reconstruction)\n", opt.out.c_str());
   if (!opt.out_target.empty()) {
+    ImageProvenance target_record = record;
+    target_record.origin = ImageOrigin::Other;
+    target_record.description = "The photo, cropped and resized by draggan project to the model's image size";
     make_parent_dirs(opt.out_target);
-    write_png(opt.out_target, result.target);
+    write_png(opt.out_target, result.target, &target_record);
     std::printf("wrote %s (target fitted to %dx%d)\n", opt.out_target.c_str(), model.generator->image_shape().width,
                 model.generator->image_shape().height);
   }
@@ -142,6 +154,7 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
     make_parent_dirs(opt.out_model);
     save_model(opt.out_model, *result.generator, model.discriminator, model.discriminator_config,
                {{"source_model", model_path},
+                {kSourcePhotoSha256Key, record.photo_sha256},
                 {"pivot_latent", opt.out_latent},
                 {"pti_steps", std::to_string(options.pti.steps)},
                 {"schedule", to_string(options.schedule)}});
@@ -180,6 +193,7 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--out-model", opt->out_model, "Tuned generator (.safetensors), written when PTI runs")
       ->capture_default_str();
   sub.add_option("--out-target", opt->out_target, "Also save the photo as fitted to the model (PNG)");
+  opt->mark.add_to(sub);
   return [opt, &common] { return run_project(*opt, common); };
 }
 

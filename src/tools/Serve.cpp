@@ -36,6 +36,7 @@ struct ServeOptions {
   double connects_per_second = 50;
   int request_timeout = 30;
   int shutdown_timeout = 10;
+  bool no_ai_mark = false;
 };
 
 // Where idle sessions go when memory or the session cap runs out: $XDG_STATE_HOME/draggan (or
@@ -99,6 +100,7 @@ int run_serve(const ServeOptions& opt, const CommonOptions& common) {
   options.max_connections_per_address = static_cast<size_t>(opt.max_connections_per_address);
   options.connects_per_second = opt.connects_per_second;
   options.request_timeout = std::chrono::seconds(opt.request_timeout);
+  options.ai_mark = !opt.no_ai_mark;
 
   server::EditorServer editor(models, options);
   const int port = editor.bind();
@@ -183,6 +185,10 @@ SubcommandRunner setup_serve(CLI::App& sub, CommonOptions& common) {
                  "On Ctrl-C/SIGTERM: seconds requests in flight get to finish before their connections are cut")
       ->capture_default_str()
       ->check(CLI::Range(0, 600));
+  sub.add_flag("--no-ai-mark", opt->no_ai_mark,
+               "Leave the visible \"AI Generated\" mark off the editor's images (a lab's own use; the files still "
+               "carry their provenance record). The official DragGAN asks derivatives to keep the mark: publish "
+               "marked images");
   return [opt, &common] { return run_serve(*opt, common); };
 }
 

@@ -1,6 +1,8 @@
 // `draggan train`: StyleGAN2 training on a folder of images or an IDX file (Fashion-MNIST), with checkpoints
 // that `--resume` continues exactly and that every other subcommand loads as a model; `--init` fine-tunes a
-// model file instead.
+// model file instead. Under torchrun (or --rank/--world-size) each process is one rank of a group that
+// trains one run together (docs/distributed.md); only rank 0 writes snapshots, logs and progress.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,12 +10,16 @@
 #include <filesystem>
 #include <sstream>
 
+#include "DistCliOptions.h"
 #include "ProgressBar.h"
 #include "Subcommands.h"
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
 #include "draggan/io/ModelFile.h"
+#include "draggan/provenance/ImageProvenance.h"
+#include "draggan/provenance/Sha256.h"
 #include "draggan/train/Trainer.h"
 
 namespace draggan::tools {
@@ -34,6 +40,7 @@ struct TrainOptions {
   CLI::Option* real_shift_option = nullptr;
   CLI::Option* real_warp_option = nullptr;
   CLI::Option* pl_weight_option = nullptr;
+  DistCliOptions dist;
 };
 
 std::string snapshot_name(double kimg) {
@@ -45,7 +52,9 @@ std::string snapshot_name(double kimg) {
 void write_snapshot(Trainer& trainer, const TrainOptions& opt) {
   const std::string stem = opt.out + "/snapshot-" + snapshot_name(trainer.kimg()) + "kimg";
   trainer.save_checkpoint(stem + ".safetensors");
-  write_png(stem + ".png", trainer.sample_grid(opt.grid, opt.grid));
+  ImageProvenance record = ImageProvenance::for_model(stem + ".safetensors", file_sha256_hex(stem + ".safetensors"));
+  record.description = "AI generated: samples of a training snapshot (draggan train)";
+  write_png(stem + ".png", trainer.sample_grid(opt.grid, opt.grid), &record);
   log::info("wrote ", stem, ".safetensors and .png");
 }
 
@@ -97,22 +106,44 @@ TrainConfig config_for_model(TrainConfig config, const LoadedModel& model) {
   return config;
 }
 
-int run_train(const TrainOptions& opt, const CommonOptions& common) {
+// --resume latest: the newest snapshot in the output folder (the names sort by kimg), or none: a run that a
+// launcher restarts after a failure (torchrun --max-restarts) goes on from its last snapshot.
+std::string latest_snapshot(const std::string& out) {
+  namespace fs = std::filesystem;
+  std::string best;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(out, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("snapshot-", 0) == 0 && it->path().extension() == ".safetensors" && name > best)
+      best = name;
+  }
+  return best.empty() ? std::string() : (fs::path(out) / best).string();
+}
+
+int run_train(const TrainOptions& opt, dist::Communicator* group, const torch::Device& device) {
+  const bool root = !group || group->is_root();
   if (opt.kimg <= 0) throw InputError("--kimg must be positive");
   if (opt.snap_kimg <= 0) throw InputError("--snap-kimg must be positive");
   if (opt.grid < 1 || opt.grid > 32) throw InputError("--grid must be in 1..32");
+  std::string resume = opt.resume;
+  if (resume == "latest") {
+    // Rank 0's choice, so every rank reads the same file.
+    resume = latest_snapshot(opt.out);
+    if (group) resume = group->share_text("resume", resume);
+    log::info(resume.empty() ? "--resume latest: no snapshot in " + opt.out + " yet, starting afresh"
+                             : "--resume latest: " + resume);
+  }
   std::unique_ptr<TrainingCheckpoint> ckpt;
-  if (!opt.resume.empty()) ckpt = std::make_unique<TrainingCheckpoint>(read_training_checkpoint(opt.resume));
+  if (!resume.empty()) ckpt = std::make_unique<TrainingCheckpoint>(read_training_checkpoint(resume));
   std::unique_ptr<LoadedModel> init;
   if (!opt.init.empty()) init = std::make_unique<LoadedModel>(load_model(opt.init));
   const TrainConfig config = init ? config_for_model(opt.config, *init) : resolve_config(opt, ckpt.get());
-  const torch::Device device = common.torch_device();
 
   ImageDataset data = load_dataset(opt.data, config.resolution, config.channels);
-  Trainer trainer(config, std::move(data), device);
+  Trainer trainer(config, std::move(data), device, group);
   if (ckpt) {
     trainer.restore(*ckpt);
-    log::info("resumed ", opt.resume, " at ", trainer.kimg(), " kimg");
+    log::info("resumed ", resume, " at ", trainer.kimg(), " kimg");
     ckpt.reset();
   }
   if (init) {
@@ -120,11 +151,14 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
     log::info("fine-tuning ", opt.init, " (its G_ema and D; fresh optimisers, kimg counted from 0)");
     init.reset();
   }
-  std::filesystem::create_directories(opt.out);
+  trainer.synchronise();
+  if (root) std::filesystem::create_directories(opt.out);
   std::ostringstream real_changes;
   if (config.real_shift) real_changes << ", real images shifted up to " << config.real_shift << " px";
   if (config.real_warp > 0) real_changes << ", real images bent up to " << config.real_warp << " px";
   if (config.pl_weight > 0) real_changes << ", path-length weight " << config.pl_weight;
+  if (group)
+    real_changes << ", " << group->world_size() << " ranks of " << config.batch / group->world_size();
   log::info("train: ", config.resolution, "x", config.resolution, "x", config.channels, ", batch ",
             config.batch, real_changes.str(), ", G ", parameter_count(*trainer.G), " / D ",
             parameter_count(*trainer.D), " parameters, gamma ", config.effective_r1_gamma(), ", ",
@@ -155,16 +189,22 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
     if (last_path_length >= 0)
       std::snprintf(status + std::strlen(status), sizeof(status) - std::strlen(status), "  pl %.4f",
                     last_path_length);
-    bar.update(static_cast<int>(trainer.iteration() - start_images / config.batch), status);
+    if (root) bar.update(static_cast<int>(trainer.iteration() - start_images / config.batch), status);
     if (!ProgressBar::enabled() && now - last_log > std::chrono::seconds(30)) {
       log::info(status);
       last_log = now;
     }
-    const bool out_of_time = opt.max_minutes > 0 && seconds >= opt.max_minutes * 60;
+    bool out_of_time = opt.max_minutes > 0 && seconds >= opt.max_minutes * 60;
+    if (group && opt.max_minutes > 0) {
+      // Rank 0's clock decides, so every rank stops after the same iteration.
+      torch::Tensor flag = torch::tensor({root && out_of_time ? 1.0 : 0.0}, torch::kFloat64);
+      group->all_reduce({flag}, /*average=*/false);
+      out_of_time = flag.item<double>() > 0;
+    }
     if (trainer.kimg() + 1e-9 >= snap_at || out_of_time) {
       bar.finish();
       log::info(status);
-      write_snapshot(trainer, opt);
+      if (root) write_snapshot(trainer, opt);
       saved_now = true;
       snap_at = next_snap(trainer.kimg());
     }
@@ -173,7 +213,21 @@ int run_train(const TrainOptions& opt, const CommonOptions& common) {
       break;
     }
   }
-  if (!saved_now) write_snapshot(trainer, opt);
+  if (!saved_now && root) write_snapshot(trainer, opt);
+  if (group && trainer.iteration() > start_images / config.batch) {
+    // What splitting the batch cost this rank (bench/README.md): the collectives, per iteration.
+    const dist::Communicator::Traffic t = group->traffic();
+    const double iterations = static_cast<double>(trainer.iteration() - start_images / config.batch);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    char line[256];
+    std::snprintf(
+        line, sizeof(line),
+        "all-reduce: %.3f MB and %.1f ms per iteration (%.1f%% of %.1f ms), %.1f calls; %.2f kimg/s",
+        t.bytes / iterations / 1e6, 1000 * t.seconds / iterations, 100 * t.seconds / seconds,
+        1000 * seconds / iterations, t.calls / iterations,
+        static_cast<double>(trainer.images_seen() - start_images) / 1000.0 / seconds);
+    log::info(line);
+  }
   return 0;
 }
 
@@ -229,8 +283,10 @@ SubcommandRunner setup_train(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--ada-target", c.ada_target, "ADA target for E[sign(D(real))]")->capture_default_str();
   sub.add_option("--snap-kimg", opt->snap_kimg, "Checkpoint and sample grid every N kimg")->capture_default_str();
   sub.add_option("--grid", opt->grid, "Sample grid side (grid x grid images, seeds 0..)")->capture_default_str();
-  CLI::Option* resume = sub.add_option("--resume", opt->resume,
-                                       "Continue from a checkpoint written by train (its settings win)");
+  CLI::Option* resume =
+      sub.add_option("--resume", opt->resume,
+                     "Continue from a checkpoint written by train (its settings win); 'latest': "
+                     "the newest snapshot in --out, if any (a restarted run goes on)");
   CLI::Option* init =
       sub.add_option("--init", opt->init,
                      "Fine-tune a model file (its G_ema and D, e.g. models/default.safetensors): the network "
@@ -240,7 +296,11 @@ SubcommandRunner setup_train(CLI::App& sub, CommonOptions& common) {
   sub.add_option("--seed", c.seed, "Seed of initialisation, data order and noise")->capture_default_str();
   sub.add_option("--max-minutes", opt->max_minutes, "Stop (with a checkpoint) after this many minutes; 0 = no limit")
       ->capture_default_str();
-  return [opt, &common] { return run_train(*opt, common); };
+  opt->dist.add_to(sub);
+  return [opt, &common] {
+    RankSetup rank = join_group(opt->dist, common, /*tensors_on_device=*/true);
+    return run_as_rank(rank, [&] { return run_train(*opt, rank.group.get(), rank.device); });
+  };
 }
 
 const RegisterSubcommand kTrain{"train", "Train a StyleGAN2 generator on images (folder or IDX file)", 65, &setup_train};

@@ -12,7 +12,7 @@
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
-namespace {
+namespace cli_drag_test {
 
 const std::string kData = DRAGGAN_TEST_DATA;
 const std::string kModel = kData + "/tiny_sg2.pkl";
@@ -127,4 +127,4 @@ TEST(CliBench, PrintsOneJsonObject) {
     EXPECT_TRUE(j.contains(key) && j[key].is_number()) << key;
 }
 
-}  // namespace
+}  // namespace cli_drag_test

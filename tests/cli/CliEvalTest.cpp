@@ -13,7 +13,7 @@
 #include "draggan/eval/EvalSummary.h"
 #include "draggan/io/Image.h"
 
-namespace {
+namespace cli_eval_test {
 namespace fs = std::filesystem;
 
 using ::draggan::cli_test::CommandResult;
@@ -224,4 +224,4 @@ TEST(CliEval, BadInputExitsWithAClearMessage) {
   EXPECT_NE(r.output.find("t10k-images-idx3-ubyte"), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace cli_eval_test

@@ -10,7 +10,7 @@
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
-namespace {
+namespace cli_generate_test {
 
 const std::string kData = DRAGGAN_TEST_DATA;
 
@@ -91,4 +91,4 @@ TEST(CliErrors, BadInputGivesOneLineAndNonZeroExit) {
   EXPECT_NE(bad_device.exit_code, 0);
 }
 
-}  // namespace
+}  // namespace cli_generate_test

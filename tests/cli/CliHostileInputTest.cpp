@@ -12,7 +12,7 @@
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
-namespace {
+namespace cli_hostile_input_test {
 
 using ::draggan::cli_test::CommandResult;
 using ::draggan::cli_test::run;
@@ -63,4 +63,4 @@ TEST(CliHostileInput, GenerateRejectsANonFiniteLatent) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
-}  // namespace
+}  // namespace cli_hostile_input_test

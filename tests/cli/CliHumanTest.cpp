@@ -12,7 +12,7 @@
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
-namespace {
+namespace cli_human_test {
 
 using ::draggan::cli_test::CommandResult;
 using ::draggan::cli_test::run;
@@ -150,4 +150,4 @@ TEST(CliHuman, ProjectFitsAPhotoToTheTwoToOneFrame) {
   EXPECT_NE(with_d.output.find("perceptual loss: discriminator"), std::string::npos) << with_d.output;
 }
 
-}  // namespace
+}  // namespace cli_human_test

@@ -15,7 +15,7 @@
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
-namespace {
+namespace cli_project_test {
 
 const std::string kData = DRAGGAN_TEST_DATA;
 
@@ -188,4 +188,4 @@ TEST(CliProject, UnreadableImagesFailWithOneLineNamingTheFile) {
   }
 }
 
-}  // namespace
+}  // namespace cli_project_test

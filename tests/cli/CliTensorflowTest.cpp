@@ -20,7 +20,7 @@
 #include "draggan/io/Image.h"
 #include "draggan/io/Npy.h"
 
-namespace {
+namespace cli_tensorflow_test {
 
 using ::draggan::cli_test::CommandResult;
 using ::draggan::cli_test::run;
@@ -224,4 +224,4 @@ TEST(CliTensorflow, ABrokenPickleFailsWithOneLineNamingFileAndOffset) {
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 
-}  // namespace
+}  // namespace cli_tensorflow_test

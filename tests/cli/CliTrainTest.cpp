@@ -15,7 +15,7 @@
 #include "draggan/io/ModelFile.h"
 #include "draggan/io/Safetensors.h"
 
-namespace {
+namespace cli_train_test {
 namespace fs = std::filesystem;
 
 
@@ -230,4 +230,4 @@ TEST(CliTrain, ClearErrorsForBadData) {
   EXPECT_NE(r.output.find("photo.jpg"), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace cli_train_test

@@ -18,7 +18,7 @@
 #include "ServerProcess.h"
 #include "draggan/io/Image.h"
 
-namespace {
+namespace serve_abuse_test {
 
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -503,4 +503,4 @@ TEST(ServeShippedModel, AnimationExportsWorkForTheOneChannelModelAndLeakNoPaths)
   EXPECT_EQ(client.Get((base + "/animation.png").c_str())->status, 200);
 }
 
-}  // namespace
+}  // namespace serve_abuse_test

@@ -15,7 +15,7 @@
 #include "draggan/io/Image.h"
 #include "ServerProcess.h"
 
-namespace {
+namespace serve_api_test {
 
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -31,7 +31,8 @@ struct Reply {
 
 class ServeApi : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new ServerProcess(); }
+  // The model's own pixels (these tests compare images with the engine's); ServeMarkTest covers the mark.
+  static void SetUpTestSuite() { server_ = new ServerProcess({"--no-ai-mark"}); }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
@@ -279,7 +280,6 @@ TEST(ServeSessions, AnIdleSessionIsFreedAfterTheTimeout) {
   EXPECT_EQ(gone->status, 404);
 }
 
-}  // namespace
 
 // Upload: a photo the model itself generated (seed 3) is projected and tuned in a session showing seed 0;
 // progress streams, the reconstruction replaces the image, drags start from it and undo goes back.
@@ -362,3 +362,5 @@ TEST_F(ServeApi, UploadedImageIsProjectedWithLiveProgressAndThenDrags) {
   EXPECT_FALSE(stopped["running"].get<bool>());
   EXPECT_EQ(stopped["upload"]["reason"], "stopped") << stopped["upload"].dump();
 }
+
+}  // namespace serve_api_test

@@ -11,7 +11,7 @@
 #include "ServerProcess.h"
 #include "draggan/io/Image.h"
 
-namespace {
+namespace serve_human_test {
 
 using Json = nlohmann::json;
 using draggan::cli_test::ServerProcess;
@@ -54,7 +54,7 @@ std::pair<int, int> gif_size(const std::string& gif) {
 }
 
 TEST(ServeHuman, ApiSpeaksPixelsOfTheTwoToOneImage) {
-  ServerProcess server({}, kHuman);
+  ServerProcess server({"--no-ai-mark"}, kHuman);  // the true 32x64 image (the mark would enlarge it)
   const Reply created = call(server, "POST", "/api/sessions", Json{{"seed", 0}, {"params", {{"lr", 0.01}}}});
   ASSERT_EQ(created.status, 201) << created.body;
   const Json state = created.json();
@@ -133,4 +133,4 @@ TEST(ServeHuman, ModelFolderListsEveryFamilyWithItsShape) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace serve_human_test

@@ -17,7 +17,8 @@ let page;
 const pageErrors = [];
 
 before(async () => {
-  server = await startServer();
+  // The model's own pixels: clicks and sizes below are the image's; marks.test.mjs covers the default mark.
+  server = await startServer(['--no-ai-mark']);
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -22,7 +22,7 @@ before(async () => {
   // Sorted by name, the square model is the default; the page starts on it.
   fs.copyFileSync(humanModel, path.join(modelsDir, 'human.pkl'));
   fs.copyFileSync(path.join(sourceDir, 'tests', 'data', 'tiny_sg2.pkl'), path.join(modelsDir, 'a_square.pkl'));
-  server = await startServer([], ['--models', modelsDir]);
+  server = await startServer(['--no-ai-mark'], ['--models', modelsDir]);  // the true 32x64 image
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -12,7 +12,7 @@ let page;
 const pageErrors = [];
 
 before(async () => {
-  server = await startServer();
+  server = await startServer(['--no-ai-mark']);  // the page's own behaviour; marks.test.mjs has the mark
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));

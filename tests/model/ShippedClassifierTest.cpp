@@ -11,7 +11,7 @@
 #include "draggan/classify/ClassifierTraining.h"
 
 namespace draggan {
-namespace {
+namespace shipped_classifier_test {
 
 const std::string kClassifier = std::string(DRAGGAN_SOURCE_DIR) + "/models/default.classifier.safetensors";
 const std::string kData = "/usr/share/datasets/fashion-mnist";
@@ -38,5 +38,5 @@ TEST(ShippedClassifier, TestAccuracyIsWhatItsFileStates) {
   EXPECT_LT(std::filesystem::file_size(kClassifier), 1'000'000u);
 }
 
-}  // namespace
+}  // namespace shipped_classifier_test
 }  // namespace draggan

@@ -14,7 +14,7 @@
 #include "draggan/io/ModelFile.h"
 
 namespace draggan {
-namespace {
+namespace shipped_model_eval_test {
 
 const std::string kModels = std::string(DRAGGAN_SOURCE_DIR) + "/models";
 
@@ -48,5 +48,5 @@ TEST(ShippedModelEval, DragsReachTheirTargetsAndKeepTheirClass) {
   EXPECT_GE(*all.reached_and_kept_rate, 0.5);  // measured 11 of 18
 }
 
-}  // namespace
+}  // namespace shipped_model_eval_test
 }  // namespace draggan

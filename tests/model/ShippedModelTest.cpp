@@ -12,7 +12,7 @@
 #include "draggan/io/ModelFile.h"
 
 namespace draggan {
-namespace {
+namespace shipped_model_test {
 
 const std::string kShippedModel = std::string(DRAGGAN_SOURCE_DIR) + "/models/default.safetensors";
 
@@ -82,5 +82,5 @@ INSTANTIATE_TEST_SUITE_P(Seeds, ShippedModelDrag,
                          ::testing::Values(ShippedDrag{0, {16, 12}, {16, 18}}, ShippedDrag{1, {16, 16}, {20, 16}},
                                            ShippedDrag{3, {14, 16}, {10, 16}}));
 
-}  // namespace
+}  // namespace shipped_model_test
 }  // namespace draggan

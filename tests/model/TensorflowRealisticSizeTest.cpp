@@ -18,7 +18,7 @@
 #include "support/TensorflowPickleWriter.h"
 
 namespace draggan {
-namespace {
+namespace tensorflow_realistic_size_test {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -129,5 +129,5 @@ TEST_F(TensorflowRealisticSize, ConvertedSafetensorsLoadToTheSameModelAndImage) 
   EXPECT_TRUE(torch::equal(image, (*source_g_)->forward(z, {}, 0.7)));
 }
 
-}  // namespace
+}  // namespace tensorflow_realistic_size_test
 }  // namespace draggan

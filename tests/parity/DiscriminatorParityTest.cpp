@@ -5,7 +5,7 @@
 #include "draggan/io/Npy.h"
 #include "draggan/nn/Discriminator.h"
 
-namespace {
+namespace discriminator_parity_test {
 
 const std::string kData = DRAGGAN_TEST_DATA;
 
@@ -54,4 +54,4 @@ TEST(DiscriminatorParity, LogitsMatchTheOfficialDiscriminator) {
   EXPECT_EQ(r.features[0].sizes(), (torch::IntArrayRef{4, 32, 32, 32}));
 }
 
-}  // namespace
+}  // namespace discriminator_parity_test

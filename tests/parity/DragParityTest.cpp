@@ -11,7 +11,7 @@
 #include "draggan/io/Npy.h"
 
 namespace draggan {
-namespace {
+namespace drag_parity_test {
 
 const std::string kData = DRAGGAN_TEST_DATA;
 const std::string kModel = kData + "/tiny_sg2.pkl";
@@ -94,5 +94,5 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, DragParity,
                                            DragCase{"drag_mask_lr01", 0.01, true}),
                          [](const auto& info) { return info.param.name; });
 
-}  // namespace
+}  // namespace drag_parity_test
 }  // namespace draggan

@@ -13,7 +13,7 @@
 #include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
-namespace {
+namespace generator_parity_test {
 
 const std::string kData = DRAGGAN_TEST_DATA;
 
@@ -142,5 +142,5 @@ TEST_F(GeneratorParity, LatentGradientMatchesFiniteDifference) {
   EXPECT_EQ(grad.narrow(1, 7, 3).abs().max().item<double>(), 0.0);
 }
 
-}  // namespace
+}  // namespace generator_parity_test
 }  // namespace draggan

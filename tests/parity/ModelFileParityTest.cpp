@@ -14,7 +14,7 @@
 #include "draggan/io/Npy.h"
 
 namespace draggan {
-namespace {
+namespace model_file_parity_test {
 
 const std::string kData = DRAGGAN_TEST_DATA;
 const std::string kPkl = kData + "/tiny_sg2.pkl";
@@ -95,5 +95,5 @@ TEST(ModelFile, SafetensorsWithoutGeneratorConfigIsRejected) {
   std::remove(path.c_str());
 }
 
-}  // namespace
+}  // namespace model_file_parity_test
 }  // namespace draggan

@@ -16,7 +16,7 @@
 #include "draggan/nn/stylegan3/StyleGAN3Model.h"
 
 namespace draggan {
-namespace {
+namespace stylegan3_parity_test {
 
 using testing::FormatFixture;
 using testing::max_abs_diff;
@@ -253,5 +253,5 @@ INSTANTIATE_TEST_SUITE_P(Formats, StyleGAN3Parity,
                          ::testing::Values(Sg3Case{"stylegan3_t", "stylegan3-t"}, Sg3Case{"stylegan3_r", "stylegan3-r"}),
                          [](const auto& info) { return info.param.fixture; });
 
-}  // namespace
+}  // namespace stylegan3_parity_test
 }  // namespace draggan

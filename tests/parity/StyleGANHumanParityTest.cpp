@@ -18,7 +18,7 @@
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
 
 namespace draggan {
-namespace {
+namespace stylegan_human_parity_test {
 
 using testing::FormatFixture;
 using testing::max_abs_diff;
@@ -323,5 +323,5 @@ TEST(StyleGANHumanFiles, WrongAspectMaskIsRefusedWithTheSizes) {
   session.set_mask(torch::zeros({64, 32}));  // the image size is fine
 }
 
-}  // namespace
+}  // namespace stylegan_human_parity_test
 }  // namespace draggan

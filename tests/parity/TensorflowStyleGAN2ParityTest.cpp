@@ -20,7 +20,7 @@
 #include "support/StateHash.h"
 
 namespace draggan {
-namespace {
+namespace tensorflow_stylegan2_parity_test {
 
 using testing::FormatFixture;
 using testing::max_abs_diff;
@@ -197,5 +197,5 @@ TEST_F(TensorflowStyleGAN2Parity, ConvertedSafetensorsGiveTheSameImageAndDiscrim
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace tensorflow_stylegan2_parity_test
 }  // namespace draggan

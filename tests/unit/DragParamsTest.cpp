@@ -10,7 +10,7 @@
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
 
 namespace draggan {
-namespace {
+namespace drag_params_test {
 
 // A StyleGAN2 of the given resolution with very few channels: the parameters depend on the layout only.
 StyleGAN2Model& config_at(int resolution) {
@@ -102,5 +102,5 @@ TEST(LatentSpace, ParsesNames) {
   EXPECT_THROW(parse_latent_space("z"), InputError);
 }
 
-}  // namespace
+}  // namespace drag_params_test
 }  // namespace draggan

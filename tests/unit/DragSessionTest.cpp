@@ -10,7 +10,7 @@
 #include "draggan/io/ModelFile.h"
 
 namespace draggan {
-namespace {
+namespace drag_session_test {
 
 const std::string kModel = std::string(DRAGGAN_TEST_DATA) + "/tiny_sg2.pkl";
 
@@ -165,5 +165,5 @@ TEST_F(DragSessionTest, BadInputGetsClearErrors) {
   EXPECT_THROW(DragSession(g(), torch::zeros({1, 3, 64})), InputError);
 }
 
-}  // namespace
+}  // namespace drag_session_test
 }  // namespace draggan

@@ -11,7 +11,7 @@
 #include "draggan/eval/TextureMap.h"
 
 namespace draggan {
-namespace {
+namespace drag_set_test {
 
 // A textured disc on flat black, different per seed: like a garment on Fashion-MNIST's background.
 torch::Tensor textured_disc(uint32_t seed, int h = 32, int w = 32) {
@@ -126,5 +126,5 @@ TEST(TextureMap, ZeroOnFlatPositiveOnEdges) {
   EXPECT_GT(e[5][5].item<float>(), 100.0f);
 }
 
-}  // namespace
+}  // namespace drag_set_test
 }  // namespace draggan

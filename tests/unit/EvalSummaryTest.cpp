@@ -2,7 +2,7 @@
 
 #include "draggan/eval/EvalSummary.h"
 
-namespace {
+namespace eval_summary_test {
 
 draggan::DragOutcome outcome(bool reached, int label_before, int label_after, double p_before) {
   draggan::DragOutcome o;
@@ -14,7 +14,6 @@ draggan::DragOutcome outcome(bool reached, int label_before, int label_after, do
   return o;
 }
 
-}  // namespace
 
 // "both" counts the drags that reached and kept their class; "sure start" holds the drags whose start class
 // was given at least kSureStartProbability, with its own rates.
@@ -46,3 +45,5 @@ TEST(EvalSummary, BothRateAndSureStartGroup) {
   EXPECT_FALSE(plain.front().reached_and_kept_rate.has_value());
   EXPECT_NE(plain.back().name, "sure start");
 }
+
+}  // namespace eval_summary_test

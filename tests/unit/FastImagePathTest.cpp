@@ -11,7 +11,7 @@
 #include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
-namespace {
+namespace fast_image_path_test {
 
 torch::Tensor reference_epilogue(torch::Tensor y, const torch::Tensor& noise,
                                  const std::optional<double>& clamp) {
@@ -100,5 +100,5 @@ TEST(FastImagePath, FastImageOfA256pxGeneratorMatchesTheOfficialArithmetic) {
   EXPECT_GT(b.abs().max().item<float>(), 0.1f);  // a real image, not a flat one
 }
 
-}  // namespace
+}  // namespace fast_image_path_test
 }  // namespace draggan

@@ -18,7 +18,7 @@
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
 
 namespace draggan {
-namespace {
+namespace fast_inversion_test {
 
 const std::string kFixture = std::string(DRAGGAN_TEST_DATA) + "/tiny_sg2.pkl";
 const std::string kShipped = std::string(DRAGGAN_SOURCE_DIR) + "/models/default.safetensors";
@@ -206,5 +206,5 @@ TEST(FastProjection, ReconstructsTheShippedModelsOwnImages) {
   }
 }
 
-}  // namespace
+}  // namespace fast_inversion_test
 }  // namespace draggan

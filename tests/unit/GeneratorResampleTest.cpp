@@ -6,7 +6,7 @@
 #include "draggan/nn/Upfirdn2d.h"
 
 namespace draggan {
-namespace {
+namespace generator_resample_test {
 
 TEST(GeneratorResample, SetupFilterIsNormalisedOuterProductForShortFilters) {
   torch::Tensor f = setup_filter({1, 3, 3, 1});
@@ -59,5 +59,5 @@ TEST(GeneratorResample, UpsamplingConvolutionEqualsTransposedConvolutionThenFilt
   EXPECT_LE((got - expected).abs().max().item<float>(), 1e-4);
 }
 
-}  // namespace
+}  // namespace generator_resample_test
 }  // namespace draggan

@@ -10,7 +10,7 @@
 #include "draggan/nn/stylegan2/Generator.h"
 
 namespace draggan {
-namespace {
+namespace generator_test {
 
 GeneratorConfig small_config(const std::string& architecture = "skip") {
   GeneratorConfig c;
@@ -208,5 +208,5 @@ TEST(Generator, RejectsUnbuildableConfigs) {
   EXPECT_THROW(Generator{c}, CheckpointError);
 }
 
-}  // namespace
+}  // namespace generator_test
 }  // namespace draggan

@@ -14,7 +14,7 @@
 #include "draggan/train/IdxFile.h"
 
 namespace draggan {
-namespace {
+namespace image_classifier_test {
 
 std::filesystem::path temp_dir() {
   auto dir = std::filesystem::temp_directory_path() / ("draggan_classifier_" + std::to_string(::getpid()));
@@ -160,5 +160,5 @@ TEST(IdxFile, ReadsLabels) {
   EXPECT_THROW(read_idx_labels((temp_dir() / "short").string()), InputError);
 }
 
-}  // namespace
+}  // namespace image_classifier_test
 }  // namespace draggan

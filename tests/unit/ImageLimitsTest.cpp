@@ -10,7 +10,7 @@
 #include "draggan/io/ImageResize.h"
 
 namespace draggan {
-namespace {
+namespace image_limits_test {
 
 std::string chunk(const std::string& type, const std::string& data) {
   std::string out;
@@ -166,5 +166,5 @@ TEST(ImageLimits, FittingALargePhotoBandByBandGivesTheNumbersOfOneResize) {
   }
 }
 
-}  // namespace
+}  // namespace image_limits_test
 }  // namespace draggan

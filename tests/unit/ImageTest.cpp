@@ -15,7 +15,7 @@
 #include "draggan/io/Npy.h"
 
 namespace draggan {
-namespace {
+namespace image_test {
 
 namespace fs = std::filesystem;
 
@@ -250,5 +250,5 @@ TEST(FitImage, RejectsBadArguments) {
   EXPECT_THROW(parse_fit_mode("stretch"), InputError);
 }
 
-}  // namespace
+}  // namespace image_test
 }  // namespace draggan

@@ -28,7 +28,7 @@
 #include "draggan/io/ModelFile.h"
 
 namespace draggan {
-namespace {
+namespace inversion_test {
 
 const std::string kModel = std::string(DRAGGAN_TEST_DATA) + "/tiny_sg2.pkl";
 
@@ -214,5 +214,5 @@ TEST(PerceptualLoss, ExplicitChoicesThatCannotBeMetAreInputErrors) {
   EXPECT_THROW(parse_projection_space("z"), InputError);
 }
 
-}  // namespace
+}  // namespace inversion_test
 }  // namespace draggan

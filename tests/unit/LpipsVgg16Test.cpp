@@ -10,7 +10,7 @@
 #include "draggan/io/Npy.h"
 
 namespace draggan {
-namespace {
+namespace lpips_vgg16_test {
 
 struct RandomLpipsWeights {
   StateDict vgg, lins;
@@ -61,5 +61,5 @@ TEST(LpipsVgg16, MatchesAPyTorchReferenceWhenOneIsGiven) {
   EXPECT_TRUE(torch::allclose(got, expected, 1e-4, 1e-6)) << got << expected;
 }
 
-}  // namespace
+}  // namespace lpips_vgg16_test
 }  // namespace draggan

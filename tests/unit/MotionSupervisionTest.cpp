@@ -6,7 +6,7 @@
 #include "draggan/drag/MotionSupervision.h"
 
 namespace draggan {
-namespace {
+namespace motion_supervision_test {
 
 TEST(MotionDisc, ExactGridIsTheDiscAroundTheHandle) {
   MotionDisc d = motion_disc(32, 32, 10, 20, 2, /*exact_grid=*/true);
@@ -87,5 +87,5 @@ TEST(DragMask, MovableImageBecomesTheOfficialConvention) {
   EXPECT_ANY_THROW(prepare_drag_mask(torch::zeros({5, 4}), 4, 4));
 }
 
-}  // namespace
+}  // namespace motion_supervision_test
 }  // namespace draggan

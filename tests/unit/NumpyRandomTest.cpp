@@ -7,7 +7,7 @@
 #include "draggan/io/Npy.h"
 
 namespace draggan {
-namespace {
+namespace numpy_random_test {
 
 TEST(NumpyRandom, RawStreamIsMt19937SeededWithInitGenrand) {
   for (uint32_t seed : {0u, 1u, 42u, 4294967295u}) {
@@ -77,5 +77,5 @@ TEST(NumpyRandom, LatentIsAPrefixOfTheOfficial512Vector) {
   EXPECT_TRUE(torch::equal(z_from_seed(5, 64), z512.slice(1, 0, 64)));
 }
 
-}  // namespace
+}  // namespace numpy_random_test
 }  // namespace draggan

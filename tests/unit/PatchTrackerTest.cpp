@@ -9,7 +9,7 @@
 #include "draggan/eval/PatchTracker.h"
 
 namespace draggan {
-namespace {
+namespace patch_tracker_test {
 
 // Smooth random texture: a sum of Gaussian blobs, rendered with every blob shifted by (dx, dy), uint8 [H, W, C].
 torch::Tensor blobs(int h, int w, int channels, double dx, double dy, uint64_t seed = 7) {
@@ -88,5 +88,5 @@ TEST(PatchTracker, DefaultOptionsScaleWithTheImageAndTheMove) {
   EXPECT_EQ(patch_track_options(1024, 1024, 10).patch_radius, 24);
 }
 
-}  // namespace
+}  // namespace patch_tracker_test
 }  // namespace draggan

@@ -21,7 +21,7 @@
 #include "draggan/io/TorchPickle.h"
 
 namespace draggan {
-namespace {
+namespace pickle_reader_test {
 
 namespace fs = std::filesystem;
 using Kind = PickleValue::Kind;
@@ -560,5 +560,5 @@ TEST(NvidiaKwargs, ReadsStyleGan2AdaNestedFormat) {
                CheckpointError);
 }
 
-}  // namespace
+}  // namespace pickle_reader_test
 }  // namespace draggan

@@ -7,7 +7,7 @@
 #include "draggan/drag/PointTracker.h"
 
 namespace draggan {
-namespace {
+namespace point_tracker_test {
 
 // Features whose channel vector at (r, c) is (r, c): the L2 distance to the reference (r0, c0) is the
 // Euclidean pixel distance, so the nearest neighbour of any reference is known.
@@ -56,5 +56,5 @@ TEST(PointTracker, RejectsPointsOutsideTheMap) {
   EXPECT_THROW(track_point(f, torch::zeros({3}), 0, 0, 2), InputError);
 }
 
-}  // namespace
+}  // namespace point_tracker_test
 }  // namespace draggan

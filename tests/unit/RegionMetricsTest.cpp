@@ -9,7 +9,7 @@
 #include "draggan/invert/PerceptualLoss.h"
 
 namespace draggan {
-namespace {
+namespace region_metrics_test {
 
 torch::Tensor noise_image(int h, int w, int c, uint64_t seed) {
   torch::manual_seed(seed);
@@ -84,5 +84,5 @@ TEST(RegionMetrics, RejectsMismatchedInputs) {
   EXPECT_THROW(ssim_outside(a, a, torch::zeros({8, 9}, torch::kBool)), InputError);
 }
 
-}  // namespace
+}  // namespace region_metrics_test
 }  // namespace draggan

@@ -9,7 +9,7 @@
 #include "draggan/nn/stylegan2/RegionSynthesis.h"
 
 namespace draggan {
-namespace {
+namespace region_synthesis_test {
 
 GeneratorConfig config_for(const std::string& architecture) {
   GeneratorConfig c;
@@ -99,5 +99,5 @@ TEST(RegionSynthesisErrors, RejectsWindowsOutsideTheMapAndMissingBlocks) {
   EXPECT_THROW(synthesize_block_window(*g->synthesis, ws, 2, PixelWindow{0, 0, 0, 4}, NoiseMode::Const), InputError);
 }
 
-}  // namespace
+}  // namespace region_synthesis_test
 }  // namespace draggan

@@ -7,7 +7,7 @@
 #include "server/http/JsonBody.h"
 #include "server/http/RequestGuard.h"
 
-namespace {
+namespace request_guard_test {
 
 using draggan::server::HttpError;
 using draggan::server::RequestGuard;
@@ -181,4 +181,4 @@ TEST(JsonBody, RefusesTooManyStringsOrTooMuchMemoryBeforeTheDocumentIsBuilt) {
   EXPECT_THROW(parse_json_object(arrays, JsonBudget{100000, 100, 64 << 10}, "b"), draggan::InputError);
 }
 
-}  // namespace
+}  // namespace request_guard_test

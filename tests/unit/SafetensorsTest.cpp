@@ -11,7 +11,7 @@
 #include "draggan/io/Safetensors.h"
 
 namespace draggan {
-namespace {
+namespace safetensors_test {
 
 namespace fs = std::filesystem;
 
@@ -255,5 +255,5 @@ TEST(Safetensors, WriterRejectsUnsupportedTensors) {
   EXPECT_FALSE(fs::exists(path));
 }
 
-}  // namespace
+}  // namespace safetensors_test
 }  // namespace draggan

@@ -8,7 +8,7 @@
 #include "draggan/nn/stylegan3/StyleGAN3Config.h"
 
 namespace draggan::stylegan3 {
-namespace {
+namespace stylegan3_filtered_lrelu_test {
 
 StyleGAN3Config config(bool radial) {
   StyleGAN3Config c;
@@ -63,5 +63,5 @@ TEST(FilteredLrelu, ShapesFollowTheOfficialFormula) {
   EXPECT_EQ(filtered_lrelu_output_size(3, 2, 2, 0, 0, 12, 12), 0);
 }
 
-}  // namespace
+}  // namespace stylegan3_filtered_lrelu_test
 }  // namespace draggan::stylegan3

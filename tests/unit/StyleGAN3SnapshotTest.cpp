@@ -18,7 +18,7 @@
 #include "draggan/nn/stylegan3/StyleGAN3Model.h"
 
 namespace draggan {
-namespace {
+namespace stylegan3_snapshot_test {
 
 namespace fs = std::filesystem;
 
@@ -254,5 +254,5 @@ TEST(StyleGAN3Model, RealisticShapeBuiltFromItsConfigAlone) {
   EXPECT_TRUE(torch::isfinite(img).all().item<bool>());
 }
 
-}  // namespace
+}  // namespace stylegan3_snapshot_test
 }  // namespace draggan

@@ -13,7 +13,7 @@
 #include "draggan/nn/stylegan2/StyleGAN2Model.h"
 
 namespace draggan {
-namespace {
+namespace stylegan_human_test {
 
 GeneratorConfig human_config(int resolution, int z_dim, int channel_base, int channel_max) {
   GeneratorConfig c;
@@ -155,5 +155,5 @@ TEST(StyleGANHumanConfig, PointsMayLieOnTheCanvasButNotBeyondIt) {
   EXPECT_THROW(s.set_mask(torch::zeros({32, 64})), InputError);  // transposed
 }
 
-}  // namespace
+}  // namespace stylegan_human_test
 }  // namespace draggan

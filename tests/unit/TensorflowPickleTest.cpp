@@ -18,7 +18,7 @@
 #include "support/TensorflowPickleWriter.h"
 
 namespace draggan {
-namespace {
+namespace tensorflow_pickle_test {
 
 using test::TfNetwork;
 using test::TfVariable;
@@ -411,5 +411,5 @@ TEST(TensorflowHostile, StateFieldsOfTheWrongTypeAreNamed) {
   expect_one_line_naming(load_error(path), path, {"Gs: 'variables' is dict", "expected a list"});
 }
 
-}  // namespace
+}  // namespace tensorflow_pickle_test
 }  // namespace draggan

@@ -11,7 +11,7 @@
 #include "draggan/train/IdxFile.h"
 #include "draggan/train/ImageDataset.h"
 
-namespace {
+namespace train_dataset_test {
 namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) {
@@ -108,4 +108,4 @@ TEST(ImageDataset, ClearErrorsForBadInput) {
   EXPECT_NE(message({(empty / "text.bin").string()}).find("IDX"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace train_dataset_test

@@ -11,7 +11,7 @@
 #include "draggan/train/Ema.h"
 #include "draggan/train/Losses.h"
 
-namespace {
+namespace train_loss_test {
 
 double softplus(double x) { return std::log1p(std::exp(x)); }
 
@@ -216,4 +216,4 @@ TEST(MinibatchStd, AppendsTheGroupStddev) {
   EXPECT_THROW(draggan::minibatch_std(torch::randn({6, 6, 4, 4}), 4, 1), draggan::InputError);
 }
 
-}  // namespace
+}  // namespace train_loss_test

@@ -5,7 +5,7 @@
 #include "draggan/nn/TransposedConv.h"
 
 namespace draggan {
-namespace {
+namespace transposed_conv_test {
 
 namespace F = torch::nn::functional;
 
@@ -78,5 +78,5 @@ TEST(TransposedConv, SplitPhasesEqualLibTorchForStridesKernelsAndPaddings) {
   EXPECT_LE((got - reference(x, w, 2, 0, 1)).abs().max().item<float>(), 1e-4f);
 }
 
-}  // namespace
+}  // namespace transposed_conv_test
 }  // namespace draggan

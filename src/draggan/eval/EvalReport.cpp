@@ -8,6 +8,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/eval/ContactSheet.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
 
 namespace draggan {
 namespace {
@@ -168,19 +169,34 @@ nlohmann::json eval_document(const EvalRunInfo& info, const std::vector<DragOutc
           {"drags", drags}};
 }
 
-DragImageFiles write_drag_images(const std::string& dir, const DragOutcome& o) {
+DragImageFiles write_drag_images(const std::string& dir, const DragOutcome& o, const ImageProvenance& model,
+                                 double psi) {
   char stem[32];
   std::snprintf(stem, sizeof(stem), "drag_%03d", o.drag.index);
+  ImageProvenance before = model;
+  before.seed = o.drag.image_seed;
+  before.psi = psi;
+  ImageProvenance after = before;
+  DragEdit edit;
+  for (const auto& p : o.drag.pairs) edit.points.push_back({p.handle.x, p.handle.y, p.target.x, p.target.y});
+  edit.steps = o.steps;
+  edit.masked = o.drag.masked;
+  after.drags.push_back(edit);
+  ImageProvenance sheet = after;
+  sheet.description = "Contact sheet of an evaluation drag (draggan eval): AI generated images with the points drawn";
   DragImageFiles f;
   f.before = std::string(stem) + "_before.png";
   f.after = std::string(stem) + "_after.png";
   f.sheet = std::string(stem) + "_sheet.png";
-  write_png((fs::path(dir) / f.before).string(), o.before);
-  write_png((fs::path(dir) / f.after).string(), o.after);
-  write_png((fs::path(dir) / f.sheet).string(), drag_contact_sheet(o));
+  write_png((fs::path(dir) / f.before).string(), o.before, &before);
+  write_png((fs::path(dir) / f.after).string(), o.after, &after);
+  write_png((fs::path(dir) / f.sheet).string(), drag_contact_sheet(o), &sheet);
   if (o.drag.masked) {
+    ImageProvenance mask = after;
+    mask.origin = ImageOrigin::Other;
+    mask.description = "The moved region of an evaluation drag (white = movable), drawn by draggan eval";
     f.mask = std::string(stem) + "_mask.png";
-    write_png((fs::path(dir) / f.mask).string(), o.region.to(torch::kUInt8) * 255);
+    write_png((fs::path(dir) / f.mask).string(), o.region.to(torch::kUInt8) * 255, &mask);
   }
   return f;
 }

@@ -9,6 +9,7 @@
 
 #include "draggan/eval/DragEvaluation.h"
 #include "draggan/eval/EvalSummary.h"
+#include "draggan/provenance/ImageProvenance.h"
 
 namespace draggan {
 
@@ -32,8 +33,10 @@ nlohmann::json drag_outcome_json(const DragOutcome& outcome, const DragImageFile
 nlohmann::json eval_document(const EvalRunInfo& info, const std::vector<DragOutcome>& outcomes,
                              const std::vector<GroupSummary>& groups, const std::vector<DragImageFiles>& files);
 
-// drag_NNN_before.png, _after.png, _sheet.png and (masked) _mask.png (white = movable) in `dir`.
-DragImageFiles write_drag_images(const std::string& dir, const DragOutcome& outcome);
+// drag_NNN_before.png, _after.png, _sheet.png and (masked) _mask.png (white = movable) in `dir`, each with its
+// provenance record: `model` (the model's record, io/ModelProvenance.h) with the drag's seed, psi and points.
+DragImageFiles write_drag_images(const std::string& dir, const DragOutcome& outcome, const ImageProvenance& model,
+                                 double psi);
 
 // eval.json and index.html in `dir`.
 void write_report_index(const std::string& dir, const nlohmann::json& document);

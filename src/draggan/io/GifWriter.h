@@ -1,8 +1,14 @@
-// Animated GIF files (giflib): the `draggan drag --video` animation of a drag, one frame per step.
+// Animated GIF files (giflib): the `draggan drag --video` animation of a drag, one frame per step. With a
+// provenance record, the file carries its XMP packet (an "XMP DataXMP" application extension, as Adobe's XMP
+// specification part 3 lays it out) and the record's text fields in a comment extension, after the last frame
+// (a drag's record is complete only then; GIF readers take extensions anywhere before the trailer).
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
+
+#include "draggan/provenance/ImageProvenance.h"
 
 struct GifFileType;
 
@@ -19,10 +25,13 @@ class GifWriter {
   GifWriter(const GifWriter&) = delete;
   GifWriter& operator=(const GifWriter&) = delete;
 
-  // uint8 [H, W, 3] (or gray [H, W] / [H, W, 1]; RGBA drops alpha) of the size given at construction;
-  // quantised to its own 256-colour palette.
+  // uint8 [H, W, 3] (or gray [H, W] / [H, W, 1]; RGBA drops alpha) of the size given at construction. Only the
+  // rectangle that changed since the previous frame is stored, quantised to its own 256-colour palette.
   void add_frame(const torch::Tensor& hwc_uint8);
-  // Writes the trailer; called by the destructor if not before (which then cannot report errors).
+  // The record close() writes into the file.
+  void set_provenance(const ImageProvenance& provenance) { provenance_ = provenance; }
+  // Writes the provenance record (when set) and the trailer; called by the destructor if not before (which
+  // then cannot report errors).
   void close();
   int frames() const { return frames_; }
 
@@ -33,6 +42,8 @@ class GifWriter {
   int width_, height_, delay_cs_;
   int frames_ = 0;
   GifFileType* gif_ = nullptr;
+  torch::Tensor previous_;  // the last frame added (RGB): the next one stores only what changed
+  std::optional<ImageProvenance> provenance_;
 };
 
 }  // namespace draggan

@@ -1,7 +1,6 @@
 #include "draggan/io/Image.h"
 
 #include <stb_image.h>
-#include <stb_image_write.h>
 
 #include <ATen/Parallel.h>
 
@@ -41,19 +40,6 @@ void check_dimensions(int64_t width, int64_t height, const std::string& origin,
 std::string stb_reason() {
   const char* reason = stbi_failure_reason();
   return reason ? reason : "unknown error";
-}
-
-// uint8, CPU, contiguous [H, W, C] with C = 1..4, ready for stb_image_write.
-torch::Tensor prepare_for_writing(const torch::Tensor& image, const std::string& origin) {
-  if (!image.defined()) throw InputError(origin + ": no image to write");
-  if (image.scalar_type() != torch::kUInt8)
-    throw InputError(origin + ": image must be uint8, got " + std::string(c10::toString(image.scalar_type())));
-  torch::Tensor t = image.dim() == 2 ? image.unsqueeze(2) : image;
-  if (t.dim() != 3 || t.size(2) < 1 || t.size(2) > 4)
-    throw InputError(origin + ": image must be [H, W, C] with 1 to 4 channels, got " +
-                     c10::str(image.sizes()));
-  check_dimensions(t.size(1), t.size(0), origin, {kMaxImageSide, int64_t{1} << 28});
-  return t.detach().to(torch::kCPU).contiguous();
 }
 
 // The bytes stb decodes, through its callback interface: reading past the end (stb then decodes zeros) is a
@@ -153,30 +139,6 @@ torch::Tensor read_image(const std::string& path, const ImageBudget& budget) {
   in.read(bytes.data(), static_cast<std::streamsize>(size));
   if (in.gcount() != static_cast<std::streamsize>(size)) throw InputError(path + ": cannot read");
   return decode_image(bytes, path, budget);
-}
-
-std::string encode_png(const torch::Tensor& hwc_uint8) {
-  const torch::Tensor t = prepare_for_writing(hwc_uint8, "PNG encoder");
-  const int height = static_cast<int>(t.size(0)), width = static_cast<int>(t.size(1));
-  const int comp = static_cast<int>(t.size(2));
-  std::string out;
-  auto append = [](void* context, void* data, int size) {
-    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
-  };
-  if (!stbi_write_png_to_func(append, &out, width, height, comp, t.data_ptr(), width * comp))
-    throw InputError("PNG encoder: stb_image_write failed for a " + std::to_string(width) + "x" +
-                     std::to_string(height) + " image");
-  return out;
-}
-
-void write_png(const std::string& path, const torch::Tensor& hwc_uint8) {
-  prepare_for_writing(hwc_uint8, path);  // errors name the file
-  const std::string png = encode_png(hwc_uint8);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw InputError(path + ": cannot create file");
-  out.write(png.data(), static_cast<std::streamsize>(png.size()));
-  out.flush();
-  if (!out) throw InputError(path + ": write failed");
 }
 
 namespace {

@@ -1,4 +1,5 @@
-// Image files in and out (stb): the editor's uploads, `draggan project` targets, generated PNGs.
+// Image files in and out: the editor's uploads, `draggan project` targets, generated PNGs. Reading is stb's;
+// writing is libpng's (io/PngWriter.h, which also writes the provenance record of provenance/).
 #pragma once
 #include <torch/torch.h>
 
@@ -44,7 +45,7 @@ torch::Tensor decode_image(const std::string& bytes, const std::string& origin,
                            const std::function<bool()>& abandoned = {});
 
 // uint8 [H, W, C] (C = 1..4) or [H, W] (gray), any device/stride. Throws InputError on a bad tensor or an
-// unwritable path.
+// unwritable path. Without a provenance record: generated images are written with io/PngWriter.h's forms.
 void write_png(const std::string& path, const torch::Tensor& hwc_uint8);
 std::string encode_png(const torch::Tensor& hwc_uint8);
 

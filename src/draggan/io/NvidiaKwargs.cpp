@@ -7,7 +7,7 @@
 namespace draggan {
 namespace {
 
-[[noreturn]] void fail(const std::string& message) { throw CheckpointError("init_kwargs: " + message); }
+[[noreturn]] void fail_init_kwargs(const std::string& message) { throw CheckpointError("init_kwargs: " + message); }
 
 const nlohmann::json* find(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -18,7 +18,7 @@ int get_int(const nlohmann::json& j, const char* key, std::optional<int> fallbac
             const std::string& where = "") {
   const nlohmann::json* v = find(j, key);
   if (!v) {
-    if (!fallback) fail("missing '" + where + key + "'");
+    if (!fallback) fail_init_kwargs("missing '" + where + key + "'");
     return *fallback;
   }
   // Some configs hold whole-number floats or numpy scalars; anything else is not a size.
@@ -26,7 +26,7 @@ int get_int(const nlohmann::json& j, const char* key, std::optional<int> fallbac
       std::abs(v->get<double>()) < 1e9)
     return static_cast<int>(v->get<double>());
   if (!v->is_number_integer() || v->get<int64_t>() < INT32_MIN || v->get<int64_t>() > INT32_MAX)
-    fail("'" + where + key + "' is " + v->dump() + ", expected an integer");
+    fail_init_kwargs("'" + where + key + "' is " + v->dump() + ", expected an integer");
   return static_cast<int>(v->get<int64_t>());
 }
 
@@ -38,7 +38,7 @@ std::optional<int> get_opt_int(const nlohmann::json& j, const char* key, const s
 double get_number(const nlohmann::json& j, const char* key, double fallback, const std::string& where = "") {
   const nlohmann::json* v = find(j, key);
   if (!v) return fallback;
-  if (!v->is_number()) fail("'" + where + key + "' is " + v->dump() + ", expected a number");
+  if (!v->is_number()) fail_init_kwargs("'" + where + key + "' is " + v->dump() + ", expected a number");
   return v->get<double>();
 }
 
@@ -46,19 +46,19 @@ const nlohmann::json& get_object(const nlohmann::json& j, const char* key) {
   static const nlohmann::json kEmpty = nlohmann::json::object();
   const nlohmann::json* v = find(j, key);
   if (!v) return kEmpty;
-  if (!v->is_object()) fail("'" + std::string(key) + "' is " + v->dump() + ", expected a dict");
+  if (!v->is_object()) fail_init_kwargs("'" + std::string(key) + "' is " + v->dump() + ", expected a dict");
   return *v;
 }
 
 void require_lrelu(const nlohmann::json& j, const std::string& where) {
   const nlohmann::json* a = find(j, "activation");
-  if (a && *a != "lrelu") fail("'" + where + "activation' is " + a->dump() + "; only 'lrelu' is supported");
+  if (a && *a != "lrelu") fail_init_kwargs("'" + where + "activation' is " + a->dump() + "; only 'lrelu' is supported");
 }
 
 }  // namespace
 
 GeneratorConfig generator_config_from_nvidia_kwargs(const nlohmann::json& kwargs) {
-  if (!kwargs.is_object()) fail("expected a dict, got " + kwargs.dump().substr(0, 80));
+  if (!kwargs.is_object()) fail_init_kwargs("expected a dict, got " + kwargs.dump().substr(0, 80));
   GeneratorConfig c;
   c.z_dim = get_int(kwargs, "z_dim", std::nullopt);
   c.c_dim = get_int(kwargs, "c_dim", std::nullopt);
@@ -90,26 +90,26 @@ GeneratorConfig generator_config_from_nvidia_kwargs(const nlohmann::json& kwargs
   c.num_fp16_res = get_int(synthesis, "num_fp16_res", nested ? 0 : 4, sp);
   if (find(synthesis, "conv_clamp")) c.conv_clamp = get_number(synthesis, "conv_clamp", 0, sp);
   if (const nlohmann::json* arch = find(synthesis, "architecture")) {
-    if (!arch->is_string()) fail("'" + sp + "architecture' is " + arch->dump() + ", expected a str");
+    if (!arch->is_string()) fail_init_kwargs("'" + sp + "architecture' is " + arch->dump() + ", expected a str");
     c.architecture = arch->get<std::string>();
   }
   if (const nlohmann::json* filter = find(synthesis, "resample_filter")) {
-    if (!filter->is_array()) fail("'" + sp + "resample_filter' is " + filter->dump() + ", expected a list");
+    if (!filter->is_array()) fail_init_kwargs("'" + sp + "resample_filter' is " + filter->dump() + ", expected a list");
     c.resample_filter.clear();
     for (const auto& tap : *filter) {
-      if (!tap.is_number()) fail("'" + sp + "resample_filter' has a non-number tap " + tap.dump());
+      if (!tap.is_number()) fail_init_kwargs("'" + sp + "resample_filter' has a non-number tap " + tap.dump());
       c.resample_filter.push_back(tap.get<float>());
     }
   }
   if (const nlohmann::json* noise = find(synthesis, "use_noise")) {
-    if (!noise->is_boolean()) fail("'" + sp + "use_noise' is " + noise->dump() + ", expected a bool");
+    if (!noise->is_boolean()) fail_init_kwargs("'" + sp + "use_noise' is " + noise->dump() + ", expected a bool");
     c.use_noise = noise->get<bool>();
   }
   require_lrelu(synthesis, sp);
   try {
     c.validate();
   } catch (const CheckpointError& e) {
-    fail(e.what());
+    fail_init_kwargs(e.what());
   }
   return c;
 }

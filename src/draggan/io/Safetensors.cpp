@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
 #include "draggan/core/Error.h"
@@ -53,7 +54,7 @@ std::string offsets_text(uint64_t begin, uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
+std::string safetensors_shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
@@ -129,7 +130,7 @@ Entry parse_entry(const std::string& name, const json& value, uint64_t data_size
   if (e.end - e.begin != nbytes)
     throw CheckpointError(where + ": 'data_offsets' " + offsets_text(e.begin, e.end) + " span " +
                           std::to_string(e.end - e.begin) + " bytes but dtype " + dtype + " and 'shape' " +
-                          shape_text(e.shape) + " need " +
+                          safetensors_shape_text(e.shape) + " need " +
                           (overflow ? std::string("more than 2^64") : std::to_string(nbytes)));
   return e;
 }
@@ -269,8 +270,11 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& o
   return result;
 }
 
-void write_safetensors(const std::string& path, const StateDict& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// The padded header text; `path` names the file in errors.
+std::string header_text(const std::string& path, const StateDict& tensors,
+                        const std::map<std::string, std::string>& metadata) {
   json header = json::object();
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
@@ -297,20 +301,38 @@ void write_safetensors(const std::string& path, const StateDict& tensors,
   // The reference writer pads with spaces so the byte buffer starts 8-byte aligned, letting readers map
   // tensors in place.
   text.append((8 - text.size() % 8) % 8, ' ');
-  const uint64_t header_len = text.size();
+  return text;
+}
 
+void write_body(std::ostream& out, const std::string& header, const StateDict& tensors) {
+  const uint64_t header_len = header.size();
+  out.write(reinterpret_cast<const char*>(&header_len), 8);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  for (const auto& [name, tensor] : tensors) {
+    if (tensor.numel() == 0) continue;
+    // One tensor at a time, so saving never holds a second copy of the whole model.
+    const torch::Tensor cpu = tensor.detach().to(torch::kCPU).contiguous();
+    out.write(static_cast<const char*>(cpu.data_ptr()), static_cast<std::streamsize>(cpu.nbytes()));
+  }
+}
+
+}  // namespace
+
+std::string safetensors_bytes(const StateDict& tensors, const std::map<std::string, std::string>& metadata,
+                              const std::string& origin) {
+  std::ostringstream out;
+  write_body(out, header_text(origin, tensors, metadata), tensors);
+  return out.str();
+}
+
+void write_safetensors(const std::string& path, const StateDict& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  const std::string text = header_text(path, tensors, metadata);
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw CheckpointError(path + ": cannot create " + tmp + " (" + std::strerror(errno) + ")");
-    out.write(reinterpret_cast<const char*>(&header_len), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& [name, tensor] : tensors) {
-      if (tensor.numel() == 0) continue;
-      // One tensor at a time, so saving never holds a second copy of the whole model.
-      const torch::Tensor cpu = tensor.detach().to(torch::kCPU).contiguous();
-      out.write(static_cast<const char*>(cpu.data_ptr()), static_cast<std::streamsize>(cpu.nbytes()));
-    }
+    write_body(out, text, tensors);
     out.flush();
     if (!out) {
       std::error_code ignored;

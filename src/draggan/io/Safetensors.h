@@ -30,6 +30,10 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& o
 void write_safetensors(const std::string& path, const StateDict& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
+// The same file as bytes in memory (parse_safetensors reads it back); `origin` names it in errors.
+std::string safetensors_bytes(const StateDict& tensors, const std::map<std::string, std::string>& metadata,
+                              const std::string& origin);
+
 // "F32", "BF16", ... for a supported torch dtype; throws CheckpointError otherwise.
 std::string safetensors_dtype_name(torch::ScalarType type);
 

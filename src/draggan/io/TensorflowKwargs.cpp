@@ -11,7 +11,7 @@ namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void fail(const std::string& message) { throw CheckpointError("static_kwargs: " + message); }
+[[noreturn]] void fail_static_kwargs(const std::string& message) { throw CheckpointError("static_kwargs: " + message); }
 
 // One TensorFlow kwarg feeding one init kwarg ("a.b" = key b of the dict a).
 struct KwargRule {
@@ -26,7 +26,7 @@ struct KwargRule {
 // one-tap filter [1]; parity with the official result is what matters here.
 const json kNoneFilter = json::array({1});
 
-const std::vector<KwargRule>& generator_rules() {
+const std::vector<KwargRule>& generator_kwarg_rules() {
   static const std::vector<KwargRule> rules = {
       {"latent_size", "z_dim", 512},
       {"label_size", "c_dim", 0},
@@ -56,7 +56,7 @@ const std::vector<KwargRule>& generator_rules() {
 const std::set<std::string> kGeneratorIgnored = {"truncation_psi", "truncation_cutoff", "style_mixing_prob",
                                                  "structure",      "conditioning",      "fused_modconv"};
 
-const std::vector<KwargRule>& discriminator_rules() {
+const std::vector<KwargRule>& discriminator_kwarg_rules() {
   static const std::vector<KwargRule> rules = {
       {"label_size", "c_dim", 0},
       {"resolution", "img_resolution", 1024},
@@ -85,7 +85,7 @@ const std::vector<KwargRule>& discriminator_rules() {
 const std::set<std::string> kDiscriminatorIgnored = {"structure", "conditioning"};
 
 json convert(const json& tf, const std::vector<KwargRule>& rules, const std::set<std::string>& ignored) {
-  if (!tf.is_object()) fail("expected a dict, got " + tf.dump().substr(0, 80));
+  if (!tf.is_object()) fail_static_kwargs("expected a dict, got " + tf.dump().substr(0, 80));
   std::set<std::string> known = ignored;
   json out = json::object();
   for (const KwargRule& rule : rules) {
@@ -94,7 +94,7 @@ json convert(const json& tf, const std::vector<KwargRule>& rules, const std::set
     if (auto it = tf.find(rule.tf_name); it != tf.end()) {
       value = *it;
       if (value.is_null()) {
-        if (rule.if_none.is_discarded()) fail("'" + std::string(rule.tf_name) + "' is None");
+        if (rule.if_none.is_discarded()) fail_static_kwargs("'" + std::string(rule.tf_name) + "' is None");
         value = rule.if_none;
       }
     }
@@ -110,27 +110,27 @@ json convert(const json& tf, const std::vector<KwargRule>& rules, const std::set
   for (const auto& [key, _] : tf.items())
     if (!known.count(key)) unknown += (unknown.empty() ? "'" : ", '") + key + "'";
   if (!unknown.empty())
-    fail("unknown TensorFlow kwarg" + std::string(unknown.find(',') == std::string::npos ? " " : "s ") + unknown +
+    fail_static_kwargs("unknown TensorFlow kwarg" + std::string(unknown.find(',') == std::string::npos ? " " : "s ") + unknown +
          " (the official converter refuses kwargs it does not know)");
 
   const json& base = out["channel_base"];
-  if (!base.is_number()) fail("'fmap_base' is " + base.dump() + ", expected a number");
+  if (!base.is_number()) fail_static_kwargs("'fmap_base' is " + base.dump() + ", expected a number");
   out["channel_base"] =
       base.is_number_integer() ? json(base.get<int64_t>() * 2) : json(base.get<double>() * 2);
   for (const char* tf_name : {"nonlinearity", "mapping_nonlinearity"})
     if (auto it = tf.find(tf_name); it != tf.end() && *it != "lrelu")
-      fail("'" + std::string(tf_name) + "' is " + it->dump() + "; only 'lrelu' is supported");
+      fail_static_kwargs("'" + std::string(tf_name) + "' is " + it->dump() + "; only 'lrelu' is supported");
   return out;
 }
 
 }  // namespace
 
 json generator_kwargs_from_tensorflow(const json& static_kwargs) {
-  return convert(static_kwargs, generator_rules(), kGeneratorIgnored);
+  return convert(static_kwargs, generator_kwarg_rules(), kGeneratorIgnored);
 }
 
 json discriminator_kwargs_from_tensorflow(const json& static_kwargs, bool progressive_fromrgb) {
-  json kwargs = convert(static_kwargs, discriminator_rules(), kDiscriminatorIgnored);
+  json kwargs = convert(static_kwargs, discriminator_kwarg_rules(), kDiscriminatorIgnored);
   if (progressive_fromrgb) kwargs["architecture"] = "orig";
   return kwargs;
 }

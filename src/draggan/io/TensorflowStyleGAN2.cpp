@@ -74,7 +74,7 @@ void add_modulated_layer(std::vector<NameRule>& rules, const std::string& ours, 
 }
 
 // The first matching rule wins, so the 4x4 block's rules come before the general ones.
-const std::vector<NameRule>& generator_rules() {
+const std::vector<NameRule>& generator_name_rules() {
   static const std::vector<NameRule> rules = [] {
     using L = Layout;
     std::vector<NameRule> r;
@@ -100,7 +100,7 @@ const std::vector<NameRule>& generator_rules() {
 // The discriminator's convolutions are plain or down-sampling ones, the same operation in both frameworks:
 // transposed, never rotated. (A conditional D's LabelEmbed / Mapping<i> layers have no rules: our D cannot be
 // conditional, and such a D is left out before it gets here.)
-const std::vector<NameRule>& discriminator_rules() {
+const std::vector<NameRule>& discriminator_name_rules() {
   static const std::vector<NameRule> rules = [] {
     using L = Layout;
     std::vector<NameRule> r;
@@ -258,7 +258,7 @@ void convert_generator(PickleTree& tree, const TensorflowNetwork& gs, Tensorflow
   // synthesis never reads) is dropped, as by the official converter. Its ToRGB_lod<N> alias is not repeated
   // here: it matches top-level names only, and G_main keeps every ToRGB inside the synthesis component.
   Generator generator(out.generator_config);
-  out.g_ema = populate(tree, gs, *generator, generator_rules());
+  out.g_ema = populate(tree, gs, *generator, generator_name_rules());
   out.description = built_by(gs) + ", Network state version " + std::to_string(gs.version);
 }
 
@@ -289,7 +289,7 @@ void convert_discriminator(PickleTree& tree, const TensorflowNetwork& d, Tensorf
   const DiscriminatorConfig config =
       in_network(tree, d, [&] { return DiscriminatorConfig::from_nvidia_kwargs(kwargs); });
   Discriminator discriminator(config);
-  out.discriminator = populate(tree, net, *discriminator, discriminator_rules());
+  out.discriminator = populate(tree, net, *discriminator, discriminator_name_rules());
   out.discriminator_config = config.to_json();
 }
 

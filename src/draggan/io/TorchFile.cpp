@@ -11,7 +11,7 @@ namespace {
 
 constexpr int kMaxNesting = 32;
 // Dicts shared through the memo are walked at every use; this bounds the walk for a hostile file.
-constexpr size_t kMaxVisits = size_t{1} << 22;
+constexpr size_t kMaxDictVisits = size_t{1} << 22;
 
 TorchFile read_zip(const std::string& path) {
   auto archive = std::make_shared<ZipArchive>(path);
@@ -63,7 +63,7 @@ void collect(TorchTensors& tensors, const PickleValue& dict, const std::string& 
              size_t& budget, StateDict& out) {
   if (depth > kMaxNesting)
     tensors.tree().fail(dict, "dicts nested deeper than " + std::to_string(kMaxNesting));
-  if (budget-- == 0) tensors.tree().fail(dict, "more than " + std::to_string(kMaxVisits) + " dicts to walk");
+  if (budget-- == 0) tensors.tree().fail(dict, "more than " + std::to_string(kMaxDictVisits) + " dicts to walk");
   for (const auto& [key, value] : *dict.dict_entries()) {
     if (!key->is_string()) continue;
     const std::string name = prefix + std::string(key->text);
@@ -91,7 +91,7 @@ TorchFile read_torch_file(const std::string& path) {
 StateDict tensor_dict(TorchTensors& tensors, const PickleValue& dict) {
   if (!dict.dict_entries()) tensors.tree().fail(dict, "expected a dict of tensors, found " + describe(dict));
   StateDict out;
-  size_t budget = kMaxVisits;
+  size_t budget = kMaxDictVisits;
   collect(tensors, dict, "", 0, budget, out);
   return out;
 }

@@ -7,7 +7,7 @@ using Kind = PickleValue::Kind;
 
 constexpr int kMaxDepth = 64;
 // Modules shared through the memo are walked at every use; this bounds what a hostile file can make us visit.
-constexpr size_t kMaxVisits = size_t{1} << 22;
+constexpr size_t kMaxModuleVisits = size_t{1} << 22;
 
 bool is_module_dict(const PickleValue* d) {
   return d && d->dict_entries() && (d->get("_parameters") || d->get("_modules"));
@@ -27,7 +27,7 @@ void collect(TorchTensors& tensors, const PickledModule& module, const std::stri
   const PickleTree& tree = tensors.tree();
   if (depth > kMaxDepth) tree.fail(*module.object, "modules nested deeper than " + std::to_string(kMaxDepth));
   if (budget-- == 0)
-    tree.fail(*module.object, "more than " + std::to_string(kMaxVisits) + " modules to walk");
+    tree.fail(*module.object, "more than " + std::to_string(kMaxModuleVisits) + " modules to walk");
   for (const char* group : {"_parameters", "_buffers"}) {
     const PickleValue* entries = module.dict->get(group);
     if (!entries || entries->is_none()) continue;
@@ -83,7 +83,7 @@ std::optional<PickledModule> as_module(const PickleValue& v) {
 
 StateDict module_state_dict(TorchTensors& tensors, const PickledModule& module) {
   StateDict out;
-  size_t budget = kMaxVisits;
+  size_t budget = kMaxModuleVisits;
   collect(tensors, module, "", 0, budget, out);
   return out;
 }

@@ -42,6 +42,15 @@ StateDict AdamOptimizer::state() const {
   return out;
 }
 
+std::vector<torch::Tensor> AdamOptimizer::moments() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& [_, s] : slots_) {
+    out.push_back(s.exp_avg);
+    out.push_back(s.exp_avg_sq);
+  }
+  return out;
+}
+
 void AdamOptimizer::load_state(const StateDict& state, int64_t step, const std::string& origin) {
   torch::NoGradGuard no_grad;
   for (auto& [name, s] : slots_) {

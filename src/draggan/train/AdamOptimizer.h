@@ -33,6 +33,8 @@ class AdamOptimizer {
   StateDict state() const;
   // Inverse of state(); `origin` names the checkpoint in errors. Shapes must match.
   void load_state(const StateDict& state, int64_t step, const std::string& origin);
+  // The moment tensors themselves (exp_avg, exp_avg_sq per parameter, in name order), to overwrite in place.
+  std::vector<torch::Tensor> moments() const;
 
  private:
   struct Slot {

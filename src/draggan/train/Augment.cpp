@@ -23,20 +23,30 @@ torch::Tensor gather_rows_cols(const torch::Tensor& images, const torch::Tensor&
 
 }  // namespace
 
-torch::Tensor random_xflip(const torch::Tensor& images, double p) {
+torch::Tensor random_xflip(const torch::Tensor& images, double p, const BatchRows& batch_rows) {
   if (p <= 0) return images;
-  torch::Tensor flip = (torch::rand({images.size(0), 1, 1, 1}, images.options()) < p);
+  torch::Tensor flip = batch_rows.draw(images.size(0), [&](int64_t n) {
+    return torch::rand({n, 1, 1, 1}, images.options());
+  }) < p;
   return torch::where(flip, images.flip(3), images);
 }
 
-torch::Tensor random_translate(const torch::Tensor& images, double p, double max_fraction) {
+torch::Tensor random_translate(const torch::Tensor& images, double p, double max_fraction,
+                               const BatchRows& batch_rows) {
   const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
   if (p <= 0 || h < 2 || w < 2) return images;
   auto opts = images.options().dtype(torch::kLong);
-  torch::Tensor apply = torch::rand({n, 1}, images.options()) < p;
+  torch::Tensor apply = batch_rows.draw(n, [&](int64_t k) {
+    return torch::rand({k, 1}, images.options());
+  }) < p;
   auto shift = [&](int64_t size) {
     const int64_t m = static_cast<int64_t>(std::floor(size * max_fraction));
-    return torch::where(apply, torch::randint(-m, m + 1, {n, 1}, opts), torch::zeros({n, 1}, opts));
+    return torch::where(apply,
+                        batch_rows.draw(n,
+                                        [&](int64_t k) {
+                                          return torch::randint(-m, m + 1, {k, 1}, opts);
+                                        }),
+                        torch::zeros({n, 1}, opts));
   };
   torch::Tensor ty = shift(h), tx = shift(w);
   torch::Tensor rows = reflect(torch::arange(h, opts).unsqueeze(0) - ty, h);  // [N, H]
@@ -44,12 +54,14 @@ torch::Tensor random_translate(const torch::Tensor& images, double p, double max
   return gather_rows_cols(images, rows, cols);
 }
 
-torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double fill) {
+torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double fill,
+                           const BatchRows& batch_rows) {
   const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
   if (max_pixels <= 0) return images;
   auto opts = images.options().dtype(torch::kLong);
-  const torch::Tensor ty = torch::randint(-max_pixels, max_pixels + 1, {n, 1}, opts);
-  const torch::Tensor tx = torch::randint(-max_pixels, max_pixels + 1, {n, 1}, opts);
+  const auto offsets = [&](int64_t k) { return torch::randint(-max_pixels, max_pixels + 1, {k, 1}, opts); };
+  const torch::Tensor ty = batch_rows.draw(n, offsets);
+  const torch::Tensor tx = batch_rows.draw(n, offsets);
   const torch::Tensor rows =
       torch::arange(h, opts).unsqueeze(0) - ty;  // source row of each output row, [N, H]
   const torch::Tensor cols = torch::arange(w, opts).unsqueeze(0) - tx;  // [N, W]
@@ -59,13 +71,22 @@ torch::Tensor random_shift(const torch::Tensor& images, int max_pixels, double f
   return torch::where(inside, out, torch::full({}, fill, images.options()));
 }
 
-torch::Tensor random_warp(const torch::Tensor& images, double max_pixels, double fill) {
+torch::Tensor random_warp(const torch::Tensor& images, double max_pixels, double fill,
+                          const BatchRows& batch_rows) {
   namespace F = torch::nn::functional;
   if (max_pixels <= 0) return images;
   const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
-  const torch::Tensor amplitude = torch::rand({n, 1, 1, 1}, images.options()) * max_pixels;
+  const torch::Tensor amplitude = batch_rows.draw(n, [&](int64_t k) {
+    return torch::rand({k, 1, 1, 1}, images.options());
+  }) * max_pixels;
   const torch::Tensor lattice =
-      (torch::rand({n, 2, kWarpGrid, kWarpGrid}, images.options()) * 2 - 1) * amplitude;
+      (batch_rows.draw(n,
+                       [&](int64_t k) {
+                         return torch::rand({k, 2, kWarpGrid, kWarpGrid}, images.options());
+                       }) *
+           2 -
+       1) *
+      amplitude;
   const torch::Tensor field = F::interpolate(  // [N, 2 (x, y), H, W], pixels
       lattice,
       F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBicubic).align_corners(true));
@@ -84,14 +105,18 @@ torch::Tensor random_warp(const torch::Tensor& images, double max_pixels, double
          fill;
 }
 
-torch::Tensor AdaptiveAugment::apply(const torch::Tensor& images) const {
+torch::Tensor AdaptiveAugment::apply(const torch::Tensor& images, const BatchRows& batch_rows) const {
   if (p_ <= 0) return images;
-  return random_translate(random_xflip(images, p_), p_);
+  return random_translate(random_xflip(images, p_, batch_rows), p_, kTranslateFraction, batch_rows);
 }
 
 void AdaptiveAugment::observe(const torch::Tensor& real_logits, int64_t iteration, int64_t batch) {
-  sign_sum += real_logits.detach().sign().sum().item<double>();
-  sign_count += real_logits.numel();
+  observe_signs(real_logits.detach().sign().sum().item<double>(), real_logits.numel(), iteration, batch);
+}
+
+void AdaptiveAugment::observe_signs(double signs, int64_t count, int64_t iteration, int64_t batch) {
+  sign_sum += signs;
+  sign_count += count;
   if ((iteration + 1) % options_.interval != 0 || sign_count == 0) return;
   last_rt_ = sign_sum / static_cast<double>(sign_count);
   const double step = static_cast<double>(batch * options_.interval) / (options_.speed_kimg * 1000.0);

@@ -24,9 +24,19 @@ torch::Tensor lazy_r1_loss(const torch::Tensor& penalty, double gamma, int inter
   return penalty.mean() * (gamma / 2.0) * static_cast<double>(interval);
 }
 
-torch::Tensor path_lengths(const torch::Tensor& images, const torch::Tensor& ws) {
+torch::Tensor path_lengths(const torch::Tensor& images, const torch::Tensor& ws,
+                           const BatchRows& batch_rows) {
   const double pixels = static_cast<double>(images.size(2) * images.size(3));
-  const torch::Tensor direction = torch::randn_like(images) / std::sqrt(pixels);
+  // randn_like keeps the images' memory layout, which decides where each number lands: the split draw keeps
+  // it too.
+  const torch::Tensor noise =
+      batch_rows.whole()
+          ? torch::randn_like(images)
+          : batch_rows.select(
+                torch::empty({batch_rows.total(), images.size(1), images.size(2), images.size(3)},
+                             images.options().memory_format(images.suggest_memory_format()))
+                    .normal_());
+  const torch::Tensor direction = noise / std::sqrt(pixels);
   torch::Tensor grad = torch::autograd::grad({(images * direction).sum()}, {ws}, /*grad_outputs=*/{},
                                              /*retain_graph=*/true, /*create_graph=*/true)[0];
   return grad.square().sum(2).mean(1).sqrt();

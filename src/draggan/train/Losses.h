@@ -3,6 +3,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "draggan/core/BatchRows.h"
+
 namespace draggan {
 
 // Generator: softplus(-D(G(z))), averaged.
@@ -22,8 +24,10 @@ torch::Tensor lazy_r1_loss(const torch::Tensor& penalty, double gamma, int inter
 // the image with respect to its ws and y a random image of unit-variance pixels scaled by 1 / sqrt(H * W),
 // taken as sqrt(mean over ws rows of the row's squared gradient) [N]. `ws` must require grad and `images`
 // depend on it; the graph is kept (create_graph) so the regulariser can be back-propagated into the
-// generator.
-torch::Tensor path_lengths(const torch::Tensor& images, const torch::Tensor& ws);
+// generator. batch_rows: the images are these rows of a batch split across processes (the random image is
+// drawn for the whole batch and cut to them).
+torch::Tensor path_lengths(const torch::Tensor& images, const torch::Tensor& ws,
+                           const BatchRows& batch_rows = {});
 
 // The regulariser G minimises every `interval` iterations: mean((lengths - mean_length)^2) * weight *
 // interval. Penalising the spread of the lengths around their running mean makes a step of a given size in W

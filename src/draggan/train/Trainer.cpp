@@ -5,6 +5,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/NumpyRandom.h"
+#include "draggan/dist/Communicator.h"
 #include "draggan/io/Safetensors.h"
 #include "draggan/train/Ema.h"
 #include "draggan/train/Losses.h"
@@ -59,7 +60,7 @@ TrainConfig seeded(const TrainConfig& config) {
 
 }  // namespace
 
-Trainer::Trainer(TrainConfig config, ImageDataset data, torch::Device device)
+Trainer::Trainer(TrainConfig config, ImageDataset data, torch::Device device, dist::Communicator* group)
     : G(build_generator(seeded(config))),
       G_ema(build_generator(config)),
       D(Discriminator(config.discriminator_config())),
@@ -75,6 +76,12 @@ Trainer::Trainer(TrainConfig config, ImageDataset data, torch::Device device)
                      std::to_string(config_.resolution) + "x" + std::to_string(config_.resolution) + " with " +
                      std::to_string(config_.channels));
   if (data_.size() == 0) throw InputError("the dataset is empty");
+  if (group && group->world_size() > 1) {
+    group_ = group;
+    rows_ = minibatch_rows(config_.batch, config_.mbstd_group, group->rank(), group->world_size());
+    pl_rows_ = contiguous_rows(std::max<int64_t>(1, config_.batch / kPathLengthBatchShrink), group->rank(),
+                               group->world_size());
+  }
   load_state_dict(*G_ema, state_dict_of(*G), "G -> G_ema");
   set_requires_grad(*G_ema, false);
   G_ema->eval();
@@ -100,20 +107,53 @@ const std::vector<int64_t>& Trainer::epoch_order(int64_t epoch) {
 
 torch::Tensor Trainer::real_batch() {
   std::vector<int64_t> idx;
-  idx.reserve(static_cast<size_t>(config_.batch));
-  for (int64_t k = 0; k < config_.batch; ++k) {
-    const int64_t sample = iteration_ * config_.batch + k;
+  idx.reserve(static_cast<size_t>(local_batch()));
+  for (int64_t k = 0; k < local_batch(); ++k) {
+    // Sample numbers run on over the epochs: each rank reads its own rows of the batch, so the ranks share
+    // out every epoch's order without overlap.
+    const int64_t sample = iteration_ * config_.batch + (split() ? rows_.rows()[static_cast<size_t>(k)] : k);
     idx.push_back(epoch_order(sample / data_.size())[static_cast<size_t>(sample % data_.size())]);
   }
   torch::Tensor images = data_.images.index_select(0, torch::tensor(idx, torch::kLong));
   torch::Tensor x = images.to(device_).to(torch::kFloat32) / 127.5 - 1.0;
-  if (config_.xflip) x = random_xflip(x, 0.5);
+  if (config_.xflip) x = random_xflip(x, 0.5, rows_);
   // Black comes in from outside.
-  return random_warp(random_shift(x, config_.real_shift, -1.0), config_.real_warp, -1.0);
+  return random_warp(random_shift(x, config_.real_shift, -1.0, rows_), config_.real_warp, -1.0, rows_);
 }
 
 torch::Tensor Trainer::augment(const torch::Tensor& images) const {
-  return config_.augment == "ada" ? ada_.apply(images) : images;
+  return config_.augment == "ada" ? ada_.apply(images, rows_) : images;
+}
+
+void Trainer::average_gradients(torch::nn::Module& module) {
+  if (!split()) return;
+  // Every rank runs the same graph, so the same parameters have gradients, in the same order.
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : module.parameters())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  group_->all_reduce(grads, /*average=*/true);
+}
+
+void Trainer::share_batch_statistics(TrainStepStats& stats, const torch::Tensor& real_logits) {
+  // One small all-reduce per iteration, in doubles: both losses (for the log), the signs of D(real) (ADA's
+  // statistic is the whole batch's) and W's running average. Each rank moved w_avg towards its own samples'
+  // mean; the move is linear in that mean, so the mean of the ranks' results is the whole batch's move.
+  const torch::Tensor w_avg = G->mapping->w_avg;
+  torch::Tensor shared =
+      torch::cat({torch::tensor({stats.g_loss, stats.d_loss, real_logits.detach().sign().sum().item<double>(),
+                                 static_cast<double>(real_logits.numel())},
+                                torch::kFloat64),
+                  w_avg.detach().to(torch::kCPU, torch::kFloat64)});
+  group_->all_reduce({shared}, /*average=*/false);
+  const double ranks = group_->world_size();
+  stats.g_loss = shared[0].item<double>() / ranks;
+  stats.d_loss = shared[1].item<double>() / ranks;
+  const double sign_sum = shared[2].item<double>();
+  const auto sign_count = static_cast<int64_t>(shared[3].item<double>());
+  stats.real_sign = sign_sum / static_cast<double>(sign_count);
+  if (config_.augment == "ada") ada_.observe_signs(sign_sum, sign_count, iteration_, config_.batch);
+  torch::NoGradGuard no_grad;
+  w_avg.copy_((shared.slice(0, 4) / ranks).to(w_avg.options()));
 }
 
 TrainStepStats Trainer::step() {
@@ -125,16 +165,21 @@ TrainStepStats Trainer::step() {
   const auto z_options = torch::TensorOptions().device(device_);
   SynthesisRequest random_noise;
   random_noise.noise = NoiseMode::Random;
+  if (split()) random_noise.random_rows = &rows_;
+  const auto draw_z = [&] {
+    return rows_.draw(local_batch(), [&](int64_t n) { return torch::randn({n, config_.z_dim}, z_options); });
+  };
 
   // Generator: make D call its samples real.
   set_requires_grad(*D, false);
   {
-    torch::Tensor z = torch::randn({config_.batch, config_.z_dim}, z_options);
-    torch::Tensor ws = map_with_style_mixing(G, z, config_.style_mixing);
+    torch::Tensor z = draw_z();
+    torch::Tensor ws = map_with_style_mixing(G, z, config_.style_mixing, false, rows_);
     torch::Tensor fake = G->synthesize(ws, random_noise).image;
     torch::Tensor loss = generator_loss(D->forward(augment(fake)));
     opt_g_.zero_grad();
     loss.backward();
+    average_gradients(*G);
     opt_g_.step();
     stats.g_loss = loss.item<double>();
   }
@@ -147,17 +192,25 @@ TrainStepStats Trainer::step() {
     torch::Tensor fake;
     {
       torch::NoGradGuard no_grad;
-      torch::Tensor z = torch::randn({config_.batch, config_.z_dim}, z_options);
-      fake = G->synthesize(map_with_style_mixing(G, z, config_.style_mixing, /*update_w_avg=*/true), random_noise).image;
+      torch::Tensor z = draw_z();
+      fake = G->synthesize(map_with_style_mixing(G, z, config_.style_mixing, /*update_w_avg=*/true, rows_),
+                           random_noise)
+                 .image;
     }
     torch::Tensor real_logits = D->forward(augment(real));
     torch::Tensor loss = discriminator_loss(real_logits, D->forward(augment(fake)));
     opt_d_.zero_grad();
     loss.backward();
+    average_gradients(*D);
     opt_d_.step();
     stats.d_loss = loss.item<double>();
-    stats.real_sign = real_logits.detach().sign().mean().item<double>();
-    if (config_.augment == "ada") ada_.observe(real_logits, iteration_, config_.batch);
+    if (split()) {
+      // Before R1: its augmentation uses the p this iteration's statistic may have moved.
+      share_batch_statistics(stats, real_logits);
+    } else {
+      stats.real_sign = real_logits.detach().sign().mean().item<double>();
+      if (config_.augment == "ada") ada_.observe(real_logits, iteration_, config_.batch);
+    }
   }
 
   // Lazy R1 on real images.
@@ -168,6 +221,7 @@ TrainStepStats Trainer::step() {
     torch::Tensor loss = lazy_r1_loss(penalty, gamma, config_.r1_interval);
     opt_d_.zero_grad();
     loss.backward();
+    average_gradients(*D);
     opt_d_.step();
     stats.r1_penalty = penalty.mean().item<double>();
   }
@@ -181,10 +235,12 @@ TrainStepStats Trainer::step() {
 double Trainer::regularise_path_lengths(const torch::TensorOptions& z_options) {
   SynthesisRequest random_noise;
   random_noise.noise = NoiseMode::Random;
-  const int64_t n = std::max<int64_t>(1, config_.batch / kPathLengthBatchShrink);
-  torch::Tensor z = torch::randn({n, config_.z_dim}, z_options);
-  torch::Tensor ws = map_with_style_mixing(G, z, config_.style_mixing);
-  torch::Tensor lengths = path_lengths(G->synthesize(ws, random_noise).image, ws);
+  if (split()) random_noise.random_rows = &pl_rows_;
+  const int64_t n = split() ? pl_rows_.local() : std::max<int64_t>(1, config_.batch / kPathLengthBatchShrink);
+  torch::Tensor z = pl_rows_.draw(n, [&](int64_t k) { return torch::randn({k, config_.z_dim}, z_options); });
+  torch::Tensor ws = map_with_style_mixing(G, z, config_.style_mixing, false, pl_rows_);
+  torch::Tensor lengths = path_lengths(G->synthesize(ws, random_noise).image, ws, pl_rows_);
+  if (split()) return regularise_split_path_lengths(lengths, z_options);
   // A run that starts from a trained model (or from an older checkpoint) has no running mean yet. Starting it
   // at 0, as a fresh run does, would first pull every path length towards 0 for about 1 / kPathLengthDecay
   // steps; the first batch's mean is the better start there.
@@ -198,6 +254,64 @@ double Trainer::regularise_path_lengths(const torch::TensorOptions& z_options) {
   opt_g_.step();
   pl_mean_ = mean.item<double>();
   return *pl_mean_;
+}
+
+double Trainer::regularise_split_path_lengths(const torch::Tensor& lengths,
+                                              const torch::TensorOptions& options) {
+  // The whole half batch's mean length, which the running mean steps towards.
+  torch::Tensor sum = lengths.detach().sum().to(torch::kCPU, torch::kFloat64).reshape({1});
+  group_->all_reduce({sum}, /*average=*/false);
+  const double total = static_cast<double>(pl_rows_.total());
+  const double batch_mean = sum.item<double>() / total;
+  if (!pl_mean_) pl_mean_ = batch_mean;
+  // The float arithmetic of the one-process step.
+  const torch::Tensor mean =
+      torch::tensor(*pl_mean_, options.dtype(torch::kFloat32))
+          .lerp(torch::tensor(batch_mean, options.dtype(torch::kFloat32)), kPathLengthDecay);
+  // One process back-propagates mean((l - m)^2) through m too (m = lerp(pl_mean, mean(l), decay)). That part
+  // needs the whole batch: d/dm = -2 (batch_mean - m) and dm/dl_i = decay / total; the averaging over the
+  // ranks divides by their number, which the factor below undoes.
+  const double ranks = group_->world_size();
+  const double through_mean = ranks * -2.0 * (batch_mean - mean.item<double>()) * kPathLengthDecay / total;
+  torch::Tensor loss = lazy_path_length_loss(lengths, mean, config_.pl_weight, config_.pl_interval) +
+                       lengths.sum() * (through_mean * config_.pl_weight * config_.pl_interval);
+  opt_g_.zero_grad();
+  loss.backward();
+  average_gradients(*G);
+  opt_g_.step();
+  pl_mean_ = mean.item<double>();
+  return *pl_mean_;
+}
+
+void Trainer::synchronise() {
+  if (!split()) return;
+  std::vector<torch::Tensor> tensors;
+  for (torch::nn::Module* m :
+       {static_cast<torch::nn::Module*>(G.get()), static_cast<torch::nn::Module*>(G_ema.get()),
+        static_cast<torch::nn::Module*>(D.get())}) {
+    for (const auto& t : m->parameters()) tensors.push_back(t);
+    for (const auto& t : m->buffers()) tensors.push_back(t);
+  }
+  for (const auto& t : opt_g_.moments()) tensors.push_back(t);
+  for (const auto& t : opt_d_.moments()) tensors.push_back(t);
+  group_->broadcast(tensors);
+  // Whatever is not a tensor must already agree: the same options, checkpoint and dataset on every rank.
+  const nlohmann::json mine{{"options", config_.to_json()},
+                            {"iteration", iteration_},
+                            {"opt_G_step", opt_g_.step_count()},
+                            {"opt_D_step", opt_d_.step_count()},
+                            {"ada_p", ada_.p()},
+                            {"ada_sign_sum", ada_.sign_sum},
+                            {"ada_sign_count", ada_.sign_count},
+                            {"pl_mean", pl_mean_ ? nlohmann::json(*pl_mean_) : nlohmann::json(nullptr)},
+                            {"dataset_size", data_.size()}};
+  const nlohmann::json root = nlohmann::json::parse(group_->share_text("trainer", mine.dump()));
+  for (const auto& [key, value] : root.items()) {
+    if (mine.contains(key) && mine.at(key) == value) continue;
+    throw InputError("rank " + std::to_string(group_->rank()) + "'s " + key + " (" +
+                     (mine.contains(key) ? mine.at(key).dump() : "none") + ") differs from rank 0's (" +
+                     value.dump() + "): every rank needs the same options, --resume / --init file and data");
+  }
 }
 
 void Trainer::save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra) const {

@@ -4,6 +4,12 @@
 // (seed, i), and the data order from (seed, epoch), so a run resumed from a checkpoint repeats exactly what
 // the uninterrupted run would have done. With `pl_weight` > 0, G is also path-length regularised every
 // `pl_interval` iterations (StyleGAN2's lazy regulariser, on half a batch).
+//
+// Split across the ranks of a group (dist/Communicator.h; docs/distributed.md), each rank computes its share
+// of every batch and the run equals the one-process run with the same (global) batch, up to float rounding:
+// every random draw is made for the whole batch and cut to the rank's rows (core/BatchRows.h), the rows are
+// whole minibatch-stddev groups, gradients are averaged per phase, and the statistics that mix the batch
+// (ADA's sign sum, W's running average, the mean path length) are summed over the ranks.
 #pragma once
 #include <torch/torch.h>
 
@@ -11,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "draggan/core/BatchRows.h"
 #include "draggan/nn/Discriminator.h"
 #include "draggan/nn/stylegan2/Generator.h"
 #include "draggan/train/AdamOptimizer.h"
@@ -20,6 +27,10 @@
 #include "draggan/train/TrainingCheckpoint.h"
 
 namespace draggan {
+
+namespace dist {
+class Communicator;
+}
 
 struct TrainStepStats {
   double g_loss = 0;
@@ -36,7 +47,8 @@ inline constexpr double kPathLengthDecay = 0.01;
 class Trainer {
  public:
   // Fresh networks initialised from config.seed. The dataset must have config's resolution and channels.
-  Trainer(TrainConfig config, ImageDataset data, torch::Device device);
+  // `group`: this process is one rank of it and computes its share of each batch (null: the whole batch).
+  Trainer(TrainConfig config, ImageDataset data, torch::Device device, dist::Communicator* group = nullptr);
 
   TrainStepStats step();
 
@@ -47,6 +59,9 @@ class Trainer {
   // Fine-tuning a model file instead: G and G_ema both start from its generator's tensors, D from its
   // discriminator's; the optimisers, the iteration count and ADA start fresh. `origin` names it in errors.
   void start_from(const StateDict& generator, const StateDict& discriminator, const std::string& origin);
+  // In a group, after restore / start_from on every rank: rank 0's networks and optimiser moments everywhere,
+  // and InputError if a rank's options or training state differ from rank 0's. Nothing without a group.
+  void synchronise();
 
   // G_ema on seeds 0..rows*cols-1 (z as the official seed -> z mapping), constant noise: uint8 [H, W, C].
   torch::Tensor sample_grid(int rows, int cols);
@@ -61,10 +76,17 @@ class Trainer {
   Discriminator D{nullptr};
 
  private:
+  bool split() const { return group_ != nullptr; }
+  int64_t local_batch() const { return split() ? rows_.local() : config_.batch; }
   torch::Tensor real_batch();
+  // Split: the gradients of `module` averaged over the ranks (contiguous buckets, wait, then divide).
+  void average_gradients(torch::nn::Module& module);
+  // Split: the whole batch's losses and sign statistics (into stats and ADA) and W's running average.
+  void share_batch_statistics(TrainStepStats& stats, const torch::Tensor& real_logits);
   torch::Tensor augment(const torch::Tensor& images) const;
   // One lazy path-length step of G; returns the running mean path length.
   double regularise_path_lengths(const torch::TensorOptions& z_options);
+  double regularise_split_path_lengths(const torch::Tensor& lengths, const torch::TensorOptions& options);
   const std::vector<int64_t>& epoch_order(int64_t epoch);
 
   TrainConfig config_;
@@ -76,6 +98,9 @@ class Trainer {
   std::optional<double> pl_mean_;  // running mean path length; unset until the first regulariser step
   int64_t cached_epoch_ = -1;
   std::vector<int64_t> order_;
+  dist::Communicator* group_ = nullptr;
+  BatchRows rows_;     // this rank's rows of each batch (whole without a group)
+  BatchRows pl_rows_;  // and of the path-length regulariser's half batch
 };
 
 }  // namespace draggan

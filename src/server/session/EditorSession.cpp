@@ -9,6 +9,10 @@
 #include "draggan/core/Log.h"
 #include "draggan/drag/DragDefaults.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/PngWriter.h"
+#include "draggan/io/ImageRecordReader.h"
+#include "draggan/io/ModelProvenance.h"
+#include "draggan/provenance/GeneratedMark.h"
 #include "server/http/HttpError.h"
 #include "server/codec/MaskCodec.h"
 #include "server/session/SessionInput.h"
@@ -26,8 +30,13 @@ nlohmann::json point_json(const DragPoint& p) { return nlohmann::json::array({p.
 
 }  // namespace
 
-EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request)
-    : id_(std::move(id)), models_(std::move(models)), last_used_(now_ticks()) {
+std::string encode_shown_png(const torch::Tensor& image, const ImageProvenance& record, bool ai_mark) {
+  return encode_png(ai_mark ? mark_as_generated(image) : image, &record);
+}
+
+EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request,
+                             bool ai_mark)
+    : id_(std::move(id)), models_(std::move(models)), ai_mark_(ai_mark), last_used_(now_ticks()) {
   check_fields(request, {"model", "seed", "psi", "latent_space", "params"}, "session");
   std::lock_guard<std::mutex> lock(mutex_);
   if (request.contains("seed")) seed_ = parse_seed(request["seed"]);
@@ -44,8 +53,8 @@ EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> mode
   update_bytes_locked();
 }
 
-EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, RestoreTag)
-    : id_(std::move(id)), models_(std::move(models)), last_used_(now_ticks()) {}
+EditorSession::EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, RestoreTag, bool ai_mark)
+    : id_(std::move(id)), models_(std::move(models)), ai_mark_(ai_mark), last_used_(now_ticks()) {}
 
 EditorSession::~EditorSession() { close(); }
 
@@ -163,14 +172,33 @@ void EditorSession::switch_model_locked(const std::string& model_id) {
   redo_.clear();
   frames_.clear();
   progress_ = nullptr;
-  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
+  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_), seed_record_locked());
 }
 
-void EditorSession::set_latent_locked(const torch::Tensor& ws) {
+void EditorSession::set_latent_locked(const torch::Tensor& ws, const ImageProvenance& record) {
   torch::NoGradGuard no_grad;
   ws_ = ws.detach().clone();
   torch::Tensor image = image_to_uint8(model_->generator->synthesize(ws_, params_.drag.noise).cpu());
-  set_image_locked(image, encode_png(image));
+  set_image_locked(image, encode_shown_png(image, record, ai_mark_));
+}
+
+ImageProvenance EditorSession::seed_record_locked() const {
+  ImageProvenance record = image_provenance_of(*model_, models_->file_sha256(model_id_));
+  // A generator tuned to a photo (an upload) whose photo this process no longer knows (a spilled session):
+  // the current image's record still names it.
+  if (record.photo_sha256.empty() && model_ != models_->get(model_id_) && !image_png_.empty()) {
+    const ImageProvenance current = current_record_locked();
+    record.origin = current.origin;
+    record.photo_sha256 = current.photo_sha256;
+  }
+  record.seed = seed_;
+  record.psi = psi_;
+  return record;
+}
+
+ImageProvenance EditorSession::current_record_locked() const {
+  const ImageRecord file = read_png_record(image_png_, "session image");
+  return provenance_from_text_fields(file.text, file.xmp);
 }
 
 void EditorSession::set_image_locked(torch::Tensor image, std::string png) {
@@ -210,7 +238,7 @@ void EditorSession::update_settings(const nlohmann::json& request) {
     push_undo_locked();  // a new seed is a new image: undo brings the old one back
     seed_ = seed;
     psi_ = psi;
-    set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
+    set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_), seed_record_locked());
   }
   publish_state_locked();
 }
@@ -219,7 +247,7 @@ void EditorSession::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   check_idle_locked("reset");
   push_undo_locked();
-  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_));
+  set_latent_locked(latent_from_seed(*model_->generator, seed_, psi_), seed_record_locked());
   publish_state_locked();
 }
 

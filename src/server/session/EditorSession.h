@@ -5,6 +5,12 @@
 // Mask convention on the wire and here: 1 = movable region (what the user paints), 0 = keep fixed. The drag
 // engine wants the opposite (1 = fixed, as the official renderer), so it gets 1 - mask.
 //
+// Every image the session shows and saves (live frames, /image.png, upload previews, animations) is a PNG (or GIF)
+// with the image's provenance record (model, seed or photo, drags so far; provenance/ImageProvenance.h) and,
+// unless the server runs with --no-ai-mark, the visible "AI Generated" mark (provenance/GeneratedMark.h: small
+// models' images enlarged to 256 px). The record of the current image lives in its PNG, so undo/redo and
+// spilling keep it without more state.
+//
 // An idle session can be written to disk whole (write_spill: image, points, mask, params, undo/redo, the last
 // animation, tuned generators) and brought back as it was (restore_spill), under the same id.
 #pragma once
@@ -24,6 +30,7 @@
 #include "draggan/drag/DragSession.h"
 #include "draggan/invert/ImageInversion.h"
 #include "draggan/io/Image.h"
+#include "draggan/provenance/ImageProvenance.h"
 #include "server/session/EditorParams.h"
 #include "server/session/EditorPoint.h"
 #include "server/session/EventHub.h"
@@ -37,17 +44,22 @@ struct RenderedFrame {
   std::string png;
   int latent_steps = -1;
 };
-// Renders generator(ws) on a thread of its own (no grad; the generator is only read).
+// Renders generator(ws) on a thread of its own (no grad; the generator is only read), encoded with `record`
+// (whose last drag gets `latent_steps` steps) and, with `ai_mark`, the visible mark.
 std::future<RenderedFrame> render_frame_async(GeneratorPtr generator, torch::Tensor ws, NoiseMode noise,
-                                              int latent_steps);
+                                              int latent_steps, ImageProvenance record, bool ai_mark);
+// The PNG the editor shows and saves of `image`: marked when `ai_mark`, with `record`.
+std::string encode_shown_png(const torch::Tensor& image, const ImageProvenance& record, bool ai_mark);
 
 class EditorSession {
  public:
   // `request`: {model?, seed?, psi?, latent_space?, params?}; renders the first image.
-  EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request);
+  // `ai_mark`: stamp the visible "AI Generated" mark on the images it shows and saves.
+  EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, const nlohmann::json& request,
+                bool ai_mark = true);
   // A session written by write_spill, under its id. Throws (Error/CheckpointError) when the file is unusable.
   static std::shared_ptr<EditorSession> restore_spill(std::string id, std::shared_ptr<ModelRegistry> models,
-                                                      const std::string& path);
+                                                      const std::string& path, bool ai_mark = true);
   ~EditorSession();
   EditorSession(const EditorSession&) = delete;
   EditorSession& operator=(const EditorSession&) = delete;
@@ -85,8 +97,9 @@ class EditorSession {
   // Replaces the image by the fitted photo: projects it and pivotal-tunes a copy of the generator on the
   // worker thread (ConflictError while busy), publishing "upload" progress events and a final "done"
   // {task: "upload"}. Stop cancels it. Afterwards the session drags the reconstruction; undo returns to the
-  // previous image and generator. `options`: {steps?, pti_steps?}.
-  void upload(const torch::Tensor& photo, const nlohmann::json& options);
+  // previous image and generator. `options`: {steps?, pti_steps?}. `photo_sha256` names the uploaded file in the
+  // provenance record of every image made from it.
+  void upload(const torch::Tensor& photo, const nlohmann::json& options, const std::string& photo_sha256);
 
   void undo();
   void redo();
@@ -131,13 +144,19 @@ class EditorSession {
   };
 
   struct RestoreTag {};
-  EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, RestoreTag);
+  EditorSession(std::string id, std::shared_ptr<ModelRegistry> models, RestoreTag, bool ai_mark);
   void read_spill(const std::string& path);
 
   nlohmann::json state_locked() const;
   void check_idle_locked(const char* action) const;
   void switch_model_locked(const std::string& model_id);
-  void set_latent_locked(const torch::Tensor& ws);  // renders and bumps the image version
+  // Renders, encodes with `record` (the new image's provenance) and bumps the image version.
+  void set_latent_locked(const torch::Tensor& ws, const ImageProvenance& record);
+  // The record of an image the current model makes from the seed: model, seed, psi (and the photo the
+  // generator was tuned to, after an upload).
+  ImageProvenance seed_record_locked() const;
+  // The record of the current image, read back from its PNG.
+  ImageProvenance current_record_locked() const;
   void set_image_locked(torch::Tensor image, std::string png);
   void push_undo_locked();
   Snapshot snapshot_locked() const;
@@ -147,21 +166,28 @@ class EditorSession {
   void update_bytes_locked();
   // Forgets the oldest history until the estimate is within memory_cap_ (or no history is left).
   void trim_history_locked();
-  void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids);
+  // `record`: the provenance of the images it makes (the drag last, its steps filled in per image).
+  void run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids,
+                ImageProvenance record);
   // A step's event (with its live image, when it has one), marked with how far the engine has got.
   void publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step);
   // last_frame: the last live image; reused as the result when it shows the final latent.
   void finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress,
-                   const RenderedFrame& last_frame);
-  void run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options);
-  void finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome);
+                   const RenderedFrame& last_frame, const ImageProvenance& record);
+  void run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options,
+                  std::string photo_sha256);
+  // `record`: the reconstruction's provenance (an edited photo).
+  void finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome,
+                     const ImageProvenance& record);
   void move_handles_locked(const std::vector<DragPoint>& handles, const std::vector<int>& point_ids);
   // Keeps a live image for the animation; `always` for the first and last frames.
   void record_frame_locked(const torch::Tensor& image, bool always);
-  std::vector<torch::Tensor> animation_frames();
+  // The frames as exported (marked unless --no-ai-mark) and the record of the drag's result.
+  std::vector<torch::Tensor> animation_frames(ImageProvenance& record);
 
   const std::string id_;
   std::shared_ptr<ModelRegistry> models_;
+  const bool ai_mark_;
 
   mutable std::mutex mutex_;
   std::condition_variable idle_;
@@ -175,7 +201,7 @@ class EditorSession {
 
   torch::Tensor ws_;        // current latent [1, num_ws, w_dim]
   torch::Tensor image_;     // current image, uint8 [H, W, C]
-  std::string image_png_;   // cached encoding of image_
+  std::string image_png_;   // cached encoding of image_, as shown and saved (mark, provenance record)
   int64_t image_version_ = 0;
   std::vector<EditorPoint> points_;
   int next_point_id_ = 1;

@@ -9,7 +9,8 @@
 #include "draggan/core/Log.h"
 #include "draggan/io/GifWriter.h"
 #include "draggan/io/Image.h"
-#include "server/codec/AnimatedPng.h"
+#include "draggan/io/PngWriter.h"
+#include "draggan/provenance/GeneratedMark.h"
 #include "server/codec/Base64.h"
 #include "server/session/EditorSession.h"
 #include "server/http/HttpError.h"
@@ -29,15 +30,22 @@ double max_distance(const std::vector<double>& distances) {
   return distances.empty() ? 0.0 : *std::max_element(distances.begin(), distances.end());
 }
 
+// The record of the image after `steps` steps of the drag that is the record's last.
+ImageProvenance after_steps(ImageProvenance record, int steps) {
+  if (!record.drags.empty()) record.drags.back().steps = steps;
+  return record;
+}
+
 }  // namespace
 
 std::future<RenderedFrame> render_frame_async(GeneratorPtr generator, torch::Tensor ws, NoiseMode noise,
-                                              int latent_steps) {
-  return std::async(std::launch::async, [generator = std::move(generator), ws = std::move(ws), noise, latent_steps] {
+                                              int latent_steps, ImageProvenance record, bool ai_mark) {
+  return std::async(std::launch::async, [generator = std::move(generator), ws = std::move(ws), noise, latent_steps,
+                                         record = after_steps(std::move(record), latent_steps), ai_mark] {
     torch::NoGradGuard no_grad;
     RenderedFrame frame;
     frame.image = image_to_uint8(generator->synthesize(ws, noise)).cpu().contiguous();
-    frame.png = encode_png(frame.image);
+    frame.png = encode_shown_png(frame.image, record, ai_mark);
     frame.latent_steps = latent_steps;
     return frame;
   });
@@ -65,6 +73,13 @@ void EditorSession::start(const nlohmann::json& request) {
   drag->set_pairs(pairs);
   if (mask_.defined()) drag->set_mask(mask_.logical_not().to(torch::kFloat32));  // engine: 1 = keep fixed
 
+  // The record of the images this drag makes: the current image's, plus this drag (its steps filled in as it runs).
+  ImageProvenance record = current_record_locked();
+  DragEdit edit;
+  for (const auto& pair : pairs) edit.points.push_back({pair.handle.x, pair.handle.y, pair.target.x, pair.target.y});
+  edit.masked = mask_.defined();
+  record.drags.push_back(std::move(edit));
+
   params_ = params;
   if (worker_.joinable()) worker_.join();  // the previous drag's thread has finished its work already
   push_undo_locked();
@@ -80,7 +95,7 @@ void EditorSession::start(const nlohmann::json& request) {
   stop_requested_ = false;
   running_ = true;
   running_task_ = "drag";
-  worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids);
+  worker_ = std::thread(&EditorSession::run_drag, this, drag, params, point_ids, std::move(record));
   publish_state_locked();
 }
 
@@ -101,7 +116,8 @@ struct PendingFrame {
 
 }  // namespace
 
-void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids) {
+void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams params, std::vector<int> point_ids,
+                             ImageProvenance record) {
   const auto started = std::chrono::steady_clock::now();
   nlohmann::json progress = nlohmann::json::object();
   std::string reason;
@@ -149,7 +165,7 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
         pending.emplace();
         pending->event = std::move(event);
         pending->image = render_frame_async(drag->generator_ptr(), drag->ws(), drag->params().noise,
-                                            drag->steps_taken());
+                                            drag->steps_taken(), record, ai_mark_);
       } else {
         publish_step(std::move(event), nullptr, drag->steps_taken());
       }
@@ -166,7 +182,7 @@ void EditorSession::run_drag(std::shared_ptr<DragSession> drag, EditorParams par
   }
   if (pending && pending->image.valid()) pending->image.wait();  // never leave a render running on our generator
   progress["reason"] = reason;
-  finish_drag(*drag, point_ids, progress, last_frame);
+  finish_drag(*drag, point_ids, progress, last_frame, after_steps(std::move(record), drag->steps_taken()));
 }
 
 void EditorSession::publish_step(nlohmann::json event, RenderedFrame* frame, int engine_step) {
@@ -184,7 +200,7 @@ void EditorSession::publish_step(nlohmann::json event, RenderedFrame* frame, int
 }
 
 void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point_ids, const nlohmann::json& progress,
-                                const RenderedFrame& last_frame) {
+                                const RenderedFrame& last_frame, const ImageProvenance& record) {
   // The result is rendered before taking the lock: state requests keep being answered meanwhile (unless the last
   // live image already shows it).
   torch::Tensor ws, image;
@@ -200,7 +216,7 @@ void EditorSession::finish_drag(DragSession& drag, const std::vector<int>& point
       png = last_frame.png;
     } else {
       image = drag.image_uint8().cpu().contiguous();
-      png = encode_png(image);
+      png = encode_shown_png(image, record, ai_mark_);
     }
   } catch (const std::exception& e) {
     log::warn("session ", id_, ": cannot render the drag's result: ", e.what());
@@ -249,20 +265,31 @@ void EditorSession::record_frame_locked(const torch::Tensor& image, bool always)
   }
 }
 
-std::vector<torch::Tensor> EditorSession::animation_frames() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (frames_.size() < 2) throw NotFoundError("no drag to export yet: start a drag first");
-  return frames_;
+std::vector<torch::Tensor> EditorSession::animation_frames(ImageProvenance& record) {
+  std::vector<torch::Tensor> frames;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (frames_.size() < 2) throw NotFoundError("no drag to export yet: start a drag first");
+    frames = frames_;
+    record = current_record_locked();
+  }
+  if (ai_mark_)
+    for (auto& frame : frames) frame = mark_as_generated(frame);
+  return frames;
 }
 
 std::string EditorSession::animation_png() {
-  return encode_animated_png(animation_frames(), kAnimationFrameMs, kAnimationHoldMs);
+  ImageProvenance record;
+  const std::vector<torch::Tensor> frames = animation_frames(record);
+  return encode_animated_png(frames, kAnimationFrameMs, kAnimationHoldMs, &record);
 }
 
 std::string EditorSession::animation_gif() {
-  const std::vector<torch::Tensor> frames = animation_frames();
+  ImageProvenance record;
+  const std::vector<torch::Tensor> frames = animation_frames(record);
   std::string bytes;
   GifWriter gif(&bytes, static_cast<int>(frames[0].size(1)), static_cast<int>(frames[0].size(0)), kAnimationFrameMs);
+  gif.set_provenance(record);
   for (size_t i = 0; i < frames.size(); ++i) {
     gif.add_frame(frames[i]);
     // GIF has one delay per frame: hold the result by repeating the last frame.

@@ -9,6 +9,7 @@
 
 #include "draggan/core/Error.h"
 #include "draggan/core/StateDict.h"
+#include "draggan/io/ModelProvenance.h"
 #include "server/session/EditorSession.h"
 #include "server/codec/MaskCodec.h"
 #include "server/session/SessionDocument.h"
@@ -64,7 +65,8 @@ nlohmann::json EditorSession::save() {
                         {"params", params},
                         {"latent", encode_float_tensor(ws_)},
                         {"points", points},
-                        {"mask", mask_.defined() ? encode_mask_rle(mask_) : nlohmann::json(nullptr)}};
+                        {"mask", mask_.defined() ? encode_mask_rle(mask_) : nlohmann::json(nullptr)},
+                        {"provenance", provenance_to_json(current_record_locked())}};
   if (model_ != models_->get(model_id_)) {
     nlohmann::json weights = nlohmann::json::object();
     for (const auto& [name, tensor] : tuned_weights(*model_)) weights[name] = encode_float_tensor(tensor);
@@ -123,7 +125,20 @@ void EditorSession::load(const nlohmann::json& doc) {
   psi_ = file.psi;
   latent_space_ = file.space;
   params_ = file.params;
-  set_latent_locked(file.latent.to(models_->device()));
+  // The record the file carries (seed or photo, drags), under this server's model. A file from before records
+  // says only the seed, and that tuned weights (an upload) made it an edited photo.
+  const ImageProvenance model_record = image_provenance_of(*model_, models_->file_sha256(model_id_));
+  ImageProvenance record = model_record;
+  if (file.provenance) {
+    record = *file.provenance;
+    record.model = model_record.model;
+    record.model_sha256 = model_record.model_sha256;
+  } else {
+    record.seed = seed_;
+    record.psi = psi_;
+    if (tuned) record.origin = ImageOrigin::EditedPhoto;
+  }
+  set_latent_locked(file.latent.to(models_->device()), record);
   points_.clear();
   for (auto& p : file.points) {
     p.id = next_point_id_++;

@@ -116,8 +116,8 @@ void EditorSession::write_spill(const std::string& path) {
 }
 
 std::shared_ptr<EditorSession> EditorSession::restore_spill(std::string id, std::shared_ptr<ModelRegistry> models,
-                                                            const std::string& path) {
-  std::shared_ptr<EditorSession> session(new EditorSession(std::move(id), std::move(models), RestoreTag{}));
+                                                            const std::string& path, bool ai_mark) {
+  std::shared_ptr<EditorSession> session(new EditorSession(std::move(id), std::move(models), RestoreTag{}, ai_mark));
   session->read_spill(path);
   return session;
 }

@@ -6,6 +6,7 @@
 #include "draggan/core/Log.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/ImageResize.h"
+#include "draggan/io/ModelProvenance.h"
 #include "server/codec/Base64.h"
 #include "server/session/EditorSession.h"
 #include "server/session/SessionInput.h"
@@ -46,7 +47,7 @@ torch::Tensor EditorSession::fit_photo(const std::string& bytes, const std::stri
   return fitted_to_uint8(fit_image(photo, shape.height, shape.width, shape.channels, InversionOptions{}.fit));
 }
 
-void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& options) {
+void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& options, const std::string& photo_sha256) {
   check_fields(options, {"steps", "pti_steps"}, "upload");
   // The fast schedule (as `draggan project`): a first reconstruction within seconds, refined live.
   InversionOptions inversion;
@@ -64,21 +65,30 @@ void EditorSession::upload(const torch::Tensor& photo, const nlohmann::json& opt
   stop_requested_ = false;
   running_ = true;
   running_task_ = "upload";
-  worker_ = std::thread(&EditorSession::run_upload, this, model_, photo, inversion);
+  worker_ = std::thread(&EditorSession::run_upload, this, model_, photo, inversion, photo_sha256);
   publish_state_locked();
 }
 
-void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options) {
+void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor photo, InversionOptions options,
+                               std::string photo_sha256) {
+  // Previews and the result are the photo as the generator makes it: an edited photo, named by its hash.
+  ImageProvenance record;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    record = image_provenance_of(*model, models_->file_sha256(model_id_));
+  }
+  record.origin = ImageOrigin::EditedPhoto;
+  record.photo_sha256 = photo_sha256;
   InversionCallbacks callbacks;
   callbacks.preview_every = kPreviewEvery;
   callbacks.cancel = &stop_requested_;
-  callbacks.on_step = [this](const InversionProgress& p) {
+  callbacks.on_step = [this, &record](const InversionProgress& p) {
     nlohmann::json event = {{"stage", to_string(p.stage)}, {"step", p.step}, {"total", p.total},
                             {"loss", p.loss},              {"mse", p.mse},   {"reason", nullptr}};
     // Previews are shown but not kept: the session image changes only when the upload is finished.
     nlohmann::json live = event;
     if (p.preview.defined())
-      live["image"] = "data:image/png;base64," + base64_encode(encode_png(p.preview.cpu().contiguous()));
+      live["image"] = "data:image/png;base64," + base64_encode(encode_shown_png(p.preview.cpu().contiguous(), record, ai_mark_));
     std::lock_guard<std::mutex> lock(mutex_);
     touch();
     upload_ = event;
@@ -99,10 +109,11 @@ void EditorSession::run_upload(std::shared_ptr<LoadedModel> model, torch::Tensor
     outcome["error"] = e.what();
     result = InversionResult();
   }
-  finish_upload(std::move(result), std::move(model), std::move(outcome));
+  finish_upload(std::move(result), std::move(model), std::move(outcome), record);
 }
 
-void EditorSession::finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome) {
+void EditorSession::finish_upload(InversionResult result, std::shared_ptr<LoadedModel> model, nlohmann::json outcome,
+                                  const ImageProvenance& record) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (result.ws.defined() && !closed_) {
     try {
@@ -112,7 +123,7 @@ void EditorSession::finish_upload(InversionResult result, std::shared_ptr<Loaded
       tuned->generator = result.generator;
       model_ = tuned;
       points_.clear();  // points placed on the old image mean nothing on the photo
-      set_latent_locked(result.ws);
+      set_latent_locked(result.ws, record);
     } catch (const std::exception& e) {
       restore_locked(undo_.back());  // back to the image (and generator) before the upload
       undo_.pop_back();

@@ -12,7 +12,7 @@ namespace draggan::server {
 std::string session_document_model(const nlohmann::json& doc, nlohmann::json& identity) {
   if (!doc.is_object()) throw InputError("session file: expected a JSON object");
   check_fields(doc, {"format", "version", "model", "seed", "psi", "latent_space", "params", "latent", "points",
-                     "mask", "generator"},
+                     "mask", "generator", "provenance"},
                "session file");
   if (!doc.contains("format") || doc["format"] != kSessionFormat)
     throw InputError(std::string("session file: \"format\" must be \"") + kSessionFormat + "\" (a file saved by the editor)");
@@ -30,6 +30,8 @@ SessionDocument read_session_document(const nlohmann::json& doc, const Generator
   SessionDocument out;
   if (doc.contains("seed")) out.seed = parse_seed(doc["seed"], "session file: seed");
   if (doc.contains("psi")) out.psi = parse_psi(doc["psi"], "session file: psi");
+  if (doc.contains("provenance") && !doc["provenance"].is_null())
+    out.provenance = provenance_from_json(doc["provenance"], "session file: provenance");
   if (doc.contains("latent_space")) out.space = parse_space(doc["latent_space"], "session file: latent_space");
   if (doc.contains("params")) apply_params_json(doc["params"], generator, out.params);
 

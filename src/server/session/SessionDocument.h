@@ -3,15 +3,18 @@
 //   {format, version, model: {id, file, family, resolution (= height), height, width, num_ws, w_dim, z_dim}, seed,
 //    psi, latent_space, params,
 //    latent: {dtype: "float32", shape: [1, num_ws, w_dim], data: base64}, points: [{handle, target}],
-//    mask: {format: "rle", ...} | null, generator: {name: tensor, ...} (only after an upload)}
+//    mask: {format: "rle", ...} | null, generator: {name: tensor, ...} (only after an upload),
+//    provenance: how the image was made (provenance_to_json; optional, files from before it have none)}
 // Every field passes the check of the route it replays: seed/psi/latent_space/params as PATCH, points as
 // POST /points (count included), mask as PUT /mask, latent as the model's shape with finite values.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "draggan/core/StateDict.h"
+#include "draggan/provenance/ImageProvenance.h"
 #include "draggan/model/GeneratorModel.h"
 #include "server/session/EditorParams.h"
 #include "server/session/EditorPoint.h"
@@ -27,6 +30,7 @@ struct SessionDocument {
   std::vector<EditorPoint> points;  // ids not assigned
   torch::Tensor mask;               // bool [H, W], 1 = movable; undefined = none
   StateDict generator;              // tuned weights; empty = the model's own
+  std::optional<ImageProvenance> provenance;  // model fields are the saving server's: the loader sets its own
 };
 
 constexpr char kSessionFormat[] = "draggan-session";

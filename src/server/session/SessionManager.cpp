@@ -179,7 +179,7 @@ SessionManager::Lease SessionManager::create(const nlohmann::json& request) {
   std::shared_ptr<EditorSession> session;
   try {
     // Built outside the lock: it may load a model and render the first image.
-    session = std::make_shared<EditorSession>(new_session_id(), models_, request);
+    session = std::make_shared<EditorSession>(new_session_id(), models_, request, policy_.ai_mark);
     session->set_memory_cap(session_cap());
   } catch (...) {
     lock.lock();
@@ -228,7 +228,7 @@ SessionManager::Lease SessionManager::get(const std::string& id) {
     std::shared_ptr<EditorSession> restored;
     std::string failure;
     try {
-      restored = EditorSession::restore_spill(id, models_, path);
+      restored = EditorSession::restore_spill(id, models_, path, policy_.ai_mark);
       restored->set_memory_cap(session_cap());
     } catch (const std::exception& e) {
       failure = e.what();
@@ -348,7 +348,7 @@ void SessionManager::finish_shutdown() {
   for (const auto& entry : all) {
     try {
       std::shared_ptr<EditorSession> session = entry->live;
-      if (!session) session = EditorSession::restore_spill(entry->id, models_, entry->spill_path);
+      if (!session) session = EditorSession::restore_spill(entry->id, models_, entry->spill_path, policy_.ai_mark);
       session->stop();
       policy_.hand_over(entry->id, *session);
       ++handed;

@@ -44,6 +44,7 @@ struct SessionPolicy {
   size_t max_spilled = 4096;
   // At shutdown, every session (spilled ones read back first) before it is closed. Unset: nothing is kept.
   std::function<void(const std::string& id, EditorSession& session)> hand_over;
+  bool ai_mark = true;  // sessions stamp "AI Generated" on the images they show and save (EditorSession.h)
 };
 
 class SessionManager {

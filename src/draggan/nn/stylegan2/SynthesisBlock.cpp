@@ -56,11 +56,9 @@ SynthesisBlockImpl::SynthesisBlockImpl(const SynthesisBlockOptions& o) : options
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch::Tensor& x_in,
-                                                                    const torch::Tensor& img_in,
-                                                                    const torch::Tensor& ws,
-                                                                    NoiseMode noise_mode, bool fused,
-                                                                    bool image_only) {
+std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(
+    const torch::Tensor& x_in, const torch::Tensor& img_in, const torch::Tensor& ws, NoiseMode noise_mode,
+    bool fused, bool image_only, const BatchRows* random_rows) {
   const int64_t n = ws.size(0);
   if (ws.dim() != 3 || ws.size(1) != num_conv_ + num_torgb_ || ws.size(2) != options_.w_dim)
     throw InputError("synthesis block b" + std::to_string(options_.resolution) + ": ws has the wrong shape");
@@ -73,16 +71,16 @@ std::pair<torch::Tensor, torch::Tensor> SynthesisBlockImpl::forward(const torch:
     // Channels-last from here on (the official arithmetic keeps the official layout): oneDNN convolves it without
     // reordering, and the up-sampling layers' FIR filters and phase interleaving run several times faster on it.
     if (!fused) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
+    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused, image_only, random_rows);
   } else if (options_.architecture == "resnet") {
     const double g = std::sqrt(0.5);
     torch::Tensor y = skip->forward(x_in, g);
-    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
-    x = conv1->forward(x, next_w(), noise_mode, g, 0, 0, fused, image_only);
+    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused, image_only, random_rows);
+    x = conv1->forward(x, next_w(), noise_mode, g, 0, 0, fused, image_only, random_rows);
     x = y + x;
   } else {
-    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
-    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused, image_only);
+    x = conv0->forward(x_in, next_w(), noise_mode, 1.0, 0, 0, fused, image_only, random_rows);
+    x = conv1->forward(x, next_w(), noise_mode, 1.0, 0, 0, fused, image_only, random_rows);
   }
 
   torch::Tensor img;

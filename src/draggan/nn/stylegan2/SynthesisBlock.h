@@ -34,10 +34,11 @@ class SynthesisBlockImpl : public torch::nn::Module {
 
   // x: previous block's features (undefined for the first block); img: RGB so far (undefined if none);
   // ws [N, num_conv + num_torgb, w_dim]. Returns the new (x, img). fused_modconv: see ModulatedConvOptions;
-  // image_only: see SynthesisRequest.
+  // image_only, random_rows: see SynthesisRequest.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& img,
                                                   const torch::Tensor& ws, NoiseMode noise_mode,
-                                                  bool fused_modconv = false, bool image_only = false);
+                                                  bool fused_modconv = false, bool image_only = false,
+                                                  const BatchRows* random_rows = nullptr);
 
   int num_conv() const { return num_conv_; }
   int num_torgb() const { return num_torgb_; }

@@ -53,7 +53,8 @@ SynthesisLayerImpl::SynthesisLayerImpl(const SynthesisLayerOptions& o)
 
 torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& w,
                                           NoiseMode noise_mode, double gain, int64_t origin_row,
-                                          int64_t origin_col, bool fused_modconv, bool image_only) {
+                                          int64_t origin_col, bool fused_modconv, bool image_only,
+                                          const BatchRows* random_rows) {
   const int64_t res = options_.resolution, width = width_;
   const int64_t out_rows = x.dim() == 4 ? x.size(2) * options_.up : 0;
   const int64_t out_cols = x.dim() == 4 ? x.size(3) * options_.up : 0;
@@ -64,7 +65,8 @@ torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::T
 
   torch::Tensor noise;
   if (options_.use_noise && noise_mode == NoiseMode::Random) {
-    noise = torch::randn({x.size(0), 1, out_rows, out_cols}, x.options()) * noise_strength;
+    const auto draw = [&](int64_t n) { return torch::randn({n, 1, out_rows, out_cols}, x.options()); };
+    noise = (random_rows ? random_rows->draw(x.size(0), draw) : draw(x.size(0))) * noise_strength;
   } else if (options_.use_noise && noise_mode == NoiseMode::Const) {
     const bool whole = out_rows == res && out_cols == width;
     noise = (whole ? noise_const : noise_const.slice(0, origin_row, origin_row + out_rows)

@@ -42,9 +42,11 @@ class SynthesisLayerImpl : public torch::nn::Module {
   // x may also be a window of the input map (see RegionSynthesis.h): then the output is the matching window
   // of the output map, whose top-left pixel is (origin_row, origin_col) at the output resolution, and the
   // constant noise is cut to that window.
+  // random_rows: see SynthesisRequest.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, NoiseMode noise_mode,
                         double gain = 1.0, int64_t origin_row = 0, int64_t origin_col = 0,
-                        bool fused_modconv = false, bool image_only = false);
+                        bool fused_modconv = false, bool image_only = false,
+                        const BatchRows* random_rows = nullptr);
 
   // sum over the kernel taps of weight^2, [out, in]: demodulation without a per-sample weight. Kept until the
   // weight changes.

@@ -45,8 +45,8 @@ SynthesisResult SynthesisNetworkImpl::forward(const torch::Tensor& ws_in, const 
   for (int i = 0; i <= stop; ++i) {
     auto& block = blocks[i];
     torch::Tensor block_ws = ws.narrow(1, w_offsets_[i], block->num_conv() + block->num_torgb());
-    std::tie(x, img) =
-        block->forward(x, img, block_ws, request.noise, request.fused_modconv, request.image_only);
+    std::tie(x, img) = block->forward(x, img, block_ws, request.noise, request.fused_modconv,
+                                      request.image_only, request.random_rows);
     if (request.keep_features) result.features.push_back(x);
   }
   if (stop == last) result.image = img;

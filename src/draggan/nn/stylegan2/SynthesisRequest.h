@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "draggan/core/BatchRows.h"
 #include "draggan/model/NoiseMode.h"
 
 namespace draggan {
@@ -23,6 +24,9 @@ struct SynthesisRequest {
   // from the feature path's (see SynthesisLayerImpl::forward). Never for features, which must not depend on
   // it.
   bool image_only = false;
+  // A batch split across processes (distributed training): random noise is drawn for the whole batch and cut
+  // to these rows (core/BatchRows.h). Null: the batch is whole.
+  const BatchRows* random_rows = nullptr;
 };
 
 struct SynthesisResult {

@@ -6,6 +6,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/nn/BiasAct.h"
 #include "draggan/nn/Upfirdn2d.h"
+#include "draggan/nn/stylegan3/PythonIntegerDivision.h"
 
 namespace F = torch::nn::functional;
 
@@ -32,10 +33,6 @@ torch::Tensor activation(const torch::Tensor& x, const FilteredLreluOptions& o) 
   if (o.slope != 1.0 && o.slope != 0.2) throw Error("filtered_lrelu: only slopes 0.2 and 1 are implemented");
   return bias_act(x, {}, o.slope == 1.0 ? Activation::Linear : Activation::LeakyReLU, o.gain, o.clamp);
 }
-
-// Python's floor division and modulo (paddings may be negative).
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
 
 // A depthwise 1-D correlation along `dim` (2 = rows, 3 = columns) with the same taps for every channel.
 torch::Tensor depthwise_axis_conv(const torch::Tensor& x, const torch::Tensor& taps, int64_t dim, int64_t stride) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "draggan/core/Error.h"
+#include "draggan/nn/stylegan3/PythonIntegerDivision.h"
 
 namespace draggan::stylegan3 {
 namespace {
@@ -37,9 +38,6 @@ Progression progression(const StyleGAN3Config& c) {
   p.channels[n - 1] = c.img_channels;
   return p;
 }
-
-// Python's floor division for the padding arithmetic (pad_total may be negative).
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 }  // namespace
 

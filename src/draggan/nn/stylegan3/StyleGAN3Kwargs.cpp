@@ -9,7 +9,7 @@
 namespace draggan::stylegan3 {
 namespace {
 
-[[noreturn]] void fail(const std::string& message) { throw CheckpointError("init_kwargs: " + message); }
+[[noreturn]] void fail_kwargs(const std::string& message) { throw CheckpointError("init_kwargs: " + message); }
 
 const nlohmann::json* find(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -25,26 +25,26 @@ void read_int(const nlohmann::json& j, const char* key, int& field, const std::s
     return;
   }
   if (!v->is_number_integer() || v->get<int64_t>() < INT32_MIN || v->get<int64_t>() > INT32_MAX)
-    fail("'" + where + key + "' is " + v->dump().substr(0, 40) + ", expected an integer");
+    fail_kwargs("'" + where + key + "' is " + v->dump().substr(0, 40) + ", expected an integer");
   field = static_cast<int>(v->get<int64_t>());
 }
 
 void require_int(const nlohmann::json& j, const char* key, int& field) {
-  if (!find(j, key)) fail("missing '" + std::string(key) + "'");
+  if (!find(j, key)) fail_kwargs("missing '" + std::string(key) + "'");
   read_int(j, key, field);
 }
 
 void read_number(const nlohmann::json& j, const char* key, double& field, const std::string& where = "") {
   const nlohmann::json* v = find(j, key);
   if (!v) return;
-  if (!v->is_number()) fail("'" + where + key + "' is " + v->dump().substr(0, 40) + ", expected a number");
+  if (!v->is_number()) fail_kwargs("'" + where + key + "' is " + v->dump().substr(0, 40) + ", expected a number");
   field = v->get<double>();
 }
 
 void read_bool(const nlohmann::json& j, const char* key, bool& field) {
   const nlohmann::json* v = find(j, key);
   if (!v) return;
-  if (!v->is_boolean()) fail("'" + std::string(key) + "' is " + v->dump().substr(0, 40) + ", expected a bool");
+  if (!v->is_boolean()) fail_kwargs("'" + std::string(key) + "' is " + v->dump().substr(0, 40) + ", expected a bool");
   field = v->get<bool>();
 }
 
@@ -52,13 +52,13 @@ void reject_unknown(const nlohmann::json& j, const std::set<std::string>& known,
   std::string unknown;
   for (const auto& [key, value] : j.items())
     if (!known.count(key)) unknown += (unknown.empty() ? "" : ", ") + where + key;
-  if (!unknown.empty()) fail("unsupported StyleGAN3 option(s): " + unknown);
+  if (!unknown.empty()) fail_kwargs("unsupported StyleGAN3 option(s): " + unknown);
 }
 
 }  // namespace
 
 StyleGAN3Config config_from_nvidia_kwargs(const nlohmann::json& kwargs) {
-  if (!kwargs.is_object()) fail("expected a dict, got " + kwargs.dump().substr(0, 80));
+  if (!kwargs.is_object()) fail_kwargs("expected a dict, got " + kwargs.dump().substr(0, 80));
   // Generator, SynthesisNetwork and SynthesisLayer keyword arguments of the official stylegan3 code.
   reject_unknown(kwargs,
                  {"z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs", "resize",
@@ -66,7 +66,7 @@ StyleGAN3Config config_from_nvidia_kwargs(const nlohmann::json& kwargs) {
                   "last_stopband_rel", "margin_size", "output_scale", "num_fp16_res", "conv_kernel", "filter_size",
                   "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta"},
                  "");
-  if (find(kwargs, "resize")) fail("'resize' (DragGAN's output resizing) is not supported");
+  if (find(kwargs, "resize")) fail_kwargs("'resize' (DragGAN's output resizing) is not supported");
 
   StyleGAN3Config c;
   require_int(kwargs, "z_dim", c.z_dim);
@@ -76,7 +76,7 @@ StyleGAN3Config config_from_nvidia_kwargs(const nlohmann::json& kwargs) {
   require_int(kwargs, "img_channels", c.img_channels);
 
   if (const nlohmann::json* mapping = find(kwargs, "mapping_kwargs")) {
-    if (!mapping->is_object()) fail("'mapping_kwargs' is " + mapping->dump().substr(0, 40) + ", expected a dict");
+    if (!mapping->is_object()) fail_kwargs("'mapping_kwargs' is " + mapping->dump().substr(0, 40) + ", expected a dict");
     reject_unknown(*mapping, {"num_layers", "lr_multiplier", "w_avg_beta"}, "mapping_kwargs.");
     read_int(*mapping, "num_layers", c.mapping_layers, "mapping_kwargs.");
     read_number(*mapping, "lr_multiplier", c.mapping_lr_multiplier, "mapping_kwargs.");
@@ -111,7 +111,7 @@ StyleGAN3Config config_from_nvidia_kwargs(const nlohmann::json& kwargs) {
   try {
     c.validate();
   } catch (const CheckpointError& e) {
-    fail(e.what());
+    fail_kwargs(e.what());
   }
   return c;
 }
