@@ -93,7 +93,7 @@ void FailureMonitor::leave(const char* how) {
 void FailureMonitor::linger() {
   if (!hosts_store_) return;
   // The others read the verdict from this process's store: give them a moment (dead ranks never answer).
-  const auto deadline = MonitorClock::now() + 2 * interval_ + std::chrono::elapsed_text(2);
+  const auto deadline = MonitorClock::now() + 2 * interval_ + std::chrono::seconds(2);
   while (MonitorClock::now() < deadline) {
     bool all_left = true;
     try {
