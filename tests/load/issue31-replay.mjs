@@ -257,8 +257,9 @@ try {
   // 1. Reconnecting clients (idle, then slowloris) hold every slot.
   if (runs(1)) {
     const { server, port, done } = await serverFor();
-    // The issue's floods (270 and 500 idle, 300 slowloris against 256 slots), or the same ratios to fewer slots.
-    const floods = full ? [[270, false], [500, false], [300, true]]
+    // The issue's floods (270 and 500 idle, 300 slowloris against 256 slots) and twice as large, or the same ratios to
+    // fewer slots.
+    const floods = full ? [[270, false], [500, false], [300, true], [1000, false], [600, true]]
       : [[Math.round(maxConnections * 1.25), false], [Math.round(maxConnections * 1.25), true]];
     for (const [count, slowloris] of floods) {
       const kind = slowloris ? 'slowloris' : 'idle';
@@ -273,6 +274,8 @@ try {
         `1. ${count} ${kind} connections reconnecting (~${rate}/s): ${honest.answered} of ${honest.sent} honest requests answered (${JSON.stringify(honest.statuses)}, slowest ${honest.slowest_ms} ms)`);
       await sleep(500);
     }
+    // What the server logged when it refused (at most one line per 10 s, with the count left out).
+    figures['1_refusals'] = server.output().match(/refusing a connection.*$/gm) || [];
     await done();
   }
 
