@@ -403,6 +403,18 @@ try {
     };
     const one = await cost(scanFloodJpeg(4096, 4096, 1, 9000), 'image/jpeg');
     const edge = await cost(scanFloodJpeg(4096, 4096, 32, 9000), 'image/jpeg');
+    // Two of the costliest JPEGs allowed, on two sessions at once, beside an honest upload: it waits its turn
+    // for the one decode slot (about 1 s each, wall clock, on a busy 2-core machine), within the 5 s wait.
+    const costly = scanFloodJpeg(4096, 4096, 32, 9000);
+    const others = await Promise.all([0, 1].map(() => session()));
+    const slowUploads = others.map((o) => up(o.id, costly, 'image/jpeg'));
+    await sleep(20);
+    const honestBesideSlow = await up(honestSession.id, photoPng(), 'image/png');
+    const slowDone = await Promise.all(slowUploads);
+    check(honestBesideSlow.status === 202 && slowDone.every((r) => r.status === 202),
+      `5. an honest upload beside 2 of the costliest JPEGs allowed is accepted (${honestBesideSlow.status} in ${Math.round(honestBesideSlow.ms)} ms; they: ${slowDone.map((r) => `${r.status}/${Math.round(r.ms)} ms`)})`);
+    for (const o of others) await waitIdle(o.id);
+    await waitIdle(honestSession.id);
     const bigHdr = await cost(flatHdr(4096, 4096), 'image/vnd.radiance');
     const hdrAtLimit = await cost(flatHdr(2048, 2048), 'image/vnd.radiance');
     const before = memoryKb(server.pid, 'VmHWM');
@@ -415,11 +427,14 @@ try {
     const wholeBmp = await up(honestSession.id, bmp(64, 64), 'image/bmp');
     figures['5_decode'] = { flood_bytes: flood.length, flood_ms: Math.round(first.ms), flood_status: first.status,
       honest_upload_ms: Math.round(honest.ms), honest_status: honest.status,
+      honest_beside_costly_ms: Math.round(honestBesideSlow.ms), honest_beside_costly_status: honestBesideSlow.status,
       jpeg_1_scan_cpu_s: one.cpu, jpeg_32_scans_cpu_s: edge.cpu, jpeg_32_scans_status: edge.status,
       hdr_4096_status: bigHdr.status, hdr_4096_cpu_s: bigHdr.cpu, hdr_2048_status: hdrAtLimit.status, hdr_2048_cpu_s: hdrAtLimit.cpu, truncated_hdr_ms: Math.round(hdr.ms), truncated_hdr_status: hdr.status, peak_growth_mb: grew };
-    check(one.status === 202 && edge.status === 202 && edge.cpu < 2 * one.cpu + 0.3,
+    // The bound that matters: the costliest upload within the limits stays well under the 5 s an upload waits
+    // for the decode slot (kDecodeWait), so one never turns another away (CPU seconds: the machine is shared).
+    check(one.status === 202 && edge.status === 202 && edge.cpu < 2.5,
       `5. a 4096x4096 JPEG of 32 scans (the most allowed) costs ${edge.cpu.toFixed(2)} s of CPU, one scan ${one.cpu.toFixed(2)} s (${edge.status}, ${one.status})`);
-    check(bigHdr.status === 400 && hdrAtLimit.status === 202 && hdrAtLimit.cpu < 2 * one.cpu + 0.3,
+    check(bigHdr.status === 400 && hdrAtLimit.status === 202 && hdrAtLimit.cpu < 2.5,
       `5. a 4096x4096 HDR is refused (${bigHdr.status}: ${bigHdr.body?.error}); a 2048x2048 one costs ${hdrAtLimit.cpu.toFixed(2)} s of CPU (${hdrAtLimit.status})`);
     check(hdr.status === 400 && hdr.ms < 1000, `5. a ${hdrBytes.length}-byte HDR declaring 4096x4096 is refused at once (${hdr.status} in ${Math.round(hdr.ms)} ms: ${hdr.body?.error})`);
     check(bigBmp.status === 400 && halfBmp.status === 400, `5. truncated BMPs are refused (${bigBmp.status}, ${halfBmp.status}: ${halfBmp.body?.error})`);
