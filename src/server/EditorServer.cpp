@@ -189,6 +189,7 @@ void EditorServer::Impl::check_before_body() {
     if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
       const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
     try {
+      RequestGuard::check_head(ConnectionServer::request_head());
       const size_t body = guard.check(req);
       if (body > 0 && !http.admit_body(body))
         throw HttpError(503, "the server is receiving too many request bodies at once; try again shortly");
@@ -207,6 +208,7 @@ void EditorServer::Impl::check_before_body() {
   // the go-ahead.
   http.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
     try {
+      RequestGuard::check_head(ConnectionServer::request_head());
       guard.check(req);
       return 100;
     } catch (const HttpError& e) {

@@ -38,7 +38,9 @@ constexpr double kMaxAbsPsi = 10.0;               // truncation psi accepted fro
 constexpr int64_t kUploadPixels = int64_t{4096} * 4096;
 constexpr int kUploadSide = 8192;
 constexpr int kConcurrentDecodes = 1;
-constexpr std::chrono::milliseconds kDecodeWait{3000};  // then 503: busy decoding other images
+// then 503: busy decoding other images. Longer than the slowest decode within the limits (under 1 s of CPU:
+// a 4096x4096 JPEG of 32 scans, a 4.2 Mpx HDR; docs/server.md), so one slow decode never turns another away.
+constexpr std::chrono::milliseconds kDecodeWait{5000};
 
 // --- connections and event streams
 constexpr size_t kEventStreamsPerSession = 4;     // a tab uses one; reconnects may overlap briefly

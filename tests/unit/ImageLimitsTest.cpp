@@ -7,6 +7,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/io/GifWriter.h"
 #include "draggan/io/Image.h"
+#include "draggan/io/ImageDecodeGuard.h"
 #include "draggan/io/ImageResize.h"
 
 namespace draggan {
@@ -78,11 +79,21 @@ std::string scan_flood_jpeg(int width, int height, int scans) {
   return j + std::string("\xff\xd9", 2);
 }
 
+// The refusal check_decode_work gives `bytes` as a width x height image ("" when it passes).
+std::string check_work_error(const std::string& bytes, int64_t width, int64_t height) {
+  try {
+    check_decode_work(bytes, width, height, kMaxImagePixels, "x.jpg");
+    return "";
+  } catch (const InputError& e) {
+    return e.what();
+  }
+}
+
 TEST(ImageLimits, BoundsTheWorkOfADecodeBeforeDecoding) {
   // Few scans decode; too many are refused from the markers, in no time.
   EXPECT_EQ(decode_image(scan_flood_jpeg(64, 48, 8), "few.jpg").sizes(), (std::vector<int64_t>{48, 64, 1}));
   EXPECT_NE(input_error([] { decode_image(scan_flood_jpeg(4096, 4096, 3000), "flood.jpg"); })
-                .find("flood.jpg: JPEG has more than 64 scans"),
+                .find("flood.jpg: JPEG has more than 32 scans"),
             std::string::npos);
   // A JPEG without its end marker is truncated.
   std::string cut = scan_flood_jpeg(64, 48, 8);
@@ -91,6 +102,43 @@ TEST(ImageLimits, BoundsTheWorkOfADecodeBeforeDecoding) {
   // 151 bytes cannot hold 4096 x 4096 pixels (stb would decode 200 MB of zeros).
   const std::string hdr = std::string("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 4096 +X 4096\n") + std::string(100, '\x02');
   EXPECT_NE(input_error([&] { decode_image(hdr, "x.hdr"); }).find("cannot hold a 4096x4096 image"), std::string::npos);
+}
+
+// Scans of several components each cost a pass per component: counted over all scans, not per scan.
+TEST(ImageLimits, CountsTheComponentsOfEveryScan) {
+  std::string j("\xff\xd8", 2);
+  for (int i = 0; i < 17; ++i)  // 17 scans of 3 components: 51 passes, under the scan cap but over 48
+    j += std::string("\xff\xda\x00\x0c\x03\x01\x00\x02\x00\x03\x00\x00\x3f\x00", 14);
+  j += std::string("\xff\xd9", 2);
+  EXPECT_NE(check_work_error(j, 64, 48).find("48 components in its scans"), std::string::npos);
+  std::string fewer("\xff\xd8", 2);
+  for (int i = 0; i < 16; ++i)
+    fewer += std::string("\xff\xda\x00\x0c\x03\x01\x00\x02\x00\x03\x00\x00\x3f\x00", 14);
+  EXPECT_EQ(check_work_error(fewer + std::string("\xff\xd9", 2), 64, 48), "") << "48 passes are allowed";
+}
+
+// A flat width x height Radiance HDR, run-length encoded as stb reads it.
+std::string flat_hdr(int width, int height) {
+  std::string row{2, 2, static_cast<char>(width >> 8), static_cast<char>(width & 255)};
+  for (int channel = 0; channel < 4; ++channel)
+    for (int left = width; left > 0; left -= 127) {
+      row += static_cast<char>(128 + std::min(127, left));
+      row += static_cast<char>(channel == 3 ? 128 : 100 + channel);
+    }
+  std::string hdr = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y " + std::to_string(height) + " +X " +
+                    std::to_string(width) + "\n";
+  for (int y = 0; y < height; ++y) hdr += row;
+  return hdr;
+}
+
+// stb converts every float channel of an HDR with pow(): an HDR counts kHdrPixelCost times its pixels.
+TEST(ImageLimits, ChargesAnHdrFourTimesItsPixels) {
+  const ImageBudget budget{4096, int64_t{1} << 20};  // 1 Mpx: HDRs up to 256 kpx
+  EXPECT_EQ(decode_image(flat_hdr(512, 512), "ok.hdr", budget).sizes(), (std::vector<int64_t>{512, 512, 3}));
+  EXPECT_NE(input_error([&] { decode_image(flat_hdr(600, 600), "big.hdr", budget); })
+                .find("big.hdr: a Radiance HDR image may have at most 262144 pixels"),
+            std::string::npos);
+  EXPECT_EQ(decode_image(flat_hdr(600, 600), "big.hdr").size(0), 600) << "within the default budget";
 }
 
 TEST(ImageLimits, RefusesAFileThatEndsBeforeItsPixels) {

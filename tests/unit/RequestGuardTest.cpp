@@ -135,6 +135,32 @@ TEST(RequestGuard, RefusesFramingAProxyCouldReadDifferently) {
   EXPECT_EQ(status_of(guard, request("GET", "/", with({{"Origin", " "}}))), 403);
 }
 
+// What httplib's parser drops before a Request exists (empty values, lines without CRLF) is checked on the
+// request head as it was sent.
+TEST(RequestGuard, ChecksTheRequestHeadAsSent) {
+  const auto head_status = [](const std::string& head) {
+    try {
+      RequestGuard::check_head(head);
+      return 200;
+    } catch (const HttpError& e) {
+      return e.status;
+    }
+  };
+  const std::string line = "POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:7860\r\n";
+  EXPECT_EQ(head_status(line + "Content-Length: 2\r\n\r\n"), 200);
+  EXPECT_EQ(head_status(""), 200) << "nothing recorded";
+  EXPECT_EQ(head_status(line + "Origin:\r\n\r\n"), 403);
+  EXPECT_EQ(head_status(line + "Origin: \t\r\n\r\n"), 403);
+  EXPECT_EQ(head_status(line + "Transfer-Encoding: chunked\nContent-Length: 2\r\n\r\n"), 400) << "bare LF";
+  EXPECT_EQ(head_status(line + "X: a\rb\r\n\r\n"), 400) << "bare CR";
+  EXPECT_EQ(head_status(line + "Content-Length : 2\r\n\r\n"), 400) << "space before the colon";
+  EXPECT_EQ(head_status(line + "X-A: 1\r\n folded\r\n\r\n"), 400);
+  EXPECT_EQ(head_status(line + "no colon here\r\n\r\n"), 400);
+  EXPECT_EQ(head_status(line + "content-length: 2\r\nContent-Length:\r\n\r\n"), 400) << "a second, empty copy";
+  EXPECT_EQ(head_status(line + "Content-Length: 1%30\r\n\r\n"), 400) << "httplib would decode it to 10";
+  EXPECT_EQ(head_status("GET / HTTP/1.1\n\r\n"), 400);
+}
+
 TEST(RequestGuard, SplitsHostAndPort) {
   std::string host;
   int port = 0;

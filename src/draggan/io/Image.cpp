@@ -108,7 +108,7 @@ torch::Tensor decode_image(const std::string& bytes, const std::string& origin, 
   const ImageInfo info = image_info(bytes, origin);
   check_dimensions(info.width, info.height, origin, budget);
   check_png_inflated_size(bytes, origin);
-  check_decode_work(bytes, info.width, info.height, origin);
+  check_decode_work(bytes, info.width, info.height, budget.max_pixels, origin);
 
   DecodeSource source(bytes, abandoned);
   const stbi_io_callbacks callbacks = source.callbacks();

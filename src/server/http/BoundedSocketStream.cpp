@@ -89,6 +89,8 @@ void BoundedSocketStream::begin_request(milliseconds arrival, size_t header_byte
   request_start_ = Clock::now();
   deadline_ = request_start_ + arrival;
   read_budget_ = header_bytes;
+  head_.clear();
+  recording_ = true;
   answering_ = false;
   failure_ = "";
 }
@@ -155,6 +157,7 @@ ssize_t BoundedSocketStream::read(char* ptr, size_t size) {
   }
   const size_t n = std::min(size, buffered_end_ - buffered_begin_);
   std::memcpy(ptr, buffer_.data() + buffered_begin_, n);
+  if (recording_) head_.append(ptr, n);
   buffered_begin_ += n;
   read_budget_ -= n;
   return static_cast<ssize_t>(n);

@@ -31,7 +31,13 @@ class BoundedSocketStream : public httplib::Stream {
   bool wait_for_request(std::chrono::milliseconds idle, const std::function<bool()>& stop);
   // From now on reads fail after `arrival` and after `header_bytes` bytes, until allow_more_bytes().
   void begin_request(std::chrono::milliseconds arrival, size_t header_bytes);
-  void allow_more_bytes(size_t bytes) { read_budget_ += bytes; }
+  void allow_more_bytes(size_t bytes) {
+    read_budget_ += bytes;
+    recording_ = false;
+  }
+  // The request line and headers as the client sent them, recorded until the body is allowed: httplib's parser
+  // silently drops what a strict reader must refuse (headers with empty values, lines without CRLF).
+  const std::string& head() const { return head_; }
   // The answer being written is an event stream: no answer deadline; each write is judged on its own.
   void set_long_lived() { long_lived_ = true; }
   // Why the last read or write failed ("" when none did), for the log.
@@ -72,6 +78,8 @@ class BoundedSocketStream : public httplib::Stream {
   bool long_lived_ = false;
   size_t answer_bytes_ = 0;
   size_t read_budget_ = 0;  // bytes the current request may still read
+  std::string head_;
+  bool recording_ = false;
   const char* failure_ = "";
   mutable std::atomic<int64_t> stalled_since_{0};
   mutable std::atomic<Stall> stall_{Stall::none};

@@ -102,6 +102,11 @@ bool ConnectionServer::client_hung_up() {
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+const std::string& ConnectionServer::request_head() {
+  static const std::string none;
+  return current_request && current_request->stream ? current_request->stream->head() : none;
+}
+
 void ConnectionServer::answer_is_long_lived() {
   if (current_request && current_request->stream) current_request->stream->set_long_lived();
 }

@@ -59,6 +59,8 @@ class ConnectionServer : public httplib::Server {
   // On a request's thread: true when the client has closed its end or reset the connection (pipelined
   // requests, unlike for client_gone, are not taken for an end).
   static bool client_hung_up();
+  // On a request's thread, before its body is read: its request line and headers as sent.
+  static const std::string& request_head();
   // On the thread of a request whose answer is an event stream: no answer deadline (BoundedSocketStream).
   static void answer_is_long_lived();
 

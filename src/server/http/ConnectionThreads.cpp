@@ -8,11 +8,16 @@
 namespace draggan::server {
 namespace {
 thread_local bool running_on_accept_thread = false;
+// How long the accept thread waits for a thread when all are busy: a dropped connection's thread ends within
+// milliseconds, and under a reconnect flood refusing at once turned honest clients away (issue 31, finding 1
+// at 500 connections: the pool was full for a few ms at a time). Connections meanwhile wait in the backlog.
+constexpr auto kWaitForThread = std::chrono::milliseconds(100);
 }
 
 struct ConnectionThreads::State {
   std::mutex mutex;
   std::condition_variable job_ready, all_done;
+  std::condition_variable thread_free;  // a thread went idle or ended
   std::deque<std::function<void()>> jobs;
   size_t threads = 0, idle = 0;
   bool shutdown = false;
@@ -25,16 +30,20 @@ bool ConnectionThreads::on_accept_thread() { return running_on_accept_thread; }
 
 void ConnectionThreads::enqueue(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    if (state_->idle > state_->jobs.size()) {
-      state_->jobs.push_back(std::move(fn));
-      state_->job_ready.notify_one();
-      return;
-    }
-    if (state_->threads < max_threads_ && !state_->shutdown) {
-      ++state_->threads;
-      std::thread(&ConnectionThreads::work, state_, std::move(fn)).detach();
-      return;
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    const auto until = std::chrono::steady_clock::now() + kWaitForThread;
+    for (;;) {
+      if (state_->idle > state_->jobs.size()) {
+        state_->jobs.push_back(std::move(fn));
+        state_->job_ready.notify_one();
+        return;
+      }
+      if (state_->threads < max_threads_ && !state_->shutdown) {
+        ++state_->threads;
+        std::thread(&ConnectionThreads::work, state_, std::move(fn)).detach();
+        return;
+      }
+      if (state_->shutdown || state_->thread_free.wait_until(lock, until) == std::cv_status::timeout) break;
     }
   }
   running_on_accept_thread = true;
@@ -65,12 +74,14 @@ void ConnectionThreads::work(std::shared_ptr<State> state, std::function<void()>
     job = nullptr;
     std::unique_lock<std::mutex> lock(state->mutex);
     ++state->idle;
+    state->thread_free.notify_one();
     // An idle thread waits a while for the next connection, then goes (bursts do not leave hundreds).
     state->job_ready.wait_for(lock, std::chrono::seconds(30), [&state] { return !state->jobs.empty() || state->shutdown; });
     --state->idle;
     if (state->jobs.empty()) {
       --state->threads;
       state->all_done.notify_all();
+      state->thread_free.notify_one();
       return;
     }
     job = std::move(state->jobs.front());

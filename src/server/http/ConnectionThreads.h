@@ -1,7 +1,9 @@
 // httplib's TaskQueue as the editor needs it: a thread per connection (event streams, slow uploads and idle
 // keep-alive connections never hold the threads other requests need; httplib's fixed pool answered nobody
 // else with 32 event streams open), reused while there is work, at most `max_threads`. When all are busy the
-// job runs on the accept thread, which must then refuse the connection at once (on_accept_thread()).
+// accept thread waits up to 100 ms for one to free (dropped connections' threads end within milliseconds);
+// after that the job runs on the accept thread, which must then refuse the connection at once
+// (on_accept_thread()).
 // Shutdown waits for the threads until a deadline, then has every connection cut and waits 3 s more; the
 // queue's state outlives the queue (httplib deletes it after shutdown()), so a thread left over never touches
 // freed memory.

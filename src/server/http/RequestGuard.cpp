@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "server/http/HttpError.h"
 #include "server/ServerLimits.h"
@@ -221,6 +222,35 @@ size_t RequestGuard::check_body(const httplib::Request& req) const {
                                : "";
   throw HttpError(415, "Content-Type " + type.substr(0, 100) + " is not accepted: " + req.method + " " +
                            req.path.substr(0, 200) + " takes " + wanted + hint);
+}
+
+void RequestGuard::check_head(const std::string& head) {
+  if (head.empty()) return;
+  std::map<std::string, int> seen;
+  size_t begin = 0;
+  for (bool request_line = true;; request_line = false) {
+    const size_t end = head.find('\n', begin);
+    if (end == std::string::npos) return;  // the parser stopped before: it answers that itself
+    if (end == begin || head[end - 1] != '\r' || head.find('\r', begin) != end - 1)
+      throw HttpError(400, "malformed request: every line must end with CRLF");
+    const std::string line = head.substr(begin, end - 1 - begin);
+    begin = end + 1;
+    if (line.empty()) break;  // end of the headers
+    if (request_line) continue;
+    if (line[0] == ' ' || line[0] == '\t') throw HttpError(400, "malformed request: folded header line");
+    const size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string::npos) throw HttpError(400, "malformed request: a header line without a name");
+    const std::string name = lower(line.substr(0, colon));
+    if (name.find_first_of(" \t") != std::string::npos)
+      throw HttpError(400, "malformed request: whitespace in the header name \"" + name.substr(0, 40) + "\"");
+    const std::string value = trim(line.substr(colon + 1));
+    ++seen[name];
+    if (name == "origin" && value.empty()) throw HttpError(403, "empty Origin header refused");
+    if ((name == "content-length" || name == "host") && value.find('%') != std::string::npos)
+      throw HttpError(400, "malformed " + name + " header");
+  }
+  for (const char* name : kSingleHeaders)
+    if (seen[lower(name)] > 1) throw HttpError(400, std::string("the request has more than one ") + name + " header");
 }
 
 void RequestGuard::check_single_headers(const httplib::Request& req) const {

@@ -34,6 +34,11 @@ class RequestGuard {
   // bytes the request may send.
   size_t check(const httplib::Request& req) const;
 
+  // The request line and headers as the client sent them (before httplib's parser, which drops empty values
+  // and lines without CRLF): every line ends with CRLF, no folded or nameless header, no whitespace before a
+  // colon, at most one of each header in kSingleHeaders (400), no empty Origin (403). "" passes (no record).
+  static void check_head(const std::string& head);
+
   // The Host names answered, for the start-up log.
   std::string describe_hosts() const;
 
