@@ -97,8 +97,8 @@ for cfg in "shipped 32|$SHIPPED|16|$SHIPPED_IMAGE_S|0|a 2-core CPU worker, secti
     function ring(s, k, bw, lat) { return k < 2 ? 0 : 2 * (k - 1) / k * s / bw + 2 * (k - 1) * lat * (int((s - 1) / 25e6) + 1) }
     # Per iteration: G phase, D phase, R1 every 16th, path length every 4th (when on), the statistics.
     function comm(k, bw, lat) {
-      return ring(4 * g, k, bw, lat) + ring(4 * d, k, bw, lat) * (1 + 1 / 16) + pl * ring(4 * g, k, bw, lat) / 4 +
-             ring(8 * (4 + w), k, bw, lat) + pl * ring(8, k, bw, lat) / 4 }
+      a = ring(4 * g, k, bw, lat) + ring(4 * d, k, bw, lat) * (1 + 1 / 16) + pl * ring(4 * g, k, bw, lat) / 4
+      return a + ring(8 * (4 + w), k, bw, lat) + pl * ring(8, k, bw, lat) / 4 }
     BEGIN {
       bytes = 4 * (g + d + d / 16 + pl * g / 4) + 8 * (4 + w);
       printf "%-14s G %10d  D %10d parameters: %7.1f MB per iteration; %d images per worker, %.1f ms each (%s)\n",

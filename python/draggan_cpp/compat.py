@@ -92,11 +92,13 @@ class Renderer:
     def _render_drag_impl(self, res, points=(), targets=(), mask=None, lambda_mask=10, reg=0, feature_idx=5, r1=3,
                           r2=12, noise_mode="const", is_drag=False, reset=False, **kwargs):
         session = self._session  # lr is taken at initialisation only, as officially (update_lr changes it)
-        session.update(lambda_mask=lambda_mask, reg=reg, feature_idx=feature_idx, r1=r1, r2=r2,
-                       noise_mode=noise_mode)
+        session.update(lambda_mask=lambda_mask, reg=reg, r1=r1, r2=r2, noise_mode=noise_mode)
         if not is_drag:
             res.image = session.image()
             return
+        # Officially the feature layer is looked up only when dragging: a plain render works on a generator
+        # with fewer layers than the default index.
+        session.update(feature_idx=feature_idx)
         if reset or self._count != len(points):
             session.set_points(points_rowcol=[list(p) for p in points], targets_rowcol=[list(t) for t in targets])
             self._count = len(points)

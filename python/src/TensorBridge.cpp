@@ -33,6 +33,19 @@ torch::Tensor tensor_from_python(py::handle object, const std::string& what) {
   if (source.is_none()) throw InputError(what + ": expected an array, got None");
   py::module_ numpy = py::module_::import("numpy");
   if (!py::hasattr(source, "__dlpack__")) source = numpy.attr("asarray")(source);
+  // DLPack as numpy 1.24 and torch 1.13 speak it has no booleans: a bool array crosses as its bytes (0 and 1,
+  // numpy's a view of the same memory) and becomes bool again here.
+  bool was_bool = false;
+  if (py::hasattr(source, "dtype")) {
+    const std::string dtype = py::str(source.attr("dtype"));
+    if (dtype == "bool") {
+      source = source.attr("view")(numpy.attr("uint8"));
+      was_bool = true;
+    } else if (dtype == "torch.bool") {
+      source = source.attr("byte")();
+      was_bool = true;
+    }
+  }
   py::object capsule;
   try {
     capsule = source.attr("__dlpack__")();
@@ -63,7 +76,7 @@ torch::Tensor tensor_from_python(py::handle object, const std::string& what) {
   wrapped->outer.deleter = &delete_with_gil;
   // The tensor owns the producer's memory now (DLPack's rule: a consumed capsule is renamed).
   PyCapsule_SetName(capsule.ptr(), "used_dltensor");
-  return tensor;
+  return was_bool ? tensor.to(torch::kBool) : tensor;
 }
 
 py::array numpy_from_tensor(torch::Tensor tensor) {
