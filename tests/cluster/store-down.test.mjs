@@ -80,6 +80,10 @@ try {
     return { ok: x.status === 200 && x.body.points.length === 1, status: x.status, body: x.body };
   });
   report.back_after_ms = Date.now() - wokenAt;
+  // HAProxy cut the page's stream when it marked the replicas down; as the page does, the next drag starts once
+  // the stream is back (its first state): a drag of 15 steps ends well within the stream's 1-s reconnect delay.
+  await stream.waitFor((e) => e.event === 'state' && e.at > wokenAt, 10000, 'the page stream back', true);
+  report.stream_back_after_ms = Date.now() - wokenAt;
   const again = stream.waitFor((e) => e.event === 'done', 60000, 'done after the store came back');
   const restart = await api(LB, 'POST', `/api/sessions/${id}/start`, { max_steps: 15 });
   checks.ok(restart.status === 202, `store back: start got ${restart.status} ${JSON.stringify(restart.body)}`);

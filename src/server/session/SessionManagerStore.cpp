@@ -103,7 +103,11 @@ SessionManager::Lease SessionManager::adopt_from_store(std::unique_lock<std::mut
 }
 
 bool SessionManager::confirm_lease(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Entry>& entry) {
-  if (!entry->lost && Clock::now().time_since_epoch().count() < entry->lease_valid_until) return true;
+  // While the store is known to be out, a lease still within its trusted time is asked about all the same: a
+  // request must get its 503 before it changes the session, not after (the change would stay in memory while
+  // the client, and HAProxy's retry-on 503, take it for not done and send it again).
+  if (!entry->lost && !store_outage_ && Clock::now().time_since_epoch().count() < entry->lease_valid_until)
+    return true;
   if (!entry->lost) {
     // Maybe lapsed (this process was paused, or the keeper could not reach the store): ask.
     const StoreLease lease = entry->lease;
@@ -185,7 +189,14 @@ void SessionManager::save(Lease& lease) {
   if (!policy_.store) return;
   std::shared_ptr<Entry> entry = entry_of(*lease);
   if (!entry) return;  // dropped meanwhile: its new holder has the last committed state
-  if (commit(*entry, false) == Fence::Lost) {
+  Fence fence = Fence::Held;
+  try {
+    fence = commit(*entry, false);
+  } catch (const StoreUnavailable& e) {
+    if (e.reason == "store_unavailable") store_outage_ = true;  // the next requests ask it before changing anything
+    throw;
+  }
+  if (fence == Fence::Lost) {
     entry->lost = true;
     drop(entry);
     throw SessionElsewhere("held_elsewhere", "",
