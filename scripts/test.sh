@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRAGGAN_TEST_DEPS=1 DRAGGAN_BROWSER_TESTS=1 bash scripts/setup.sh
-bash scripts/build.sh
+DRAGGAN_CMAKE_ARGS="-DDRAGGAN_REQUIRE_GTEST=ON ${DRAGGAN_CMAKE_ARGS:-}" bash scripts/build.sh
 # The browser suite's one npm dependency (playwright-core, pinned by package-lock.json): from npm's cache when
 # it is there, else from the registry.
 if command -v npm >/dev/null 2>&1; then
