@@ -20,6 +20,7 @@ PACKAGES=(
   libssl-dev               # SHA-256: provenance records name models and photos by it, the session store its blobs
   libhiredis-dev           # the session store's Redis client (draggan serve --store; docs/cluster.md)
   redis-server haproxy     # a local cluster (scripts/cluster.sh) and its tests (tests/cluster)
+  iproute2                 # ss: cluster.sh waits for its servers' ports (a minimal Debian has no ss)
 )
 [ "${DRAGGAN_BROWSER_TESTS:-0}" = 1 ] && DRAGGAN_TEST_DEPS=1
 if [ "${DRAGGAN_TEST_DEPS:-0}" = 1 ]; then
