@@ -9,12 +9,21 @@ export const sourceDir = path.resolve(here, '..', '..');
 export const binary = process.env.DRAGGAN_BINARY || path.join(sourceDir, 'build', 'src', 'tools', 'draggan');
 export const testModel = process.env.DRAGGAN_TEST_MODEL || path.join(sourceDir, 'tests', 'data', 'tiny_sg2.pkl');
 
+// Every server still running when this test process exits, however it exits (a test file that fails before its
+// after-hooks run, e.g. when the browser cannot start), is killed with it: tests never leave a server behind.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 // modelArgs: what to serve (default the test model; e.g. ['--models', dir] for a folder).
 export async function startServer(extraArgs = [], modelArgs = ['--model', testModel]) {
   // One intra-op thread unless the caller asks for more (the benchmark in bench/ does).
   const threads = extraArgs.includes('--threads') ? [] : ['--threads', '1'];
   const args = ['serve', ...modelArgs, '--port', '0', ...threads, ...extraArgs];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`draggan serve printed no URL in 60 s:\n${output}`)), 60000);
