@@ -14,6 +14,7 @@
 #include "TensorBridge.h"
 #include "draggan/core/Digest.h"
 #include "draggan/invert/ImageInversion.h"
+#include "draggan/invert/InversionChoices.h"
 #include "draggan/io/Image.h"
 
 namespace py = pybind11;
@@ -21,46 +22,17 @@ namespace py = pybind11;
 namespace draggan::python {
 namespace {
 
+// invert()'s arguments: the choices `draggan project` has, plus how often a preview is made.
 struct InvertArgs {
-  std::string schedule = "fast";
-  std::optional<int> steps, pti_steps;
-  std::optional<double> lr, pti_lr;
-  std::string space = "w+";
-  std::string perceptual = "auto";
-  std::string vgg, lpips;
-  std::string fit = "crop";
-  int64_t seed = 303;
-  bool optimize_noise = false;
+  InversionChoices choices;
   int preview_every = 0;
 };
 
-// The options `draggan project` would build from the same arguments.
+// The options `draggan project` would build from the same arguments (errors name Python's arguments).
 InversionOptions inversion_options(const InvertArgs& a, int image_height) {
-  if (a.seed < 0) throw InputError("seed must be >= 0");
-  InversionOptions o;
-  o.schedule = parse_inversion_schedule(a.schedule);
-  o.projection.space = parse_projection_space(a.space);
-  o.projection.optimize_noise = a.optimize_noise;
-  o.projection.seed = static_cast<uint64_t>(a.seed);
-  o.fast.seed = static_cast<uint64_t>(a.seed);
-  if (o.schedule == InversionSchedule::Full) {
-    if (a.steps) o.projection.steps = *a.steps;
-    if (a.lr) o.projection.schedule.initial_lr = *a.lr;
-  } else {
-    if (a.optimize_noise) throw InputError("optimize_noise needs schedule='full'");
-    if (a.steps) o.fast.set_total_steps(*a.steps);
-    if (a.lr) o.fast.schedule.initial_lr = *a.lr;
-  }
-  o.fast.validate();
-  o.pti = o.schedule == InversionSchedule::Fast ? fast_tuning_options(image_height) : PivotalTuningOptions{};
-  if (a.pti_steps) o.pti.steps = *a.pti_steps;
-  if (a.pti_lr) o.pti.lr = *a.pti_lr;
-  o.pti.seed = static_cast<uint64_t>(a.seed);
-  o.perceptual = parse_perceptual_choice(a.perceptual);
-  o.perceptual_files = {a.vgg, a.lpips};
-  o.fit = parse_fit_mode(a.fit);
-  o.projection.validate();
-  o.pti.validate();
+  InversionOptions o = inversion_options_from(a.choices, image_height, [](const std::string& key) {
+    return key == "schedule=full" ? std::string("schedule='full'") : key;
+  });
   if (a.preview_every < 0) throw InputError("preview_every must be >= 0");
   return o;
 }
@@ -166,18 +138,18 @@ void bind_invert(py::module_& m) {
          const std::string& perceptual, std::optional<std::string> vgg, std::optional<std::string> lpips,
          const std::string& fit, int64_t seed, bool optimize_noise, py::object progress, int preview_every) {
         InvertArgs a;
-        a.schedule = schedule;
-        a.steps = steps;
-        a.pti_steps = pti_steps;
-        a.lr = lr;
-        a.pti_lr = pti_lr;
-        a.space = w_plus ? "w+" : "w";
-        a.perceptual = perceptual;
-        a.vgg = vgg.value_or("");
-        a.lpips = lpips.value_or("");
-        a.fit = fit;
-        a.seed = seed;
-        a.optimize_noise = optimize_noise;
+        a.choices.schedule = schedule;
+        a.choices.steps = steps;
+        a.choices.pti_steps = pti_steps;
+        a.choices.lr = lr;
+        a.choices.pti_lr = pti_lr;
+        a.choices.space = w_plus ? "w+" : "w";
+        a.choices.perceptual = perceptual;
+        a.choices.vgg = vgg.value_or("");
+        a.choices.lpips = lpips.value_or("");
+        a.choices.fit = fit;
+        a.choices.seed = seed;
+        a.choices.optimize_noise = optimize_noise;
         a.preview_every = preview_every;
         return invert(model, image, a, std::move(progress));
       },

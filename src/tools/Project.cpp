@@ -1,5 +1,6 @@
 // `draggan project`: a photo -> the latent (and, with pivotal tuning, the fine-tuned generator) that reproduce
 // it, so a real image can be dragged like a generated one. Prints PSNR/SSIM after each stage on stdout.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "draggan/core/Error.h"
 #include "draggan/core/Log.h"
 #include "draggan/invert/ImageInversion.h"
+#include "draggan/invert/InversionChoices.h"
 #include "draggan/io/Image.h"
 #include "draggan/io/PngWriter.h"
 #include "draggan/io/ModelFile.h"
@@ -25,17 +27,7 @@ namespace {
 struct ProjectOptions {
   std::string model;
   std::string image;
-  std::string space = "w+";
-  std::string schedule = "fast";
-  // Given on the command line (else the schedule's own values).
-  std::optional<int> steps, pti_steps;
-  std::optional<double> lr, pti_lr;
-  std::string perceptual = "auto";
-  std::string vgg;
-  std::string lpips;
-  std::string fit = "crop";
-  bool optimize_noise = false;
-  int64_t seed = 303;
+  InversionChoices choices;  // --space, --schedule, --steps, ..., --seed
   std::string out = "projected.png";
   std::string out_latent = "projected_w.npy";
   std::string out_model = "projected_G.safetensors";
@@ -56,44 +48,20 @@ std::string quality_line(const char* stage, const ReconstructionQuality& q) {
 
 int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   if (opt.image.empty()) throw InputError("--image is required");
-  if (opt.seed < 0) throw InputError("--seed must be >= 0");
-  InversionOptions options;
-  options.schedule = parse_inversion_schedule(opt.schedule);
-  options.projection.space = parse_projection_space(opt.space);
-  options.projection.optimize_noise = opt.optimize_noise;
-  options.projection.seed = static_cast<uint64_t>(opt.seed);
-  options.fast.seed = static_cast<uint64_t>(opt.seed);
-  if (options.schedule == InversionSchedule::Full) {
-    if (opt.steps) options.projection.steps = *opt.steps;
-    if (opt.lr) options.projection.schedule.initial_lr = *opt.lr;
-  } else {
-    if (opt.optimize_noise) throw InputError("--optimize-noise needs --schedule full");
-    if (opt.steps) options.fast.set_total_steps(*opt.steps);
-    if (opt.lr) options.fast.schedule.initial_lr = *opt.lr;
-  }
-  options.fast.validate();
-  // The tuning's defaults depend on the schedule (and, for the fast one, on the model); set after loading.
-  const auto tuning_for = [&](int image_height) {
-    PivotalTuningOptions pti =
-        options.schedule == InversionSchedule::Fast ? fast_tuning_options(image_height) : PivotalTuningOptions{};
-    if (opt.pti_steps) pti.steps = *opt.pti_steps;
-    if (opt.pti_lr) pti.lr = *opt.pti_lr;
-    pti.seed = static_cast<uint64_t>(opt.seed);
-    return pti;
-  };
-  options.pti = tuning_for(256);
-  options.perceptual = parse_perceptual_choice(opt.perceptual);
-  options.perceptual_files = {opt.vgg, opt.lpips};
-  options.fit = parse_fit_mode(opt.fit);
-  options.projection.validate();
-  options.pti.validate();
+  // Validated before anything is loaded; the tuning's defaults depend on the model, so they are set again below.
+  InversionOptions options = inversion_options_from(opt.choices, 256, [](const std::string& key) {
+    if (key == "schedule=full") return std::string("--schedule full");
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return flag;
+  });
 
   // The image first: a typo in its name should not cost a model load.
   const torch::Tensor photo = read_image(opt.image);
   const torch::Device device = common.torch_device();
   const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
   LoadedModel model = load_model(model_path, device);
-  options.pti = tuning_for(model.generator->image_shape().height);
+  options.pti = tuning_options_from(opt.choices, options.schedule, model.generator->image_shape().height);
 
   std::unique_ptr<ProgressBar> bar;
   InversionStage bar_stage = InversionStage::Projection;
@@ -116,9 +84,9 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
                                                                            : options.projection.steps;
   std::printf("projecting %s into %s of %s (%s schedule): %d steps, then %d PTI steps; perceptual loss: %s%s\n",
               opt.image.c_str(), to_string(options.projection.space).c_str(), model_path.c_str(),
-              opt.schedule.c_str(), projection_steps, options.pti.steps,
+              opt.choices.schedule.c_str(), projection_steps, options.pti.steps,
               to_string(perceptual).c_str(),
-              perceptual != PerceptualChoice::None || opt.perceptual != "auto" ? ""
+              perceptual != PerceptualChoice::None || opt.choices.perceptual != "auto" ? ""
               : options.schedule == InversionSchedule::Fast
                   ? " (pixel MSE only: no --vgg/--lpips given; --perceptual discriminator adds the checkpoint's D)"
                   : " (pixel MSE only: no --vgg/--lpips given and the checkpoint has no discriminator)");
@@ -150,7 +118,7 @@ int run_project(const ProjectOptions& opt, const CommonOptions& common) {
   write_npy(opt.out_latent, result.ws.cpu());
   std::printf("wrote %s (latent %s)\n", opt.out_latent.c_str(), c10::str(result.ws.sizes()).c_str());
   // The latent only reproduces the photo with the generator it was found for: save it when it changed.
-  if (result.tuned || opt.optimize_noise) {
+  if (result.tuned || opt.choices.optimize_noise) {
     make_parent_dirs(opt.out_model);
     save_model(opt.out_model, *result.generator, model.discriminator, model.discriminator_config,
                {{"source_model", model_path},
@@ -169,25 +137,25 @@ SubcommandRunner setup_project(CLI::App& sub, CommonOptions& common) {
   auto opt = std::make_shared<ProjectOptions>();
   sub.add_option("-m,--model", opt->model, "Checkpoint (.pkl or .safetensors); default: the shipped model");
   sub.add_option("-i,--image", opt->image, "Photo to project (PNG, JPEG, BMP, GIF, TGA, PSD, PNM, HDR)")->required();
-  sub.add_option("--space", opt->space, "Latent space: w or w+")->capture_default_str();
-  sub.add_option("--schedule", opt->schedule,
+  sub.add_option("--space", opt->choices.space, "Latent space: w or w+")->capture_default_str();
+  sub.add_option("--schedule", opt->choices.schedule,
                  "fast (the reference projector's arithmetic in 80 steps, the first 60% on a ~64-px coarse image, "
                  "then 40 tuning steps of every synthesis layer; about 75 s on two idle cores at 256 px, 4.5 min at 512, bench/README.md) "
                  "or full (the reference projector's 1000 steps and the paper's 350 tuning steps)")
       ->capture_default_str();
-  sub.add_option("--steps", opt->steps, "Projection steps (default: fast 80; full 1000)");
-  sub.add_option("--pti-steps", opt->pti_steps, "Pivotal-tuning steps, 0 = no tuning (default: fast 40; full 350)");
-  sub.add_option("--lr", opt->lr, "Projection learning rate, the peak of its ramps (default: 0.1 for both schedules)");
-  sub.add_option("--pti-lr", opt->pti_lr, "Pivotal-tuning learning rate (default: fast 1e-3; full 3e-4)");
-  sub.add_option("--perceptual", opt->perceptual,
+  sub.add_option("--steps", opt->choices.steps, "Projection steps (default: fast 80; full 1000)");
+  sub.add_option("--pti-steps", opt->choices.pti_steps, "Pivotal-tuning steps, 0 = no tuning (default: fast 40; full 350)");
+  sub.add_option("--lr", opt->choices.lr, "Projection learning rate, the peak of its ramps (default: 0.1 for both schedules)");
+  sub.add_option("--pti-lr", opt->choices.pti_lr, "Pivotal-tuning learning rate (default: fast 1e-3; full 3e-4)");
+  sub.add_option("--perceptual", opt->choices.perceptual,
                  "Perceptual loss: auto (lpips if --vgg/--lpips, else for --schedule full the checkpoint's D, "
                  "else none), lpips, discriminator or none")
       ->capture_default_str();
-  sub.add_option("--vgg", opt->vgg, "torchvision vgg16 weights (.pth) for LPIPS");
-  sub.add_option("--lpips", opt->lpips, "LPIPS linear-layer weights (lpips package's vgg.pth)");
-  sub.add_option("--fit", opt->fit, "Fit the photo to the model's frame (2:1 for StyleGAN-Human): crop (the centre) or pad")->capture_default_str();
-  sub.add_flag("--optimize-noise", opt->optimize_noise, "Also optimise the noise maps (saved in --out-model)");
-  sub.add_option("-s,--seed", opt->seed, "Seed of the optimisation noise")->capture_default_str();
+  sub.add_option("--vgg", opt->choices.vgg, "torchvision vgg16 weights (.pth) for LPIPS");
+  sub.add_option("--lpips", opt->choices.lpips, "LPIPS linear-layer weights (lpips package's vgg.pth)");
+  sub.add_option("--fit", opt->choices.fit, "Fit the photo to the model's frame (2:1 for StyleGAN-Human): crop (the centre) or pad")->capture_default_str();
+  sub.add_flag("--optimize-noise", opt->choices.optimize_noise, "Also optimise the noise maps (saved in --out-model)");
+  sub.add_option("-s,--seed", opt->choices.seed, "Seed of the optimisation noise")->capture_default_str();
   sub.add_option("-o,--out", opt->out, "Reconstruction PNG")->capture_default_str();
   sub.add_option("--out-latent", opt->out_latent, "Pivot latent .npy [1, num_ws, w_dim]")->capture_default_str();
   sub.add_option("--out-model", opt->out_model, "Tuned generator (.safetensors), written when PTI runs")
