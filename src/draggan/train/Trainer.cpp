@@ -283,6 +283,17 @@ double Trainer::regularise_split_path_lengths(const torch::Tensor& lengths,
   return *pl_mean_;
 }
 
+nlohmann::json Trainer::counters_json() const {
+  return {{"iteration", iteration_},
+          {"opt_G_step", opt_g_.step_count()},
+          {"opt_D_step", opt_d_.step_count()},
+          {"ada_p", ada_.p()},
+          {"ada_sign_sum", ada_.sign_sum},
+          {"ada_sign_count", ada_.sign_count},
+          {"pl_mean", pl_mean_ ? nlohmann::json(*pl_mean_) : nlohmann::json(nullptr)},
+          {"dataset_size", data_.size()}};
+}
+
 void Trainer::synchronise() {
   if (!split()) return;
   std::vector<torch::Tensor> tensors;
@@ -296,15 +307,8 @@ void Trainer::synchronise() {
   for (const auto& t : opt_d_.moments()) tensors.push_back(t);
   group_->broadcast(tensors);
   // Whatever is not a tensor must already agree: the same options, checkpoint and dataset on every rank.
-  const nlohmann::json mine{{"options", config_.to_json()},
-                            {"iteration", iteration_},
-                            {"opt_G_step", opt_g_.step_count()},
-                            {"opt_D_step", opt_d_.step_count()},
-                            {"ada_p", ada_.p()},
-                            {"ada_sign_sum", ada_.sign_sum},
-                            {"ada_sign_count", ada_.sign_count},
-                            {"pl_mean", pl_mean_ ? nlohmann::json(*pl_mean_) : nlohmann::json(nullptr)},
-                            {"dataset_size", data_.size()}};
+  nlohmann::json mine = counters_json();
+  mine["options"] = config_.to_json();
   const nlohmann::json root = nlohmann::json::parse(group_->share_text("trainer", mine.dump()));
   for (const auto& [key, value] : root.items()) {
     if (mine.contains(key) && mine.at(key) == value) continue;
@@ -321,17 +325,10 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
   for (const auto& [n, t] : state_dict_of(*D)) tensors["D." + n] = t.detach();
   for (const auto& [n, t] : opt_g_.state()) tensors["opt_G." + n] = t;
   for (const auto& [n, t] : opt_d_.state()) tensors["opt_D." + n] = t;
-  nlohmann::json state{{"iteration", iteration_},
-                       {"images_seen", images_seen()},
-                       {"kimg", kimg()},
-                       {"opt_G_step", opt_g_.step_count()},
-                       {"opt_D_step", opt_d_.step_count()},
-                       {"ada_p", ada_.p()},
-                       {"ada_sign_sum", ada_.sign_sum},
-                       {"ada_sign_count", ada_.sign_count},
-                       {"pl_mean", pl_mean_ ? nlohmann::json(*pl_mean_) : nlohmann::json(nullptr)},
-                       {"data", data_.sources},
-                       {"dataset_size", data_.size()}};
+  nlohmann::json state = counters_json();
+  state["images_seen"] = images_seen();
+  state["kimg"] = kimg();
+  state["data"] = data_.sources;
   std::map<std::string, std::string> meta = extra;
   meta["format"] = "draggan";
   meta["generator_config"] = G->config().to_json().dump();

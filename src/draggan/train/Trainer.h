@@ -11,6 +11,7 @@
 // whole minibatch-stddev groups, gradients are averaged per phase, and the statistics that mix the batch
 // (ADA's sign sum, W's running average, the mean path length) are summed over the ranks.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <optional>
@@ -76,6 +77,9 @@ class Trainer {
   Discriminator D{nullptr};
 
  private:
+  // Where training stands (iteration, optimiser steps, ADA, path-length mean, dataset size): what a checkpoint
+  // records and what every rank must agree on.
+  nlohmann::json counters_json() const;
   bool split() const { return group_ != nullptr; }
   int64_t local_batch() const { return split() ? rows_.local() : config_.batch; }
   torch::Tensor real_batch();
